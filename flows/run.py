@@ -1,0 +1,88 @@
+"""What every flow run does around its stages: settings, taxonomy, run record, summary.
+
+`pipeline_run` loads and validates everything that can be checked before any
+write (settings, taxonomy), records the run in the warehouse, and on the way
+out stores the counts, fails the run when too much was quarantined, and marks
+a crashed run as failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from prefect import get_run_logger
+from prefect.runtime import flow_run
+
+from flows.stages import RunContext
+from mediawatch.errors import MediawatchError
+from mediawatch.settings import Settings, load_settings
+from mediawatch.warehouse import Warehouse
+from schemas.records import RunSummary
+from transforms.classify import load_taxonomy
+from transforms.extract import ExtractorPool
+
+
+class QuarantineThresholdExceeded(MediawatchError):
+    """More of the run's articles failed validation than the configured share allows."""
+
+
+def run_name(flow: str) -> Callable[[], str]:
+    """A flow-run name that says what ran and when, e.g. `ingest 2026-11-24 14:15`."""
+
+    def name() -> str:
+        started = flow_run.get_scheduled_start_time() or datetime.now()
+        return f"{flow} {started:%Y-%m-%d %H:%M}"
+
+    return name
+
+
+@contextmanager
+def pipeline_run(
+    flow: str,
+    config: str | None,
+    settings: Settings | None,
+    *,
+    sources: Sequence[tuple[str, str, str]] | None = None,
+) -> Iterator[tuple[RunContext, RunSummary]]:
+    """Set up one run and record its outcome; see the module docstring.
+
+    `sources` are the (name, kind, url) rows the run reads from; by default
+    the configured feeds.
+    """
+    logger = get_run_logger()
+    settings = settings or load_settings(Path(config) if config else None)
+    taxonomy = load_taxonomy(settings.taxonomy)
+    run_id = str(flow_run.get_id())
+    warehouse = Warehouse(settings.warehouse)
+    if sources is None:
+        sources = [(s.name, "feed", s.url) for s in settings.sources]
+    warehouse.start_run(run_id, flow, sources)
+    summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
+    try:
+        with ExtractorPool(settings.extract.workers) as pool:
+            yield RunContext(run_id, settings, taxonomy, warehouse, pool), summary
+    except BaseException:
+        warehouse.finish_run(run_id, "failed", asdict(summary.total()))
+        raise
+    total = summary.total()
+    warehouse.finish_run(run_id, "completed", asdict(total))
+    considered = total.new + total.updated + total.unchanged + total.quarantined
+    logger.info(
+        "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",
+        flow,
+        total.new,
+        total.updated,
+        total.unchanged,
+        total.quarantined,
+        total.failed,
+    )
+    share = total.quarantined / considered if considered else 0.0
+    if share > settings.limits.quarantine_threshold:
+        raise QuarantineThresholdExceeded(
+            f"{share:.0%} of this run's articles were quarantined "
+            f"(limit {settings.limits.quarantine_threshold:.0%}): see the quarantine table"
+        )

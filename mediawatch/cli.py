@@ -1,0 +1,264 @@
+"""The `mediawatch` command: a thin CLI over the flows and the warehouse.
+
+Each command validates its input, calls one flow or one query, and prints a
+table. Errors the user can act on (`MediawatchError`, SQL errors) become one
+`Error:` line and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mediawatch.errors import MediawatchError
+from mediawatch.settings import Settings, load_settings
+from mediawatch.warehouse import connect
+from schemas.records import RunSummary
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+
+app = typer.Typer(
+    help=(
+        "Media monitoring ETL: poll feeds and saved pages, extract clean articles, "
+        "label topics, validate, load into DuckDB.\n\n"
+        'Example: mediawatch demo && mediawatch sql "select title, topics from articles"'
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+class State:
+    """Options given before the command, shared by every command."""
+
+    warehouse: Path | None = None
+
+
+@app.callback()
+def main_options(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="MEDIAWATCH_WAREHOUSE",
+            help=f"DuckDB warehouse file [default: the config's, else {DEFAULT_WAREHOUSE}]",
+        ),
+    ] = None,
+) -> None:
+    """Options shared by every command."""
+    State.warehouse = warehouse
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    return load_settings(config, warehouse=State.warehouse, **overrides)
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML settings file, merged over the built-in defaults."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
+
+def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), default=str, indent=2))
+        return
+    if quiet:
+        return
+    table = Table(title=f"{summary.flow} run {summary.run_id}")
+    columns = ["feeds_polled", "items_seen", "new", "updated", "unchanged", "quarantined", "failed"]
+    table.add_column("source")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for row in [*summary.sources, summary.total()]:
+        table.add_row(row.source, *(str(getattr(row, c)) for c in columns))
+    console.print(table)
+    for failure in summary.failures:
+        console.print(f"[yellow]failed[/] {failure.source}: {failure.message}", highlight=False)
+    if not summary.changed:
+        console.print("Nothing new: no article was added or changed.")
+    console.print(f"Warehouse: {Path(summary.warehouse).resolve()}", highlight=False)
+
+
+def _run(flow: Callable[..., RunSummary], quiet: bool, as_json: bool, **params: Any) -> None:
+    summary = flow(**params)
+    _print_summary(summary, quiet=quiet, as_json=as_json)
+
+
+@app.command()
+def run(config: ConfigOption = None, quiet: QuietOption = False, json_: JsonOption = False) -> None:
+    """Poll the configured feeds and load new articles (the scheduled job).
+
+    Example: mediawatch run --config mediawatch.yaml
+    """
+    from flows.ingest import ingest
+
+    settings = _settings(config)
+    if not settings.sources:
+        raise MediawatchError("no sources configured: add a `sources:` list to your config file")
+    _run(ingest, quiet, json_, settings=settings)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Loopback port for the demo site.")] = 8765,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+) -> None:
+    """Serve the bundled demo news site on loopback and ingest it over HTTP.
+
+    Example: mediawatch demo && mediawatch sql "select title, topics from articles"
+    """
+    from flows.ingest import ingest
+    from mediawatch.demo import serve_demo_site
+
+    with serve_demo_site(port) as site:
+        base = _settings(config)
+        settings = base.with_overrides(
+            sources=site.sources,
+            http=base.http.model_copy(
+                update={"allow_private": [*base.http.allow_private, "127.0.0.1"]}
+            ),
+        )
+        _run(ingest, quiet, json_, settings=settings)
+
+
+@app.command()
+def pages(
+    directory: Annotated[Path, typer.Argument(help="Folder of saved .html/.htm/.txt pages.")],
+    source: Annotated[str | None, typer.Option(help="Source name [default: folder name]")] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+) -> None:
+    """Ingest a folder of saved pages (HTML and plain text).
+
+    Example: mediawatch pages ~/saved-articles --source press-cuttings
+    """
+    from flows.pages import ingest_pages
+
+    if not directory.is_dir():
+        raise MediawatchError(f"{directory} is not a folder")
+    _run(
+        ingest_pages,
+        quiet,
+        json_,
+        directory=str(directory),
+        source=source,
+        settings=_settings(config),
+    )
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt: str) -> None:
+    if fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        typer.echo(json.dumps(records, ensure_ascii=False, default=str, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([_cell(v) for v in row] for row in rows)
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+        console.print(f"{len(rows)} rows", style="dim")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    format: Annotated[
+        Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Run a read-only SQL query on the warehouse and print the result.
+
+    Example: mediawatch sql "select title, topics from articles" --format csv
+    """
+    con = connect(_settings(config).warehouse, read_only=True)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        raise MediawatchError(f"SQL failed: {exc}") from exc
+    finally:
+        con.close()
+    _print_rows(columns, rows, format)
+
+
+@app.command()
+def explain(
+    article_id: Annotated[str, typer.Argument(help="The article_id to explain.")],
+    config: ConfigOption = None,
+) -> None:
+    """Show an article's fields and why each topic label applied.
+
+    Example: mediawatch explain 3f2a9c0d1e4b5a67
+    """
+    con = connect(_settings(config).warehouse, read_only=True)
+    try:
+        found = con.execute(
+            "SELECT article_id, title, author, published_at, source, sitename, language, url, "
+            "word_count, first_seen_at, updated_at, left(body, 300) AS lead "
+            "FROM articles WHERE article_id = ?",
+            [article_id],
+        )
+        names = [d[0] for d in found.description]
+        row = found.fetchone()
+        if row is None:
+            raise MediawatchError(f"no article with id {article_id!r}")
+        labels = con.execute(
+            "SELECT label, score, evidence, taxonomy_version FROM article_topics "
+            "WHERE article_id = ? ORDER BY label",
+            [article_id],
+        ).fetchall()
+    finally:
+        con.close()
+    fields = Table(show_header=False, box=None)
+    for name, value in zip(names, row, strict=True):
+        fields.add_row(f"[bold]{name}[/]", _cell(value))
+    console.print(fields)
+    if not labels:
+        console.print("No topic labels.")
+    for label, score, evidence, version in labels:
+        console.print(f"\n[bold]{label}[/]  score {score:g}  (taxonomy {version})")
+        for hit in json.loads(evidence):
+            where = f"{hit['field']}[{hit['start']}:{hit['end']}]"
+            console.print(f"  {where} {hit['term']!r}: …{hit['snippet']}…", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning known errors into one line."""
+    try:
+        app()
+    except MediawatchError as exc:
+        Console(stderr=True).print(f"[red]Error:[/] {exc}", highlight=False)
+        sys.exit(1)

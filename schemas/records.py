@@ -1,0 +1,163 @@
+"""The record contract: typed records that flow between pipeline stages.
+
+Every stage takes and returns these dataclasses, so a reader can follow one
+article from feed item to warehouse row. They are plain dataclasses (not
+pydantic) because they cross process boundaries in the extraction pool and
+are built by the thousand; validation of their *values* is the job of the
+Great Expectations gate (`transforms/validate.py`), not of the constructors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class FeedItem:
+    """One entry of a feed, after URL canonicalisation."""
+
+    source: str
+    feed_url: str
+    url: str
+    canonical_url: str
+    article_id: str
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """Raw bytes of one document, fetched over HTTP or read from a saved file.
+
+    `item` is the feed entry that pointed at the page, kept so that the feed's
+    title and date can fill gaps in what extraction finds.
+    """
+
+    source: str
+    url: str
+    content: bytes
+    fetched_at: datetime
+    final_url: str | None = None
+    content_type: str | None = None
+    item: FeedItem | None = None
+    origin: str = "http"  # "http" or "file"
+
+
+@dataclass(slots=True)
+class Evidence:
+    """One matched term that supports a topic label: where, what, and context."""
+
+    term: str
+    field: str
+    start: int
+    end: int
+    snippet: str
+
+
+@dataclass(slots=True)
+class TopicLabel:
+    """A taxonomy path assigned to an article, with its score and evidence."""
+
+    label: str
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Article:
+    """A clean article: extracted text and metadata, ready to classify and load.
+
+    Field names match the `articles` table column for column.
+    """
+
+    article_id: str
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None
+    body: str
+    content_hash: str
+    word_count: int
+    fetched_at: datetime
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    sitename: str | None = None
+    description: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    topics: list[TopicLabel] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Failure:
+    """A document or source that could not be processed, with a named reason.
+
+    `stage` says where it failed (fetch, parse, extract, ...), `reason` is a
+    short stable name suitable for counting, `message` is for humans, and
+    `retryable` tells whether trying again later could help.
+    """
+
+    source: str
+    url: str
+    stage: str
+    reason: str
+    message: str
+    retryable: bool = False
+
+
+@dataclass(slots=True)
+class QuarantinedRecord:
+    """An article that failed validation, with the expectations it failed."""
+
+    article: Article
+    failed_expectations: list[str]
+    values: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SourceCounts:
+    """What one run did for one source: the rows of the end-of-run summary."""
+
+    source: str
+    feeds_polled: int = 0
+    items_seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    failed: int = 0
+
+    def add(self, other: SourceCounts) -> None:
+        """Add another tally for the same source into this one."""
+        for item in fields(self):
+            if item.name != "source":
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """The result of one flow run, printed by the CLI and stored in `runs.counts`."""
+
+    run_id: str
+    flow: str
+    warehouse: str
+    sources: list[SourceCounts] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    def total(self) -> SourceCounts:
+        """All sources added up."""
+        total = SourceCounts(source="total")
+        for counts in self.sources:
+            total.add(counts)
+        return total
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run added or changed any article."""
+        total = self.total()
+        return bool(total.new or total.updated)

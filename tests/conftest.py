@@ -1,0 +1,153 @@
+"""Shared fixtures: a loopback HTTP server the tests script, and a schema-ready DuckDB.
+
+No test touches the internet. `loopback` serves whatever routes a test
+registers, on 127.0.0.1 and a free port, and records every request so tests
+can assert on headers and timing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mediawatch.warehouse import Warehouse
+from schemas.records import Article
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Response:
+    """A scripted HTTP response. `body` may be bytes or a callable writing to the socket."""
+
+    status: int = 200
+    body: bytes | Callable[[BaseHTTPRequestHandler], None] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+Route = Response | Callable[[BaseHTTPRequestHandler], Response]
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 whose routes the test sets."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(
+                        RecordedRequest(self.path, dict(self.headers.items()), time.monotonic())
+                    )
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    response = Response(404, b"not found", {"Content-Type": "text/plain"})
+                elif callable(route):
+                    response = route(self)
+                else:
+                    response = route
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                if callable(response.body):
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    response.body(self)
+                    self.close_connection = True
+                    return
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Keep test output clean; requests are recorded instead."""
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def add(self, path: str, route: Route) -> str:
+        """Register a route and return its full URL."""
+        self.routes[path] = route
+        return self.url(path)
+
+    def hits(self, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    """A fresh scripted HTTP server on loopback for one test."""
+    server = LoopbackServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def memory_warehouse() -> Warehouse:
+    """An in-memory warehouse with the schema applied (shared connection)."""
+    return Warehouse(":memory:")
+
+
+def _make_article(**changes: object) -> Article:
+    values: dict[str, object] = {
+        "article_id": "0123456789abcdef",
+        "url": "https://news.example.org/2026/11/story.html",
+        "canonical_url": "https://news.example.org/2026/11/story.html",
+        "source": "example",
+        "title": "Council approves the new harbour plan",
+        "body": "The city council approved the harbour plan on Tuesday. " * 10,
+        "content_hash": "c" * 64,
+        "word_count": 90,
+        "fetched_at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        "published_at": datetime(2026, 11, 19, 18, 0, tzinfo=UTC),
+        "language": "en",
+    }
+    values.update(changes)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def make_article() -> Callable[..., Article]:
+    """A factory of valid article records; tests override the fields they are about."""
+    return _make_article

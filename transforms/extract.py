@@ -1,0 +1,212 @@
+"""Article extraction: HTML bytes in, a clean `Article` (or a named `Failure`) out.
+
+trafilatura finds the main text and the metadata (title, author, date,
+sitename, categories, tags, canonical URL); a line-level filter then removes
+site furniture trafilatura keeps (newsletter prompts, partner links). It is
+CPU-bound, so `extract_many` spreads a batch over a process pool sized to the
+cores. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from multiprocessing import get_context
+
+from lxml.etree import LxmlError
+from trafilatura import bare_extraction, load_html
+from trafilatura.settings import use_config
+
+from schemas.records import Article, Failure, Page
+from transforms.boilerplate import strip_boilerplate
+from transforms.charset import decode_html
+from transforms.plaintext import TextArticle
+from transforms.urls import InvalidURL, article_id, canonicalize
+
+_CONFIG = use_config()
+# trafilatura's timeout uses SIGALRM, which only works in a main thread; the
+# pool's workers and Prefect's task threads are not that.
+_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d %H:%M"}
+_LANG = re.compile(r"^[A-Za-z]{2,3}")
+_WS = re.compile(r"\s+")
+# Batches smaller than this are extracted in-process: starting workers costs more.
+_POOL_MIN_BATCH = 4
+
+
+def content_hash(title: str | None, body: str) -> str:
+    """Hash of the normalised title and body: equal for the same text however it was spaced."""
+    normalised = _WS.sub(" ", f"{title or ''}\n{body}").strip().casefold()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
+    return match.group(1) if match else None
+
+
+def _language(tree_lang: str | None, found: str | None) -> str | None:
+    for candidate in (found, tree_lang):
+        if candidate and (match := _LANG.match(candidate.strip())):
+            return match.group(0).lower()[:2]
+    return None
+
+
+def _published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, _DATE_PARAMS["outputformat"]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _identity(page: Page, declared: str | None) -> tuple[str, str]:
+    """Pick the URL the article is known by and its canonical form.
+
+    The feed link (or the saved file's URL) is authoritative: the id must be
+    known before fetching so that known articles are not fetched again. A
+    page's own canonical link is used only when nothing else identifies it.
+    """
+    for candidate in (page.url, page.final_url, declared):
+        if not candidate:
+            continue
+        try:
+            return candidate, canonicalize(candidate)
+        except InvalidURL:
+            continue
+    return page.url, page.url
+
+
+def _strip_title(text: str, title: str | None) -> str:
+    """Drop the headline when trafilatura repeats it as the first line of the body."""
+    if title:
+        first, _, rest = text.partition("\n")
+        if first.strip().casefold() == title.strip().casefold():
+            return rest
+    return text
+
+
+def extract(page: Page) -> Article | Failure:
+    """Extract one page. Never raises for bad content: returns a `Failure` with a reason."""
+
+    def failed(reason: str, message: str) -> Failure:
+        return Failure(page.source, page.url, "extract", reason, message)
+
+    if not page.content.strip():
+        return failed("empty", f"{page.url}: empty document")
+    try:
+        html = decode_html(page.content, _charset(page.content_type))
+        tree = load_html(html)
+    except (ValueError, LxmlError) as exc:
+        return failed("undecodable", f"{page.url}: cannot parse HTML: {exc}")
+    if tree is None:
+        return failed("not_html", f"{page.url}: not an HTML document")
+    tree_lang = tree.get("lang")
+    doc = bare_extraction(
+        tree,
+        url=page.final_url or page.url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        date_extraction_params=_DATE_PARAMS,
+        config=_CONFIG,
+    )
+    if doc is None or not doc.text:
+        return failed("no_text", f"{page.url}: no article text found")
+    item = page.item
+    title = doc.title or (item.title if item else None)
+    body = strip_boilerplate(_strip_title(doc.text, title)).strip()
+    url, canonical = _identity(page, doc.url)
+    return Article(
+        article_id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        source=page.source,
+        title=title,
+        body=body,
+        content_hash=content_hash(title, body),
+        word_count=len(body.split()),
+        fetched_at=page.fetched_at,
+        author=doc.author or (item.author if item else None),
+        published_at=_published(doc.date) or (item.published_at if item else None),
+        language=_language(tree_lang, doc.language),
+        sitename=doc.sitename,
+        description=doc.description or (item.summary if item else None),
+        categories=list(doc.categories or []),
+        tags=list(doc.tags or []),
+    )
+
+
+def default_workers(configured: int = 0) -> int:
+    """Worker processes to use: the configured number, or one per available core."""
+    if configured > 0:
+        return configured
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ExtractorPool:
+    """A process pool for extraction, created once per run and reused for every batch.
+
+    Workers start with the forkserver method: forking a process that runs
+    Prefect's threads can deadlock, and spawn would re-import everything per
+    worker each time.
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = default_workers(workers)
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ExtractorPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = get_context("forkserver")
+            context.set_forkserver_preload(["transforms.extract"])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._executor
+
+    def map(self, pages: Sequence[Page]) -> Iterator[Article | Failure]:
+        """Extract pages in order, in the pool when the batch is big enough to pay for it."""
+        if self.workers == 1 or len(pages) < _POOL_MIN_BATCH:
+            return map(extract, pages)
+        chunk = max(1, len(pages) // (self.workers * 4))
+        return self._pool().map(extract, pages, chunksize=chunk)
+
+
+def from_plain_text(text: TextArticle, *, url: str, source: str, fetched_at: datetime) -> Article:
+    """Build an article from a parsed plain-text page; its URL may be a `file:` identity."""
+    try:
+        canonical = canonicalize(url)
+    except InvalidURL:
+        canonical = url
+    return Article(
+        article_id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        source=source,
+        title=text.title,
+        body=text.body,
+        content_hash=content_hash(text.title, text.body),
+        word_count=len(text.body.split()),
+        fetched_at=fetched_at,
+        author=text.author,
+        published_at=text.published_at,
+        description=text.standfirst,
+    )
