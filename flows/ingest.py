@@ -100,14 +100,17 @@ def fetch_pages(
 
 
 def _new_items(
-    polled: dict[str, list[FeedItem]], known: set[str], counts: dict[str, SourceCounts]
+    polled: dict[str, list[FeedItem]], settled: dict[str, str], counts: dict[str, SourceCounts]
 ) -> list[FeedItem]:
-    """Items whose article is not in the warehouse yet, once each across all feeds."""
+    """Items not settled by an earlier run, once each across all feeds."""
     fresh: dict[str, FeedItem] = {}
     for source, items in polled.items():
         for item in items:
-            if item.article_id in known:
+            status = settled.get(item.article_id)
+            if status == "loaded":
                 counts[source].unchanged += 1
+            elif status is not None:
+                counts[source].skipped += 1
             else:
                 fresh.setdefault(item.article_id, item)
     return list(fresh.values())
@@ -124,8 +127,10 @@ def ingest(config: str | None = None, settings: Settings | None = None) -> RunSu
         )
         for source, items in polled.items():
             counts[source].items_seen = len(items)
-        known = ctx.warehouse.known_ids([i.article_id for items in polled.values() for i in items])
-        pending = _new_items(polled, known, counts)
+        settled = ctx.warehouse.settled(
+            [(i.article_id, i.url) for items in polled.values() for i in items]
+        )
+        pending = _new_items(polled, settled, counts)
         _process(ctx, summary, counts, pending, feed_failures)
     return summary
 

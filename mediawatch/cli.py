@@ -11,20 +11,21 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import duckdb
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
 from mediawatch.warehouse import connect
-from schemas.records import RunSummary
+from schemas.records import RunSummary, SourceCounts
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
@@ -79,16 +80,22 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
         return
     if quiet:
         return
-    table = Table(title=f"{summary.flow} run {summary.run_id}")
-    columns = ["feeds_polled", "items_seen", "new", "updated", "unchanged", "quarantined", "failed"]
+    table = Table(title=f"{summary.flow} run {summary.run_id}", box=box.SIMPLE_HEAD)
+    columns = [f.name for f in fields(SourceCounts) if f.name != "source"]
     table.add_column("source")
     for column in columns:
         table.add_column(column.replace("_", " "), justify="right")
     for row in [*summary.sources, summary.total()]:
         table.add_row(row.source, *(str(getattr(row, c)) for c in columns))
-    console.print(table)
+    Console(width=max(console.width, 110)).print(table)
     for failure in summary.failures:
         console.print(f"[yellow]failed[/] {failure.source}: {failure.message}", highlight=False)
+    total = summary.total()
+    if total.skipped:
+        console.print(
+            f"{total.skipped} items skipped: quarantined or failed for good in an earlier run "
+            "(see the quarantine and failures tables)."
+        )
     if not summary.changed:
         console.print("Nothing new: no article was added or changed.")
     console.print(f"Warehouse: {Path(summary.warehouse).resolve()}", highlight=False)
@@ -179,7 +186,7 @@ def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt:
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         typer.echo(json.dumps(records, ensure_ascii=False, default=str, indent=2))
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([_cell(v) for v in row] for row in rows)
     else:
@@ -187,7 +194,7 @@ def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt:
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
         console.print(table)
-        console.print(f"{len(rows)} rows", style="dim")
+        console.print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", style="dim")
 
 
 @app.command()
@@ -250,9 +257,16 @@ def explain(
         console.print("No topic labels.")
     for label, score, evidence, version in labels:
         console.print(f"\n[bold]{label}[/]  score {score:g}  (taxonomy {version})")
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for hit in json.loads(evidence):
-            where = f"{hit['field']}[{hit['start']}:{hit['end']}]"
-            console.print(f"  {where} {hit['term']!r}: …{hit['snippet']}…", highlight=False)
+            grouped.setdefault((hit["field"], hit["term"]), []).append(hit)
+        for (field, term), hits in grouped.items():
+            offsets = ", ".join(f"{h['start']}-{h['end']}" for h in hits[:5])
+            more = f" (+{len(hits) - 5} more)" if len(hits) > 5 else ""
+            console.print(
+                f"  {field} {term} ×{len(hits)} at {offsets}{more}: …{hits[0]['snippet']}…",
+                highlight=False,
+            )
 
 
 def main() -> None:
@@ -260,5 +274,5 @@ def main() -> None:
     try:
         app()
     except MediawatchError as exc:
-        Console(stderr=True).print(f"[red]Error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]Error:[/] {exc}", highlight=False)
         sys.exit(1)

@@ -36,15 +36,25 @@ class DemoSite:
     sources: list[Source]
 
 
-def _handler(root: Path, base: bytes) -> type[BaseHTTPRequestHandler]:
+def render(relative_path: str, base_url: str) -> bytes:
+    """A demo-site file as served from `base_url`; FileNotFoundError outside the site."""
+    root = SITE.resolve()
+    target = (root / relative_path).resolve()
+    if not target.is_file() or root not in target.parents:
+        raise FileNotFoundError(relative_path)
+    return target.read_bytes().replace(_PLACEHOLDER, base_url.encode("ascii"))
+
+
+def _handler(base_url: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0].lstrip("/") or "index.html"
-            target = (root / path).resolve()
-            if not target.is_file() or root not in target.parents:
+            try:
+                body = render(path, base_url)
+            except FileNotFoundError:
                 self.send_error(404, "Not Found")
                 return
-            body = target.read_bytes().replace(_PLACEHOLDER, base)
+            target = Path(path)
             content_type = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
             self.send_response(200)
             self.send_header("Content-Type", content_type or "application/octet-stream")
@@ -67,16 +77,15 @@ def demo_sources(base_url: str) -> list[Source]:
 @contextmanager
 def serve_demo_site(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> Iterator[DemoSite]:
     """Serve the demo site on loopback for the duration of the `with` block."""
-    root = SITE.resolve()
     try:
-        server = ThreadingHTTPServer((host, port), _handler(root, b""))
+        server = ThreadingHTTPServer((host, port), _handler(""))
     except OSError as exc:
         raise MediawatchError(
             f"cannot serve the demo site on {host}:{port} ({exc.strerror}); "
             "choose another port with --port"
         ) from exc
     base_url = f"http://{host}:{server.server_address[1]}"
-    server.RequestHandlerClass = _handler(root, base_url.encode("ascii"))
+    server.RequestHandlerClass = _handler(base_url)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
     thread.start()

@@ -197,16 +197,35 @@ class Warehouse:
                 [datetime.now(UTC), status, _json(counts), run_id],
             )
 
-    def known_ids(self, ids: Sequence[str]) -> set[str]:
-        """Which of these article ids are already in the warehouse."""
-        if not ids:
-            return set()
+    def settled(self, items: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """Which (article_id, url) pairs need no fetching, and why.
+
+        Returns article_id -> "loaded" (in the articles table), "quarantined"
+        (failed validation before: replay it, do not refetch it every run) or
+        "failed" (a permanent fetch or extract failure such as a 404).
+        Retryable failures are not settled: the next run tries again.
+        """
+        if not items:
+            return {}
+        ids = [article_id for article_id, _ in items]
+        urls = {url: article_id for article_id, url in items}
         with self.connection() as con:
-            rows = con.execute(
-                "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?))",
-                [list(ids)],
+            loaded = con.execute(
+                "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?))", [ids]
             ).fetchall()
-        return {row[0] for row in rows}
+            quarantined = con.execute(
+                "SELECT DISTINCT article_id FROM quarantine WHERE article_id IN (SELECT unnest(?))",
+                [ids],
+            ).fetchall()
+            failed = con.execute(
+                "SELECT DISTINCT url FROM failures "
+                "WHERE NOT retryable AND url IN (SELECT unnest(?))",
+                [list(urls)],
+            ).fetchall()
+        settled = {urls[url]: "failed" for (url,) in failed}
+        settled.update({article_id: "quarantined" for (article_id,) in quarantined})
+        settled.update({article_id: "loaded" for (article_id,) in loaded})
+        return settled
 
     def load(
         self,

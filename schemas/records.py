@@ -121,7 +121,11 @@ class QuarantinedRecord:
 
 @dataclass(slots=True)
 class SourceCounts:
-    """What one run did for one source: the rows of the end-of-run summary."""
+    """What one run did for one source: the rows of the end-of-run summary.
+
+    `unchanged` counts articles already in the warehouse; `skipped` counts
+    items quarantined or failed for good in an earlier run (not refetched).
+    """
 
     source: str
     feeds_polled: int = 0
@@ -129,6 +133,7 @@ class SourceCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
     quarantined: int = 0
     failed: int = 0
 

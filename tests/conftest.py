@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import flows  # noqa: F401 - applies the project's Prefect defaults before Prefect loads
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article
 
@@ -151,3 +152,12 @@ def _make_article(**changes: object) -> Article:
 def make_article() -> Callable[..., Article]:
     """A factory of valid article records; tests override the fields they are about."""
     return _make_article
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the whole session: it takes seconds to start."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

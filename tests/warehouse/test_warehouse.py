@@ -167,3 +167,28 @@ def test_read_only_connection_refuses_writes(tmp_path) -> None:
 def test_read_only_on_missing_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(WarehouseError, match="run `mediawatch run` first"):
         connect(tmp_path / "absent.duckdb", read_only=True)
+
+
+def test_settled_items_are_not_fetched_again(memory_warehouse: Warehouse, make_article) -> None:
+    loaded = make_article(article_id="1" * 16)
+    bad = make_article(article_id="2" * 16, url="https://x.example/gallery")
+    memory_warehouse.load(
+        "run-1",
+        articles=[loaded],
+        quarantined=[QuarantinedRecord(bad, ["body_long_enough"])],
+        failures=[
+            Failure("example", "https://x.example/gone", "fetch", "http_status", "404"),
+            Failure("example", "https://x.example/slow", "fetch", "timeout", "slow", True),
+        ],
+        taxonomy_version="t1",
+    )
+    settled = memory_warehouse.settled(
+        [
+            ("1" * 16, loaded.url),
+            ("2" * 16, bad.url),
+            ("3" * 16, "https://x.example/gone"),
+            ("4" * 16, "https://x.example/slow"),
+            ("5" * 16, "https://x.example/new"),
+        ]
+    )
+    assert settled == {"1" * 16: "loaded", "2" * 16: "quarantined", "3" * 16: "failed"}
