@@ -8,6 +8,7 @@ rest of the folder goes on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,20 +20,25 @@ from flows.stages import log_failures, process_batch
 from mediawatch.settings import Settings
 from schemas.records import Article, Failure, Page, RunSummary, SourceCounts
 from transforms.extract import from_plain_text
-from transforms.saved_pages import SUPPORTED_SUFFIXES, UnreadableFile, file_identity, read_saved
+from transforms.saved_pages import (
+    UnreadableFile,
+    file_identity,
+    read_saved,
+    sidecar_name,
+)
 
 _UTF8_HTML = "text/html; charset=utf-8"
 
 
 def _saved_files(directory: Path) -> list[Path]:
-    """Supported files in the folder and below, in a stable order; sidecars are not pages."""
-    return sorted(
-        p
-        for p in directory.rglob("*")
-        if p.is_file()
-        and not p.name.startswith(".")
-        and p.name.lower().endswith(SUPPORTED_SUFFIXES)
-    )
+    """Files in the folder and below, in a stable order, without hidden files and sidecars.
+
+    Unsupported types are kept so that the reader reports them instead of the
+    run passing over them in silence.
+    """
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
+    sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
+    return [p for p in files if p not in sidecars]
 
 
 @task(name="read-files", task_run_name="read-files [{source}]", cache_policy=NO_CACHE)
@@ -44,12 +50,10 @@ def read_files(
     articles: list[Article] = []
     failures: list[Failure] = []
     for path in _saved_files(directory):
-        sidecar = path.with_name(path.name + ".json")
-        if not sidecar.exists():
-            sidecar = path.with_suffix(".json")
         name = str(path.relative_to(directory))
+        sidecar = path.with_name(sidecar_name(path.name))
         try:
-            documents = read_saved(
+            result = read_saved(
                 name,
                 path.read_bytes(),
                 sidecar.read_bytes() if sidecar.exists() else None,
@@ -61,20 +65,22 @@ def read_files(
         except OSError as exc:
             failures.append(Failure(source, str(path), "read", "os_error", f"{path}: {exc}"))
             continue
+        failures.extend(
+            Failure(source, str(path), "read", error.reason, str(error)) for error in result.errors
+        )
         read_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        for doc in documents:
+        for doc in result.documents:
+            origin = doc.source or source
             url = doc.url or file_identity(doc.content_hash)
             if doc.text is not None:
-                article = from_plain_text(
-                    doc.text, url=url, source=doc.source or source, fetched_at=read_at
+                article = from_plain_text(doc.text, url=url, source=origin, fetched_at=read_at)
+                articles.append(
+                    replace(article, published_at=doc.published_at or article.published_at)
                 )
-                if doc.published_at:
-                    article.published_at = doc.published_at
-                articles.append(article)
             else:
                 pages.append(
                     Page(
-                        source=doc.source or source,
+                        source=origin,
                         url=url,
                         content=(doc.html or "").encode("utf-8"),
                         fetched_at=read_at,

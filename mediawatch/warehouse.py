@@ -266,8 +266,7 @@ class Warehouse:
             for record in quarantined:
                 article = record.article
                 con.execute(
-                    "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (run_id, article_id) DO NOTHING",
+                    "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         run_id,
                         article.article_id,

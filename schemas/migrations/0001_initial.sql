@@ -97,18 +97,17 @@ COMMENT ON COLUMN article_topics.run_id IS 'The run that produced the label.';
 
 CREATE TABLE quarantine (
     run_id              VARCHAR NOT NULL,
-    article_id          VARCHAR NOT NULL,
-    source              VARCHAR NOT NULL,
-    url                 VARCHAR NOT NULL,
+    article_id          VARCHAR,
+    source              VARCHAR,
+    url                 VARCHAR,
     failed_expectations VARCHAR[] NOT NULL,
     offending_values    JSON NOT NULL,
     record              JSON NOT NULL,
-    quarantined_at      TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (run_id, article_id)
+    quarantined_at      TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE quarantine IS 'Articles that failed validation, kept whole so they can be inspected and replayed.';
 COMMENT ON COLUMN quarantine.run_id IS 'The run that quarantined the record.';
-COMMENT ON COLUMN quarantine.article_id IS 'The article id the record would have had.';
+COMMENT ON COLUMN quarantine.article_id IS 'The article id the record would have had (NULL if it had none).';
 COMMENT ON COLUMN quarantine.source IS 'The source it came from.';
 COMMENT ON COLUMN quarantine.url IS 'Where it was found.';
 COMMENT ON COLUMN quarantine.failed_expectations IS 'Names of the validation expectations it failed.';

@@ -22,7 +22,7 @@ from schemas.records import RunSummary
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 GOLDEN = yaml.safe_load(
     (Path(__file__).parents[1] / "golden" / "expectations.yaml").read_text(encoding="utf-8")
-)
+)["articles"]
 TIKTOK = "geopolitics/TikTok/China data"
 
 

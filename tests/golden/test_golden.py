@@ -23,7 +23,7 @@ from transforms.extract import extract
 
 HERE = Path(__file__).parent
 BASE = "http://127.0.0.1:8765"
-EXPECTATIONS = yaml.safe_load((HERE / "expectations.yaml").read_text(encoding="utf-8"))
+EXPECTATIONS = yaml.safe_load((HERE / "expectations.yaml").read_text(encoding="utf-8"))["articles"]
 FLOORS = yaml.safe_load((HERE / "floors.yaml").read_text(encoding="utf-8"))
 
 

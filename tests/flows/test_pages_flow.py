@@ -1,0 +1,70 @@
+"""The saved-pages flow end to end: a folder of good and bad files into the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.pages import ingest_pages
+from mediawatch.demo import render
+from mediawatch.settings import load_settings
+from mediawatch.warehouse import connect
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture
+def folder(tmp_path: Path, fixtures_dir: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    page = "courier/2026/11/parliament-closes-tiktok-account.html"
+    (inbox / "tiktok.html").write_bytes(render(page, "https://courier.example"))
+    (inbox / "ferry-subsidy.txt").write_bytes(
+        (fixtures_dir / "saved" / "ferry_subsidy.txt").read_bytes()
+    )
+    (inbox / "photo.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    (inbox / "empty.htm").write_bytes(b"")
+    (inbox / "notes.pdf").write_bytes(b"%PDF-1.7")
+    return inbox
+
+
+def test_folder_is_ingested_and_bad_files_are_named(folder: Path, tmp_path: Path) -> None:
+    settings = load_settings(warehouse=tmp_path / "w.duckdb")
+    summary = ingest_pages(directory=str(folder), settings=settings)
+    (counts,) = summary.sources
+    assert counts.source == "inbox"
+    assert (counts.items_seen, counts.new, counts.failed) == (5, 2, 3)
+    reasons = {Path(f.url).name: f.reason for f in summary.failures}
+    assert reasons == {
+        "photo.html": "binary",
+        "empty.htm": "empty",
+        "notes.pdf": "unsupported_type",
+    }
+
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT url, title, author, published_at::date::varchar, topics, body "
+            "FROM articles ORDER BY title"
+        ).fetchall()
+        kinds = con.execute("SELECT kind FROM sources").fetchall()
+    finally:
+        con.close()
+    assert kinds == [("pages",)]
+    (ferry, tiktok) = rows
+    assert ferry[0].startswith("file:") and len(ferry[0]) == 5 + 64
+    assert ferry[1:4] == (
+        "Harbour council backs ferry subsidy after long night session",
+        "Lena Ostrova",
+        "2026-11-03",
+    )
+    assert "Sign up to our morning briefing" not in ferry[5]
+    assert "Advertisement" not in ferry[5]
+    assert (
+        tiktok[0] == "https://courier.example/courier/2026/11/parliament-closes-tiktok-account.html"
+    )
+    assert "geopolitics/TikTok/China data" in tiktok[4]
+
+    again = ingest_pages(directory=str(folder), settings=settings).sources[0]
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)

@@ -1,0 +1,189 @@
+"""Plain-text copies: header fields are recovered from many layouts, the body is prose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from transforms.plaintext import parse_byline, parse_date, parse_plain_text
+
+BODY_1 = "Ferry crossings between Varnholm and the mainland will resume on Friday, officials said."
+BODY_2 = "The outer deck of the northern pier will be rebuilt over the winter."
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def test_browser_copy_fixture(fixtures_dir: Path) -> None:
+    text = (fixtures_dir / "saved" / "copied_article.txt").read_text(encoding="utf-8")
+    article = parse_plain_text(text)
+    assert article.title == "Varnholm ferry link to reopen after storm repairs"
+    assert article.standfirst == (
+        "Engineers say the northern pier is safe, a week after gales tore away its outer deck"
+    )
+    assert article.author == "Lena Ostrova"
+    assert article.published_at == utc(2022, 8, 3)
+    assert article.updated_at == utc(2022, 8, 4, 9, 0)
+    paragraphs = article.body.split("\n")
+    assert len(paragraphs) == 3
+    assert paragraphs[0].startswith("Ferry crossings between Varnholm")
+    assert "readers who subscribe to its alerts" in paragraphs[1]
+    assert paragraphs[2] == "Island businesses have lost about two weeks of summer trade."
+    for furniture in ("Share", "Advertisement", "Sign up", "Image caption", "Listen"):
+        assert furniture not in article.body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("August 3, 2022", utc(2022, 8, 3)),
+        ("3 Aug 2022 10:56am", utc(2022, 8, 3, 10, 56)),
+        ("3 Aug 2022 10:56pm", utc(2022, 8, 3, 22, 56)),
+        ("12:30am 3 Aug 2022", None),
+        ("3 Aug 2022, 12:30 a.m.", utc(2022, 8, 3, 0, 30)),
+        ("03/08/2022", utc(2022, 8, 3)),
+        ("08/23/2022", utc(2022, 8, 23)),
+        ("3.8.2022", utc(2022, 8, 3)),
+        ("2022-08-03T10:56:00Z", utc(2022, 8, 3, 10, 56)),
+        ("2022-08-03T10:56:00+02:00", utc(2022, 8, 3, 8, 56)),
+        ("2022-08-03", utc(2022, 8, 3)),
+        ("Wed 3 Aug 2022 10.56 BST", utc(2022, 8, 3, 9, 56)),
+        ("Wednesday, Aug. 3, 2022 at 10:56 a.m. EDT", utc(2022, 8, 3, 14, 56)),
+        ("3rd August 2022", utc(2022, 8, 3)),
+        ("31/02/2022", None),
+        ("3 Aug 2022 10:56 XYZ", None),
+        ("sometime in August", None),
+    ],
+)
+def test_parse_date(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        ("By Jane Doe", "Jane Doe"),
+        ("BY JANE DOE", "JANE DOE"),
+        ("Written by Jane Doe", "Jane Doe"),
+        ("Jane Doe, Brussels correspondent", "Jane Doe"),
+        ("Jane Doe in Brussels", "Jane Doe"),
+        ("By Jane Doe and Piet van Dalen", "Jane Doe, Piet van Dalen"),
+        ("By Élodie Marchand, senior reporter", "Élodie Marchand"),
+        ("By the time the ferry arrived", None),
+        ("Jane Doe", None),
+        ("Protesters Clash With Police in Varnholm", None),
+        ("Storm hits Varnholm, says weather editor", None),
+    ],
+)
+def test_parse_byline(line: str, author: str | None) -> None:
+    assert parse_byline(line) == author
+
+
+# Header layouts: (header lines, title, standfirst, author, published_at, updated_at).
+LAYOUTS = [
+    # Headline, byline, date; no standfirst.
+    (
+        ["Ferry link to reopen", "By Jane Doe", "August 3, 2022"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # Guardian-like: standfirst, byline with place, weekday date, modified line.
+    (
+        [
+            "Ferry link to reopen",
+            "Repairs are finished a week early.",
+            "Jane Doe in Varnholm",
+            "Wed 3 Aug 2022 10.56 BST",
+            "Last modified on Wed 3 Aug 2022 12.00 BST",
+        ],
+        "Ferry link to reopen",
+        "Repairs are finished a week early.",
+        "Jane Doe",
+        utc(2022, 8, 3, 9, 56),
+        utc(2022, 8, 3, 11, 0),
+    ),
+    # Date and byline on one line, before the headline.
+    (
+        ["3 Aug 2022 10:56am | By Jane Doe", "Ferry link to reopen"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3, 10, 56),
+        None,
+    ),
+    # Published and updated on one line without separators.
+    (
+        [
+            "Breaking news",
+            "Ferry link to reopen",
+            "Published 3 August 2022 Updated 4 August 2022",
+            "Written by Jane Doe",
+        ],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        utc(2022, 8, 4),
+    ),
+    # ISO date, no byline; "5 min read" furniture on the date line.
+    (
+        ["Ferry link to reopen", "2022-08-03T10:56:00Z · 5 min read"],
+        "Ferry link to reopen",
+        None,
+        None,
+        utc(2022, 8, 3, 10, 56),
+        None,
+    ),
+    # No metadata at all: everything after the headline is body.
+    (
+        ["Ferry link to reopen"],
+        "Ferry link to reopen",
+        None,
+        None,
+        None,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "expected"), [(case[0], case[1:]) for case in LAYOUTS])
+def test_header_layouts(header: list[str], expected: tuple[object, ...]) -> None:
+    """`expected` is (title, standfirst, author, published_at, updated_at)."""
+    article = parse_plain_text("\n".join([*header, "", BODY_1, "", BODY_2]))
+    found = (
+        article.title,
+        article.standfirst,
+        article.author,
+        article.published_at,
+        article.updated_at,
+    )
+    assert found == expected
+    assert article.body == f"{BODY_1}\n{BODY_2}"
+
+
+def test_prose_lines_between_headline_and_byline_are_kept() -> None:
+    text = "\n".join(
+        ["Ferry link to reopen", "Repairs are finished.", "Crews on pier.", "By Jane Doe", BODY_1]
+    )
+    article = parse_plain_text(text)
+    assert article.standfirst == "Repairs are finished."
+    assert article.body == f"Crews on pier.\n{BODY_1}"
+
+
+def test_late_date_line_does_not_turn_body_into_standfirst() -> None:
+    text = "\n".join(["Ferry link to reopen", "By Jane Doe", BODY_1, BODY_2, "Updated 4 Aug 2022"])
+    article = parse_plain_text(text)
+    assert article.standfirst is None
+    assert article.updated_at is None
+    assert article.body.startswith(f"{BODY_1}\n{BODY_2}")
+
+
+def test_empty_text() -> None:
+    article = parse_plain_text("  \n\n")
+    assert (article.title, article.body, article.author) == (None, "", None)

@@ -1,0 +1,359 @@
+"""Saved pages: turn the bytes of a file someone (or a crawler) saved into documents.
+
+Formats by extension: `.html`/`.htm`, `.mhtml`/`.mht` (a browser's "web page,
+single file"), `.txt` (an article copied from a browser) and `.warc`/`.warc.gz`.
+An optional JSON sidecar (`sidecar_name(name)`) overrides `url`, `published`
+and `source`. The flow reads the files; this module only sees bytes.
+
+Failures are `UnreadableFile` with a stable `reason`. A file that yields nothing
+raises it; a WARC that yields some documents but also has broken parts
+(truncated, a binary payload) returns them in `ReadResult.errors` instead, so
+nothing readable is lost and nothing broken goes unreported.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email import policy
+from html.parser import HTMLParser
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
+from warcio.recordloader import ArcWarcRecord
+
+from transforms.charset import NotText, Undecodable, decode_html
+from transforms.plaintext import TextArticle, parse_plain_text
+
+HTML_SUFFIXES = (".html", ".htm")
+MHTML_SUFFIXES = (".mhtml", ".mht")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+TEXT_SUFFIXES = (".txt",)
+# What `read_saved` accepts; the flow uses it to pick files out of a folder.
+SUPPORTED_SUFFIXES = HTML_SUFFIXES + MHTML_SUFFIXES + WARC_SUFFIXES + TEXT_SUFFIXES
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+SIDECAR_KEYS = frozenset({"url", "published", "source"})
+# Only the head is searched for <link rel=canonical> / og:url.
+HEAD_SCAN_CHARS = 100_000
+
+Kind = Literal["html", "text"]
+
+
+class UnreadableFile(Exception):
+    """A saved file (or part of one) that cannot be read; `reason` is a stable name.
+
+    Reasons: empty, binary, too_large, undecodable, bad_sidecar,
+    truncated_archive, no_html_records, unsupported_type.
+    """
+
+    def __init__(self, name: str, reason: str, detail: str) -> None:
+        super().__init__(f"{name}: {detail}")
+        self.name = name
+        self.reason = reason
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type[UnreadableFile], tuple[str, str, str]]:
+        """Rebuild from all three fields, so the error survives a worker-process boundary."""
+        return (type(self), (self.name, self.reason, self.detail))
+
+
+@dataclass(frozen=True, slots=True)
+class SavedDocument:
+    """One readable document from a saved file, with the bytes' hash for dedup."""
+
+    name: str  # file name; for WARC "file.warc.gz#<offset>"
+    kind: Kind
+    url: str | None  # sidecar > canonical > og:url > MHTML location / WARC target URI
+    html: str | None  # decoded HTML (kind == "html")
+    text: TextArticle | None  # parsed plain text (kind == "text")
+    content_hash: str  # sha256 hex of the file's bytes (a WARC record's payload)
+    source: str | None = None  # sidecar override
+    published_at: datetime | None = None  # sidecar override
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """The documents a file yielded, and the named problems met on the way."""
+
+    documents: list[SavedDocument]
+    errors: list[UnreadableFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sidecar:
+    url: str | None = None
+    published: datetime | None = None
+    source: str | None = None
+
+
+def sidecar_name(name: str) -> str:
+    """The sidecar file that goes with a saved file: `story.html` -> `story.html.json`."""
+    return f"{name}.json"
+
+
+def file_identity(content_hash: str) -> str:
+    """A stable pseudo-URL for a page with no URL: `file:<sha256>`."""
+    return f"file:{content_hash}"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _absolute_http(url: str | None, base: str | None = None) -> str | None:
+    """`url` made absolute against `base` if it is then an http(s) URL, else None."""
+    if not url or not url.strip():
+        return None
+    joined = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(joined)
+    return joined if parts.scheme in {"http", "https"} and parts.netloc else None
+
+
+# --- sidecar ---------------------------------------------------------------
+
+
+def _parse_published(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _read_sidecar(name: str, data: bytes) -> _Sidecar:
+    label = sidecar_name(name)
+
+    def bad(detail: str) -> UnreadableFile:
+        return UnreadableFile(label, "bad_sidecar", detail)
+
+    try:
+        raw = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad(f"not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise bad("must be a JSON object")
+    unknown = sorted(set(raw) - SIDECAR_KEYS)
+    if unknown:
+        raise bad(f"unknown keys {unknown}; allowed: {sorted(SIDECAR_KEYS)}")
+    wrong = sorted(k for k, v in raw.items() if not isinstance(v, str))
+    if wrong:
+        raise bad(f"{', '.join(wrong)} must be strings")
+    url = raw.get("url")
+    if url is not None and _absolute_http(url) is None:
+        raise bad(f"url is not an absolute http(s) URL: {url!r}")
+    published = None
+    if "published" in raw:
+        try:
+            published = _parse_published(raw["published"])
+        except ValueError as exc:
+            raise bad(f"published is not an ISO date: {raw['published']!r}") from exc
+    return _Sidecar(url=url, published=published, source=raw.get("source"))
+
+
+# --- HTML ------------------------------------------------------------------
+
+
+class _HeadLinks(HTMLParser):
+    """Collects the first `<link rel=canonical>` and `og:url` of a document head."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.canonical: str | None = None
+        self.og_url: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): v or "" for k, v in attrs}
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.canonical = self.canonical or values.get("href")
+        elif tag == "meta":
+            key = (values.get("property") or values.get("name") or "").lower()
+            if key == "og:url":
+                self.og_url = self.og_url or values.get("content")
+
+
+def _page_url(html: str, fallback: str | None) -> str | None:
+    """canonical > og:url > `fallback` (an MHTML location or WARC target URI)."""
+    head = html[:HEAD_SCAN_CHARS]
+    lowered = head.lower()
+    ends = [i for i in (lowered.find("</head"), lowered.find("<body")) if i >= 0]
+    links = _HeadLinks()
+    links.feed(head[: min(ends)] if ends else head)
+    links.close()
+    candidates = (_absolute_http(links.canonical, fallback), _absolute_http(links.og_url, fallback))
+    return next((c for c in candidates if c), _absolute_http(fallback))
+
+
+def _decode(name: str, data: bytes, declared: str | None = None) -> str:
+    try:
+        text = decode_html(data, declared)
+    except (NotText, Undecodable) as exc:
+        raise UnreadableFile(name, exc.reason, str(exc)) from exc
+    if not text.strip():
+        raise UnreadableFile(name, "empty", "no text after decoding")
+    return text
+
+
+def _html_document(
+    name: str, data: bytes, declared: str | None = None, location: str | None = None
+) -> SavedDocument:
+    html = _decode(name, data, declared)
+    return SavedDocument(
+        name=name,
+        kind="html",
+        url=_page_url(html, location),
+        html=html,
+        text=None,
+        content_hash=_sha256(data),
+    )
+
+
+# --- formats ---------------------------------------------------------------
+
+
+def _read_text(name: str, data: bytes) -> list[SavedDocument]:
+    article = parse_plain_text(_decode(name, data))
+    if article.title is None and not article.body:
+        raise UnreadableFile(name, "empty", "no headline or prose, only page furniture")
+    return [
+        SavedDocument(
+            name=name, kind="text", url=None, html=None, text=article, content_hash=_sha256(data)
+        )
+    ]
+
+
+def _read_mhtml(name: str, data: bytes) -> list[SavedDocument]:
+    message = email.message_from_bytes(data, policy=policy.default)
+    part = next((p for p in message.walk() if p.get_content_type() == "text/html"), None)
+    if part is None:
+        raise UnreadableFile(name, "no_html_records", "no text/html part in the MHTML file")
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not payload.strip():
+        raise UnreadableFile(name, "empty", "the text/html part is empty")
+    location = message.get("Snapshot-Content-Location") or part.get("Content-Location")
+    doc = _html_document(name, payload, part.get_content_charset(), location)
+    return [replace(doc, content_hash=_sha256(data))]
+
+
+def _is_html_response(record: ArcWarcRecord) -> bool:
+    http = record.http_headers
+    if record.rec_type != "response" or http is None:
+        return False
+    content_type = (http.get_header("Content-Type") or "").split(";")[0].strip().lower()
+    return content_type in HTML_TYPES and (http.get_statuscode() or "").startswith("2")
+
+
+def _warc_record(
+    name: str, records: ArchiveIterator, record: ArcWarcRecord, max_bytes: int
+) -> SavedDocument | None:
+    """The HTML document in the current WARC record, None if not a 2xx HTML response.
+
+    Every record is read to its end to check it is complete. The offset is asked
+    for only after that: warcio skips to the end of the record when asked earlier.
+    """
+    html = _is_html_response(record)
+    payload = record.content_stream().read(max_bytes + 1) if html else b""
+    record.raw_stream.read()
+    doc_name = f"{name}#{records.get_record_offset()}"
+    cut = isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0
+    length = record.rec_headers.get_header("Content-Length") or ""
+    header_cut = not record.rec_type or not length.isdigit()
+    if cut or header_cut:
+        raise UnreadableFile(doc_name, "truncated_archive", "the archive ends inside this record")
+    if not html:
+        return None
+    if len(payload) > max_bytes:
+        raise UnreadableFile(doc_name, "too_large", f"record payload over {max_bytes} bytes")
+    if not payload.strip():
+        raise UnreadableFile(doc_name, "empty", "the record has no payload")
+    content_type = record.http_headers.get_header("Content-Type")
+    target = record.rec_headers.get_header("WARC-Target-URI")
+    return _html_document(doc_name, payload, content_type, target)
+
+
+def _read_warc(name: str, data: bytes, max_bytes: int) -> ReadResult:
+    """Documents from every 2xx HTML response record; broken records become errors.
+
+    A truncated archive keeps the records read before the cut and adds a
+    `truncated_archive` error; it raises only when no document was read.
+    """
+    documents: list[SavedDocument] = []
+    errors: list[UnreadableFile] = []
+    records = ArchiveIterator(io.BytesIO(data))
+    end = 0  # where the last complete record ends
+    try:
+        for record in records:
+            if record.format != "warc":
+                # warcio reads any text as an old-style ARC record; we accept only WARC.
+                raise ArchiveLoadFailed("not a WARC record")
+            try:
+                doc = _warc_record(name, records, record, max_bytes)
+            except UnreadableFile as exc:
+                errors.append(exc)
+            else:
+                documents.extend([doc] if doc else [])
+            end = records.get_record_offset() + records.get_record_length()
+    except ArchiveLoadFailed as exc:
+        errors.append(UnreadableFile(name, "undecodable", f"not a readable WARC: {exc}"))
+    except AttributeError as exc:
+        # warcio fails this way (a None URI) when the archive ends inside a record header.
+        errors.append(UnreadableFile(name, "truncated_archive", f"a record header is cut: {exc}"))
+    else:
+        # warcio stops quietly at a partial gzip member or a cut header: bytes are left over.
+        if data[end:].strip(b"\r\n\x00 "):
+            detail = f"the archive ends inside a record after byte {end}"
+            errors.append(UnreadableFile(name, "truncated_archive", detail))
+    if not documents:
+        if errors:
+            raise errors[0]
+        raise UnreadableFile(name, "no_html_records", "no 2xx HTML response records")
+    return ReadResult(documents, errors)
+
+
+def _apply_sidecar(result: ReadResult, sidecar: _Sidecar, name: str) -> ReadResult:
+    if len(result.documents) > 1 and (sidecar.url or sidecar.published):
+        raise UnreadableFile(
+            sidecar_name(name), "bad_sidecar", "url/published cannot apply to many documents"
+        )
+    documents = [
+        replace(
+            doc,
+            url=sidecar.url or doc.url,
+            source=sidecar.source,
+            published_at=sidecar.published,
+        )
+        for doc in result.documents
+    ]
+    return ReadResult(documents, result.errors)
+
+
+def read_saved(
+    name: str, data: bytes, sidecar: bytes | None = None, *, max_bytes: int = 20 * 1024 * 1024
+) -> ReadResult:
+    """Read one saved file into documents; raise UnreadableFile if it yields none.
+
+    `max_bytes` limits the file, or for a WARC each record's payload (archives
+    are routinely larger than any one page).
+    """
+    lowered = name.lower()
+    is_warc = lowered.endswith(WARC_SUFFIXES)
+    if not lowered.endswith(SUPPORTED_SUFFIXES):
+        allowed = ", ".join(SUPPORTED_SUFFIXES)
+        raise UnreadableFile(name, "unsupported_type", f"not one of {allowed}")
+    if not data.strip():
+        raise UnreadableFile(name, "empty", "the file is empty")
+    if not is_warc and len(data) > max_bytes:
+        raise UnreadableFile(name, "too_large", f"{len(data)} bytes is over {max_bytes}")
+    meta = _read_sidecar(name, sidecar) if sidecar is not None else _Sidecar()
+    if is_warc:
+        result = _read_warc(name, data, max_bytes)
+    elif lowered.endswith(MHTML_SUFFIXES):
+        result = ReadResult(_read_mhtml(name, data))
+    elif lowered.endswith(TEXT_SUFFIXES):
+        result = ReadResult(_read_text(name, data))
+    else:
+        result = ReadResult([_html_document(name, data)])
+    return _apply_sidecar(result, meta, name)
