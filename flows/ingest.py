@@ -1,7 +1,12 @@
 """The ingest flow: poll feeds, fetch new article pages, extract, classify, validate, load.
 
-    poll_feeds -> (skip known) -> for each batch: fetch_pages -> process_batch
+    due feeds -> poll_feeds -> (skip known) -> for each batch: fetch_pages -> process_batch
+                                                                 -> fallbacks -> process_batch
 
+Only feeds that are due and not disabled are polled (`poll_all` polls every
+one); their new state goes to feed_state and every HTTP exchange to fetch_log.
+An item whose page cannot be fetched or extracted is kept as a fallback
+article made of its feed title and summary (`transforms/fallback.py`).
 A failing feed or page is recorded against its source and the run goes on;
 the run fails only when the pipeline itself cannot work (invalid taxonomy,
 warehouse unavailable, too much quarantined).
@@ -10,67 +15,79 @@ warehouse unavailable, too much quarantined).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.run import pipeline_run, run_name
 from flows.stages import RunContext, log_failures, process_batch
+from mediawatch import feed_poller
+from mediawatch.archive import WarcArchive
+from mediawatch.feed_poller import FeedPoll
+from mediawatch.feed_store import load_states, logged, record_fetches, save_states
 from mediawatch.http import FetchRequest, fetch_all
 from mediawatch.settings import HttpSettings, Settings, Source
-from schemas.records import Failure, FeedItem, Page, RunSummary, SourceCounts
-from transforms.feeds import FeedError, parse_feed
+from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
+from transforms.fallback import GONE_STATUSES, fallback_article
+from transforms.polling import FeedState, current_state, is_due, polled_failed, polled_ok
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(
-    sources: Sequence[Source], http: HttpSettings, max_items: int
-) -> tuple[dict[str, list[FeedItem]], list[Failure]]:
-    """Fetch every feed in one concurrent batch and parse the items out of each."""
+    feeds: Sequence[tuple[Source, FeedState]],
+    http: HttpSettings,
+    max_items: int,
+    archive: WarcArchive,
+) -> list[FeedPoll]:
+    """Poll the due feeds in one concurrent batch (conditional GET, autodiscovery), parse them."""
     logger = get_run_logger()
-    results = fetch_all([FetchRequest(s.url, kind="feed") for s in sources], http)
-    items: dict[str, list[FeedItem]] = {}
-    failures: list[Failure] = []
-    for source, result in zip(sources, results, strict=True):
-        if result.error is not None:
-            failures.append(
-                Failure(
-                    source.name,
-                    source.url,
-                    "fetch",
-                    result.error.reason,
-                    result.error.message,
-                    result.error.retryable,
-                )
-            )
-            continue
-        try:
-            parsed = parse_feed(
-                result.content or b"",
-                source=source.name,
-                feed_url=result.url,
-                content_type=result.content_type,
-                max_items=source.max_items or max_items,
-            )
-        except FeedError as exc:
-            failures.append(Failure(source.name, source.url, "parse", exc.reason, str(exc)))
-            continue
-        for warning in parsed.warnings:
-            logger.warning("%s: %s: %s", source.name, source.url, warning)
-        items[source.name] = parsed.items
-        logger.info("%s: %d items in %s", source.name, len(parsed.items), source.url)
-    log_failures(failures)
-    return items, failures
+    polls = feed_poller.poll_feeds(feeds, http, max_items, archive=archive)
+    for poll in polls:
+        if poll.not_modified:
+            logger.info("%s: not modified since the last poll (%s)", poll.source, poll.feed_url)
+        elif poll.failure is None:
+            logger.info("%s: %d items in %s", poll.source, len(poll.items), poll.feed_url)
+    log_failures([f for poll in polls for f in _feed_failures(poll)])
+    return polls
+
+
+def _feed_failures(poll: FeedPoll) -> list[Failure]:
+    """What went wrong with one feed: the failure that stopped it, or its warnings."""
+    return [poll.failure] if poll.failure is not None else poll.warnings
 
 
 @task(name="fetch-pages", task_run_name="fetch-pages [{label}]", cache_policy=NO_CACHE)
 def fetch_pages(
-    items: Sequence[FeedItem], http: HttpSettings, label: str
-) -> tuple[list[Page], list[Failure]]:
-    """Fetch the article pages of a batch of feed items concurrently."""
-    results = fetch_all([FetchRequest(item.url, kind="page") for item in items], http)
+    ctx: RunContext, items: Sequence[FeedItem], label: str
+) -> tuple[list[Page], list[Failure], list[FeedItem]]:
+    """Fetch the article pages of a batch of feed items concurrently, logging every exchange.
+
+    Returns the pages, the failures, and the items whose page could not be had
+    but may still get a fallback article (not those the server says are gone).
+    """
+    robots = {source.name: source.respect_robots for source in ctx.settings.sources}
+    results = fetch_all(
+        [
+            FetchRequest(item.url, kind="page", respect_robots=robots.get(item.source))
+            for item in items
+        ],
+        ctx.settings.http,
+    )
+    ctx.archive.write(results, items)
+    record_fetches(
+        ctx.warehouse,
+        ctx.run_id,
+        [
+            f
+            for item, result in zip(items, results, strict=True)
+            for f in logged(item.source, [result])
+        ],
+    )
     pages: list[Page] = []
     failures: list[Failure] = []
+    unreachable: list[FeedItem] = []
     for item, result in zip(items, results, strict=True):
         if result.error is not None:
             failures.append(
@@ -83,6 +100,8 @@ def fetch_pages(
                     result.error.retryable,
                 )
             )
+            if result.status not in GONE_STATUSES:
+                unreachable.append(item)
             continue
         pages.append(
             Page(
@@ -93,46 +112,152 @@ def fetch_pages(
                 final_url=result.url,
                 content_type=result.content_type,
                 item=item,
+                raw_file=result.raw_file,
+                raw_offset=result.raw_offset,
             )
         )
     log_failures(failures)
-    return pages, failures
+    return pages, failures, unreachable
 
 
 def _new_items(
-    polled: dict[str, list[FeedItem]], settled: dict[str, str], counts: dict[str, SourceCounts]
+    polls: Sequence[FeedPoll], settled: dict[str, str], counts: dict[str, SourceCounts]
 ) -> list[FeedItem]:
     """Items not settled by an earlier run, once each across all feeds."""
     fresh: dict[str, FeedItem] = {}
-    for source, items in polled.items():
-        for item in items:
+    for poll in polls:
+        for item in poll.items:
             status = settled.get(item.article_id)
             if status == "loaded":
-                counts[source].unchanged += 1
+                counts[poll.source].unchanged += 1
             elif status is not None:
-                counts[source].skipped += 1
+                counts[poll.source].skipped += 1
             else:
                 fresh.setdefault(item.article_id, item)
     return list(fresh.values())
 
 
+def _due_feeds(ctx: RunContext, now: datetime, poll_all: bool) -> list[tuple[Source, FeedState]]:
+    """The configured feeds to poll now, with their state: due and enabled, or all."""
+    stored = load_states(ctx.warehouse)
+    feeds = [(s, current_state(s.name, s.url, stored.get(s.name))) for s in ctx.settings.sources]
+    due = [(source, state) for source, state in feeds if is_due(state, now, force=poll_all)]
+    waiting = [source.name for source, state in feeds if (source, state) not in due]
+    if waiting:
+        get_run_logger().info("not due or disabled, not polled: %s", ", ".join(waiting))
+    return due
+
+
+def _record_polls(
+    ctx: RunContext,
+    feeds: Sequence[tuple[Source, FeedState]],
+    polls: Sequence[FeedPoll],
+    pending: Sequence[FeedItem],
+    now: datetime,
+) -> None:
+    """Store each polled feed's new state and every exchange of the polls in fetch_log."""
+    new_items: dict[str, int] = {}
+    for item in pending:
+        new_items[item.source] = new_items.get(item.source, 0) + 1
+    policy = ctx.settings.feeds
+    states = []
+    for (_, state), poll in zip(feeds, polls, strict=True):
+        if poll.failure is not None:
+            states.append(
+                polled_failed(
+                    state,
+                    now=now,
+                    status=poll.status,
+                    message=poll.failure.message,
+                    retryable=poll.failure.retryable,
+                    policy=policy,
+                )
+            )
+            continue
+        states.append(
+            polled_ok(
+                state,
+                now=now,
+                status=poll.status,
+                feed_url=poll.feed_url,
+                etag=poll.etag,
+                last_modified=poll.last_modified,
+                items=len(poll.items),
+                new_items=new_items.get(poll.source, 0),
+                warning="; ".join(w.message for w in poll.warnings) or None,
+                policy=policy,
+            )
+        )
+    save_states(ctx.warehouse, states)
+    record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
+
+
 @flow(name="ingest", flow_run_name=run_name("ingest"))
-def ingest(config: str | None = None, settings: Settings | None = None) -> RunSummary:
-    """Poll the configured feeds and load every new article into the warehouse."""
+def ingest(
+    config: str | None = None, settings: Settings | None = None, poll_all: bool = False
+) -> RunSummary:
+    """Poll the feeds that are due and load every new article into the warehouse.
+
+    `poll_all` polls every configured feed now, due or not, disabled or not
+    (a disabled feed that answers is enabled again).
+    """
     with pipeline_run("ingest", config, settings) as (ctx, summary):
-        counts = {s.name: SourceCounts(source=s.name, feeds_polled=1) for s in ctx.settings.sources}
+        counts = {s.name: SourceCounts(source=s.name) for s in ctx.settings.sources}
         summary.sources = list(counts.values())
-        polled, feed_failures = poll_feeds(
-            ctx.settings.sources, ctx.settings.http, ctx.settings.limits.max_items_per_feed
-        )
-        for source, items in polled.items():
-            counts[source].items_seen = len(items)
+        now = datetime.now(UTC)
+        feeds = _due_feeds(ctx, now, poll_all)
+        with ctx.timed("poll"):
+            polls = (
+                poll_feeds(
+                    feeds, ctx.settings.http, ctx.settings.limits.max_items_per_feed, ctx.archive
+                )
+                if feeds
+                else []
+            )
+        for poll in polls:
+            counts[poll.source].feeds_polled = 1
+            counts[poll.source].items_seen = len(poll.items)
+        items = [item for poll in polls for item in poll.items]
         settled = ctx.warehouse.settled(
-            [(i.article_id, i.url) for items in polled.values() for i in items]
+            [(i.article_id, i.url) for i in items],
+            {i.article_id: (i.source, i.guid) for i in items if i.guid},
         )
-        pending = _new_items(polled, settled, counts)
-        _process(ctx, summary, counts, pending, feed_failures)
+        pending = _new_items(polls, settled, counts)
+        _record_polls(ctx, feeds, polls, pending, now)
+        _process(ctx, summary, counts, pending, [f for poll in polls for f in _feed_failures(poll)])
     return summary
+
+
+def _fallbacks(
+    unreachable: Sequence[FeedItem], failures: Sequence[Failure], batch: Sequence[FeedItem]
+) -> list[FeedItem]:
+    """Items of the batch that get a fallback: page unreachable, or not extractable."""
+    by_url = {item.url: item for item in batch}
+    unextracted = [by_url[f.url] for f in failures if f.stage == "extract" and f.url in by_url]
+    return [*unreachable, *unextracted]
+
+
+def _load_fallbacks(
+    ctx: RunContext, items: Sequence[FeedItem], label: str
+) -> dict[str, SourceCounts]:
+    """Load the feed title and summary of these items as fallback articles.
+
+    They are validated like any article except for the minimum body length,
+    which is `feeds.fallback_min_chars`: a summary is short by nature.
+    """
+    now = datetime.now(UTC)
+    min_chars = ctx.settings.feeds.fallback_min_chars
+    articles: list[Article] = [
+        article
+        for item in items
+        if (article := fallback_article(item, fetched_at=now, min_chars=min_chars)) is not None
+    ]
+    if not articles:
+        return {}
+    limits = ctx.settings.limits.model_copy(update={"min_body_chars": min_chars})
+    fallback_ctx = replace(ctx, settings=ctx.settings.with_overrides(limits=limits), progress=None)
+    loaded, _ = process_batch(fallback_ctx, label=f"{label}: fallbacks", articles=articles)
+    return loaded
 
 
 def _process(
@@ -145,13 +270,21 @@ def _process(
     """Fetch and process the pending items batch by batch; feed failures go with the first."""
     size = ctx.settings.limits.batch_size
     batches = [pending[i : i + size] for i in range(0, len(pending), size)] or [[]]
+    if ctx.progress is not None:
+        ctx.progress.start(len(batches))
     for number, batch in enumerate(batches, start=1):
-        label = f"batch {number}/{len(batches)}, {len(batch)} items"
-        pages, fetch_failures = fetch_pages(batch, ctx.settings.http, label) if batch else ([], [])
+        names = ", ".join(dict.fromkeys(item.source for item in batch)) or "no new items"
+        label = f"batch {number}/{len(batches)}: {names} ({len(batch)} items)"
+        with ctx.timed("fetch"):
+            pages, fetch_failures, unreachable = (
+                fetch_pages(ctx, batch, label) if batch else ([], [], [])
+            )
         loaded, batch_failures = process_batch(
             ctx, label=label, pages=pages, failures=[*failures, *fetch_failures]
         )
         failures = []
         summary.failures.extend(batch_failures)
-        for source, tally in loaded.items():
-            counts[source].add(tally)
+        fallbacks = _fallbacks(unreachable, batch_failures, batch)
+        for tallies in (loaded, _load_fallbacks(ctx, fallbacks, label) if fallbacks else {}):
+            for source, tally in tallies.items():
+                counts[source].add(tally)

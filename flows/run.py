@@ -1,8 +1,10 @@
 """What every flow run does around its stages: settings, taxonomy, run record, summary.
 
 `pipeline_run` loads and validates everything that can be checked before any
-write (settings, taxonomy), records the run in the warehouse, and on the way
-out stores the counts, fails the run when too much was quarantined, and marks
+write (settings, taxonomy, alert topics), records the run in the warehouse,
+loads the batches earlier runs spooled, and on the way out stores the counts,
+delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
+and its GX Data Docs, fails the run when too much was quarantined, and marks
 a crashed run as failed.
 """
 
@@ -17,10 +19,15 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
-from flows.stages import RunContext
+from flows.alerts import send_alerts
+from flows.artifacts import RunProgress, publish_run_artifacts
+from flows.stages import RunContext, load_spool
+from mediawatch import data_docs
+from mediawatch.alerts import check_subscriptions
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
 from mediawatch.warehouse import Warehouse
+from mediawatch.write_slot import ensure_limit
 from schemas.records import RunSummary
 from transforms.classify import load_taxonomy
 from transforms.extract import ExtractorPool
@@ -28,6 +35,17 @@ from transforms.extract import ExtractorPool
 
 class QuarantineThresholdExceeded(MediawatchError):
     """More of the run's articles failed validation than the configured share allows."""
+
+
+def build_data_docs(settings: Settings, run_id: str) -> None:
+    """Render the run's GX Data Docs into the data folder; a failure is only a warning."""
+    logger = get_run_logger()
+    try:
+        index = data_docs.build(settings.data_dir, run_id)
+    except data_docs.DataDocsError as exc:
+        logger.warning("%s", exc)
+        return
+    logger.info("validation results: %s", index.resolve().as_uri())
 
 
 def run_name(flow: str) -> Callable[[], str]:
@@ -56,20 +74,35 @@ def pipeline_run(
     logger = get_run_logger()
     settings = settings or load_settings(Path(config) if config else None)
     taxonomy = load_taxonomy(settings.taxonomy)
+    check_subscriptions(settings.alerts, taxonomy.labels)
     run_id = str(flow_run.get_id())
-    warehouse = Warehouse(settings.warehouse)
+    ensure_limit(settings.load.concurrency_limit)
+    warehouse = Warehouse(
+        settings.warehouse,
+        lock_attempts=settings.load.lock_attempts,
+        lock_backoff=settings.load.lock_backoff,
+        write_limit=settings.load.concurrency_limit,
+    )
     if sources is None:
         sources = [(s.name, "feed", s.url) for s in settings.sources]
     warehouse.start_run(run_id, flow, sources)
+    load_spool(warehouse, settings, run_id)
     summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
     try:
         with ExtractorPool(settings.extract.workers) as pool:
-            yield RunContext(run_id, settings, taxonomy, warehouse, pool), summary
+            ctx = RunContext(
+                run_id, settings, taxonomy, warehouse, pool, RunProgress(flow), summary.timings
+            )
+            yield ctx, summary
     except BaseException:
         warehouse.finish_run(run_id, "failed", asdict(summary.total()))
+        publish_run_artifacts(settings, warehouse, summary, [])
+        build_data_docs(settings, run_id)
         raise
     total = summary.total()
     warehouse.finish_run(run_id, "completed", asdict(total))
+    build_data_docs(settings, run_id)
+    publish_run_artifacts(settings, warehouse, summary, send_alerts(ctx).rows())
     considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(
         "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",

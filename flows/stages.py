@@ -7,19 +7,36 @@ hands it every batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from mediawatch.errors import WarehouseError
+from flows.artifacts import RunProgress
+from flows.stories import group_stories
+from mediawatch import data_docs
+from mediawatch.archive import WarcArchive
+from mediawatch.errors import WarehouseLocked
 from mediawatch.settings import Settings
-from mediawatch.warehouse import Warehouse
+from mediawatch.spool import (
+    CorruptSpool,
+    ValidatedBatch,
+    load_validated,
+    pending,
+    read_spool,
+    set_aside,
+    write_spool,
+)
+from mediawatch.warehouse import Warehouse, tally_rejects
 from schemas.records import Article, Failure, Page, SourceCounts
 from transforms.classify import Document, Taxonomy
 from transforms.extract import ExtractorPool
+from transforms.stories import StoryIndex
 from transforms.validate import ValidationReport, validate_articles
 
 
@@ -32,6 +49,26 @@ class RunContext:
     taxonomy: Taxonomy
     warehouse: Warehouse
     pool: ExtractorPool
+    progress: RunProgress | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # the run summary's, by stage
+    archive: WarcArchive = field(init=False)
+    stories: StoryIndex | None = field(default=None, init=False)  # loaded by the first batch
+
+    def __post_init__(self) -> None:
+        self.archive = WarcArchive(
+            self.settings.archive_dir,
+            roll_bytes=self.settings.archive.roll_bytes,
+            user_agent=self.settings.http.user_agent,
+        )
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the block to the stage's total: where a run's time goes."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def log_failures(failures: Sequence[Failure]) -> None:
@@ -96,34 +133,117 @@ def validate_batch(
 
 
 def _retry_if_locked(task: object, task_run: object, state: object) -> bool:
-    """Retry a load only when the warehouse was busy; other errors will not go away."""
+    """Retry only when the warehouse stayed busy; other errors will not go away."""
     error = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
-    return isinstance(error, WarehouseError) and "lock" in str(error).lower()
+    return isinstance(error, WarehouseLocked)
 
 
-@task(
-    name="load",
-    task_run_name="load [{label}]",
-    cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=_retry_if_locked,
-)
-def load_batch(
-    ctx: RunContext, report: ValidationReport, failures: Sequence[Failure], label: str
-) -> dict[str, SourceCounts]:
-    """Load the valid articles, the quarantined ones and the failures in one transaction."""
-    counts = ctx.warehouse.load(
-        ctx.run_id,
-        articles=report.valid,
-        quarantined=report.quarantined,
-        failures=failures,
-        taxonomy_version=ctx.taxonomy.version,
-    )
+def spool_dir(settings: Settings) -> Path:
+    """Where batches the warehouse could not take wait for the next run: next to the file."""
+    return Path(settings.warehouse).parent / "spool"
+
+
+def _log_loaded(label: str, counts: dict[str, SourceCounts]) -> None:
     get_run_logger().info(
         "loaded %s: %s",
         label,
         ", ".join(f"{c.source} +{c.new} ~{c.updated} ={c.unchanged}" for c in counts.values()),
+    )
+
+
+@task(name="load", task_run_name="load [{label}]", cache_policy=NO_CACHE)
+def load_batch(
+    ctx: RunContext, report: ValidationReport, failures: Sequence[Failure], label: str
+) -> dict[str, SourceCounts]:
+    """Load the valid articles, the quarantined ones, the failures and the validation results.
+
+    One transaction, so a crash keeps the whole batch or none of it. The
+    warehouse retries a locked file with backoff; if it stays locked, the
+    batch is spooled to the data folder for the next run, and only the
+    quarantined and failed counts (known without loading) are returned.
+    """
+    logger = get_run_logger()
+    batch = ValidatedBatch(
+        run_id=ctx.run_id,
+        batch=label,
+        taxonomy_version=ctx.taxonomy.version,
+        validated_at=datetime.now(UTC),
+        articles=list(report.valid),
+        quarantined=list(report.quarantined),
+        failures=list(failures),
+        outcomes=list(report.outcomes),
+    )
+    try:
+        data_docs.store_results(
+            ctx.settings.data_dir, ctx.run_id, label, report.results, batch.validated_at
+        )
+    except data_docs.DataDocsError as exc:
+        logger.warning("%s: Data Docs: %s", label, exc)
+    try:
+        counts = load_validated(ctx.warehouse, batch)
+    except WarehouseLocked as exc:
+        path = write_spool(spool_dir(ctx.settings), batch)
+        logger.warning("%s: %s; batch spooled to %s, the next run loads it first", label, exc, path)
+        return tally_rejects(batch.quarantined, batch.failures)
+    _log_loaded(label, counts)
+    return counts
+
+
+@task(name="load-spool", cache_policy=NO_CACHE)
+def load_spool(warehouse: Warehouse, settings: Settings, run_id: str) -> int:
+    """Load the batches earlier runs spooled, oldest first, before anything new; return how many.
+
+    Each file is deleted once its batch is in. A file that does not decode is
+    moved to `spool/corrupt/`, reported as a failure of this run, and kept.
+    If the warehouse is locked again, the rest stay for the next run.
+    """
+    logger = get_run_logger()
+    loaded = 0
+    for path in pending(spool_dir(settings)):
+        try:
+            batch = read_spool(path)
+        except CorruptSpool as exc:
+            kept = set_aside(path)
+            logger.error("%s; not loaded, kept as %s", exc, kept)
+            warehouse.load(
+                run_id,
+                failures=[Failure("spool", str(kept), "load", "corrupt_spool", str(exc))],
+                articles=[],
+                taxonomy_version="",
+            )
+            continue
+        try:
+            counts = load_validated(warehouse, batch)
+        except WarehouseLocked as exc:
+            logger.warning("spooled batches wait for the next run: %s", exc)
+            break
+        path.unlink()
+        loaded += 1
+        _log_loaded(f"spooled {batch.batch} of run {batch.run_id}", counts)
+    return loaded
+
+
+@task(name="rewrite", task_run_name="rewrite [{label}]", cache_policy=NO_CACHE)
+def rewrite_batch(
+    ctx: RunContext, report: ValidationReport, failures: Sequence[Failure], label: str
+) -> dict[str, SourceCounts]:
+    """Store re-derived articles where they differ (reprocess); rejects are recorded, rows kept."""
+    counts = ctx.warehouse.load(
+        ctx.run_id,
+        articles=[],
+        quarantined=report.quarantined,
+        failures=failures,
+        taxonomy_version=ctx.taxonomy.version,
+    )
+    rewritten = ctx.warehouse.rewrite(
+        ctx.run_id, report.valid, taxonomy_version=ctx.taxonomy.version
+    )
+    for source, tally in rewritten.items():
+        counts.setdefault(source, SourceCounts(source=source)).add(tally)
+    get_run_logger().info(
+        "reprocessed %s: %s",
+        label,
+        ", ".join(f"{c.source} ~{c.updated} ={c.unchanged}" for c in counts.values()),
     )
     return counts
 
@@ -135,14 +255,25 @@ def process_batch(
     pages: Sequence[Page] = (),
     articles: Sequence[Article] = (),
     failures: Sequence[Failure] = (),
+    reprocess: bool = False,
 ) -> tuple[dict[str, SourceCounts], list[Failure]]:
     """Take one batch from raw pages (and ready articles) to the warehouse.
 
     Returns the per-source counts and every failure of the batch, those the
-    caller brought and those found on the way.
+    caller brought and those found on the way. With `reprocess` the articles
+    exist already and only what differs is rewritten.
     """
-    extracted, extract_failures = extract_batch(pages, ctx.pool, label) if pages else ([], [])
-    classified = classify_batch([*articles, *extracted], ctx.taxonomy, label)
-    report = validate_batch(classified, ctx.taxonomy, ctx.settings.limits.min_body_chars, label)
+    with ctx.timed("extract"):
+        extracted, extract_failures = extract_batch(pages, ctx.pool, label) if pages else ([], [])
+    with ctx.timed("classify"):
+        classified = classify_batch([*articles, *extracted], ctx.taxonomy, label)
+    with ctx.timed("validate"):
+        report = validate_batch(classified, ctx.taxonomy, ctx.settings.limits.min_body_chars, label)
+    with ctx.timed("stories"):
+        report = group_stories(ctx, report, label)
     all_failures = [*failures, *extract_failures]
-    return load_batch(ctx, report, all_failures, label), all_failures
+    with ctx.timed("load"):
+        loaded = (rewrite_batch if reprocess else load_batch)(ctx, report, all_failures, label)
+    if ctx.progress is not None:
+        ctx.progress.advance(label)
+    return loaded, all_failures

@@ -22,6 +22,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from mediawatch.deployments import PREFECT_FILE
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
 from mediawatch.warehouse import connect
@@ -88,8 +89,17 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
     for row in [*summary.sources, summary.total()]:
         table.add_row(row.source, *(str(getattr(row, c)) for c in columns))
     Console(width=max(console.width, 110)).print(table)
+    if summary.files:
+        files = Table("file", "status", "reason", "documents", box=box.SIMPLE_HEAD)
+        for entry in summary.files:
+            files.add_row(entry.path, entry.status, entry.reason or "", str(entry.documents))
+        console.print(files)
     for failure in summary.failures:
-        console.print(f"[yellow]failed[/] {failure.source}: {failure.message}", highlight=False)
+        console.print(
+            f"[yellow]failed[/] {failure.source}: {failure.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
     total = summary.total()
     if total.skipped:
         console.print(
@@ -102,22 +112,40 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
 
 
 def _run(flow: Callable[..., RunSummary], quiet: bool, as_json: bool, **params: Any) -> None:
-    summary = flow(**params)
+    """Run a flow tagged `cli`, with progress bars on stderr unless the output is for scripts."""
+    from prefect import tags
+
+    from mediawatch.progress import progress_bars
+
+    with tags("mediawatch", "cli"):
+        if quiet or as_json:
+            summary = flow(**params)
+        else:
+            with progress_bars(Console(stderr=True)):
+                summary = flow(**params)
     _print_summary(summary, quiet=quiet, as_json=as_json)
 
 
 @app.command()
-def run(config: ConfigOption = None, quiet: QuietOption = False, json_: JsonOption = False) -> None:
-    """Poll the configured feeds and load new articles (the scheduled job).
+def run(
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    all_: Annotated[
+        bool,
+        typer.Option("--all", help="Poll every feed now, even those not due or disabled."),
+    ] = False,
+) -> None:
+    """Poll the feeds that are due and load new articles (the scheduled job).
 
-    Example: mediawatch run --config mediawatch.yaml
+    Example: mediawatch run --config mediawatch.yaml --all
     """
     from flows.ingest import ingest
 
     settings = _settings(config)
     if not settings.sources:
         raise MediawatchError("no sources configured: add a `sources:` list to your config file")
-    _run(ingest, quiet, json_, settings=settings)
+    _run(ingest, quiet, json_, settings=settings, poll_all=all_)
 
 
 @app.command()
@@ -138,22 +166,29 @@ def demo(
         base = _settings(config)
         settings = base.with_overrides(
             sources=site.sources,
+            # The demo site is our own server on loopback: no need to be polite to it.
             http=base.http.model_copy(
-                update={"allow_private": [*base.http.allow_private, "127.0.0.1"]}
+                update={
+                    "allow_private": [*base.http.allow_private, "127.0.0.1"],
+                    "min_host_delay": 0,
+                }
             ),
         )
-        _run(ingest, quiet, json_, settings=settings)
+        _run(ingest, quiet, json_, settings=settings, poll_all=True)
 
 
 @app.command()
 def pages(
-    directory: Annotated[Path, typer.Argument(help="Folder of saved .html/.htm/.txt pages.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(help="Folder of saved pages: .html/.htm, .mhtml/.mht, .txt, .warc(.gz)."),
+    ],
     source: Annotated[str | None, typer.Option(help="Source name [default: folder name]")] = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     json_: JsonOption = False,
 ) -> None:
-    """Ingest a folder of saved pages (HTML and plain text).
+    """Ingest a folder of saved pages (HTML, MHTML, plain text, WARC), each file once.
 
     Example: mediawatch pages ~/saved-articles --source press-cuttings
     """
@@ -169,6 +204,62 @@ def pages(
         source=source,
         settings=_settings(config),
     )
+
+
+@app.command()
+def reprocess(
+    config: ConfigOption = None, quiet: QuietOption = False, json_: JsonOption = False
+) -> None:
+    """Re-extract and re-classify every article from the raw archive and saved pages (no network).
+
+    Example: mediawatch reprocess --config mediawatch.yaml
+    """
+    from flows.reprocess import reprocess as reprocess_flow
+
+    _run(reprocess_flow, quiet, json_, settings=_settings(config))
+
+
+@app.command()
+def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
+    """Re-label every article with the current taxonomy and show what changed per topic.
+
+    Example: mediawatch reclassify --config mediawatch.yaml
+    """
+    from flows.reclassify import reclassify as reclassify_flow
+
+    summary = reclassify_flow(settings=_settings(config))
+    if json_:
+        typer.echo(json.dumps(asdict(summary), indent=2))
+        return
+    table = Table("topic", "added", "removed", "unchanged", box=box.SIMPLE_HEAD)
+    for change in summary.topics:
+        table.add_row(change.label, str(change.added), str(change.removed), str(change.unchanged))
+    console.print(table)
+    console.print(
+        f"{summary.articles} articles, {summary.rewritten} rewritten, "
+        f"taxonomy {summary.taxonomy_version}",
+        highlight=False,
+    )
+
+
+@app.command()
+def serve(
+    prefect_file: Annotated[
+        Path, typer.Option("--file", help="The prefect.yaml to read deployments from.")
+    ] = PREFECT_FILE,
+) -> None:
+    """Run every deployment of prefect.yaml on its schedule in this process, until Ctrl-C.
+
+    Runs from this process, without a worker; set PREFECT_API_URL to use a Prefect server
+    (its UI shows the runs), else Prefect's local ephemeral API.
+
+    Example: mediawatch serve
+    """
+    from prefect import serve as serve_deployments
+
+    from mediawatch.deployments import runner_deployments
+
+    serve_deployments(*runner_deployments(prefect_file))
 
 
 def _cell(value: object) -> str:
@@ -219,6 +310,81 @@ def sql(
     finally:
         con.close()
     _print_rows(columns, rows, format)
+
+
+@app.command()
+def sources(
+    format: Annotated[
+        Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Show each feed's health: last poll and success, failures in a row, next poll, last error.
+
+    Example: mediawatch sources --config mediawatch.yaml
+    """
+    from mediawatch.feed_store import read_states
+    from transforms.polling import current_state, health
+
+    settings = _settings(config)
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        stored = read_states(con)
+    finally:
+        con.close()
+    configured = {
+        s.name: current_state(s.name, s.url, stored.get(s.name)) for s in settings.sources
+    }
+    columns = [
+        "source",
+        "health",
+        "feed_url",
+        "last_polled_at",
+        "last_success_at",
+        "last_status",
+        "consecutive_failures",
+        "items_seen",
+        "last_new_items",
+        "poll_interval_s",
+        "next_poll_at",
+        "problem",
+    ]
+    rows = [
+        (
+            state.source,
+            health(state),
+            state.feed_url,
+            state.last_polled_at,
+            state.last_success_at,
+            state.last_status,
+            state.consecutive_failures,
+            state.items_seen,
+            state.last_new_items,
+            state.poll_interval_s,
+            state.next_poll_at,
+            state.disabled_reason or state.last_error,
+        )
+        for state in [*configured.values(), *(s for n, s in stored.items() if n not in configured)]
+    ]
+    _print_rows(columns, rows, format)
+
+
+@app.command()
+def export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write one file per table into.")],
+    format: Annotated[
+        Literal["parquet"], typer.Option("--format", "-f", help="File format.")
+    ] = "parquet",
+    config: ConfigOption = None,
+) -> None:
+    """Write every table and view of the warehouse to a folder, for downstream tools.
+
+    Example: mediawatch export --format parquet exports/
+    """
+    from mediawatch.export import export_parquet
+
+    written = export_parquet(_settings(config).warehouse, directory)
+    console.print(f"{len(written)} {format} files in {directory.resolve()}", highlight=False)
 
 
 @app.command()

@@ -15,3 +15,7 @@ class TaxonomyError(MediawatchError):
 
 class WarehouseError(MediawatchError):
     """The warehouse cannot be opened, migrated or written."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process held the warehouse file through every retry."""

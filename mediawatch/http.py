@@ -172,20 +172,30 @@ class ProtocolError(FetchError):
 
 @dataclass(slots=True)
 class FetchRequest:
-    """One URL to fetch; `etag`/`last_modified` make it a conditional GET."""
+    """One URL to fetch; `etag`/`last_modified` make it a conditional GET.
+
+    A `body` makes it a POST of that body (a webhook delivery), under the same
+    guard, limits and retries; a redirect is followed with the same POST.
+    """
 
     url: str
-    kind: Literal["feed", "page"] = "page"
+    kind: Literal["feed", "page", "webhook"] = "page"
     etag: str | None = None
     last_modified: str | None = None
     respect_robots: bool | None = None  # None = settings default; robots applies to pages only
+    body: bytes | None = None
+    content_type: str = "application/json"
 
 
 @dataclass(slots=True)
 class FetchAttempt:
-    """One HTTP exchange, a row of the fetch_log table; `error_class` is a `FetchError.reason`."""
+    """One HTTP exchange, a row of the fetch_log table; `error_class` is a `FetchError.reason`.
+
+    `kind` is the request's kind, or "robots" for a robots.txt exchange made on its behalf.
+    """
 
     url: str
+    kind: str
     status: int | None
     bytes: int
     duration: float
@@ -210,6 +220,8 @@ class FetchResult:
     fetched_at: datetime
     attempts: list[FetchAttempt]
     error: FetchError | None
+    raw_file: str | None = None  # set by mediawatch.archive: the WARC file and offset
+    raw_offset: int | None = None  # of the archived response record
 
     @property
     def ok(self) -> bool:
@@ -238,7 +250,9 @@ class _Trace:
     """What one request did so far: the URL being fetched and the exchanges made."""
 
     url: httpx.URL
+    kind: str = "page"
     attempts: list[FetchAttempt] = field(default_factory=list)
+    body: bytes | None = None  # POSTed when set
 
 
 def _utcnow() -> datetime:
@@ -523,7 +537,7 @@ class _Fetcher:
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one request; every per-URL failure ends up in the result, never raised."""
-        trace = _Trace(httpx.URL())
+        trace = _Trace(httpx.URL(), kind=request.kind, body=request.body)
         status: int | None = None
         headers: dict[str, str] = {}
         content: bytes | None = None
@@ -564,6 +578,8 @@ class _Fetcher:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
+        if request.body is not None:
+            headers["Content-Type"] = request.content_type
         return headers
 
     def _obeys_robots(self, request: FetchRequest | None) -> bool:
@@ -615,7 +631,7 @@ class _Fetcher:
 
     async def _load_robots(self, page: httpx.URL, trace: _Trace) -> _RobotRules:
         """Fetch and parse robots.txt for `page`'s origin; its exchanges join `trace`."""
-        robots = _Trace(page.copy_with(path="/robots.txt", query=None))
+        robots = _Trace(page.copy_with(path="/robots.txt", query=None), kind="robots")
         try:
             response = await self._follow(robots, {}, None)
         except FetchError as exc:
@@ -653,6 +669,7 @@ class _Fetcher:
         async with gate.turn(self._everyone):
             attempt = FetchAttempt(
                 url=str(trace.url),
+                kind=trace.kind,
                 status=None,
                 bytes=0,
                 duration=0.0,
@@ -663,7 +680,7 @@ class _Fetcher:
             trace.attempts.append(attempt)
             start = time.monotonic()
             try:
-                return await self._get(trace.url, headers, attempt)
+                return await self._get(trace.url, headers, attempt, trace.body)
             except FetchError as exc:
                 attempt.error_class, attempt.error_message = exc.reason, exc.message
                 raise
@@ -671,13 +688,17 @@ class _Fetcher:
                 attempt.duration = time.monotonic() - start
 
     async def _get(
-        self, url: httpx.URL, headers: dict[str, str], attempt: FetchAttempt
+        self, url: httpx.URL, headers: dict[str, str], attempt: FetchAttempt, body: bytes | None
     ) -> _Response:
-        """The bare GET within the total timeout; status and size go into `attempt` as known."""
+        """The bare GET (POST of `body` if given) within the total timeout.
+
+        Status and size go into `attempt` as they become known.
+        """
+        method = "GET" if body is None else "POST"
         try:
             async with (
                 asyncio.timeout(self._settings.total_timeout),
-                self._client.stream("GET", url, headers=headers) as response,
+                self._client.stream(method, url, headers=headers, content=body) as response,
             ):
                 attempt.status = response.status_code
                 try:

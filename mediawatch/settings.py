@@ -45,6 +45,30 @@ class ExtractSettings(_Strict):
     workers: int = Field(ge=0)
 
 
+class FeedSettings(_Strict):
+    """Adaptive polling bounds, failure handling and fallback records of feeds.
+
+    A feed's interval starts at `initial_interval` seconds and moves within
+    [`min_interval`, `max_interval`] with how often it has new items; a failing
+    feed waits `min_interval` doubled per failure in a row (at most
+    `max_interval`) and is disabled after `max_failures` in a row. A fallback
+    record (feed title and summary for an unreachable page) is validated with
+    `fallback_min_chars` as its minimum body length instead of limits.min_body_chars.
+    """
+
+    min_interval: int = Field(ge=1)
+    max_interval: int = Field(ge=1)
+    initial_interval: int = Field(ge=1)
+    max_failures: int = Field(ge=1)
+    fallback_min_chars: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> FeedSettings:
+        if not self.min_interval <= self.initial_interval <= self.max_interval:
+            raise ValueError("need min_interval <= initial_interval <= max_interval")
+        return self
+
+
 class HttpSettings(_Strict):
     """Politeness, limits and safety of the one shared HTTP client."""
 
@@ -64,6 +88,62 @@ class HttpSettings(_Strict):
     allow_private: list[str]
 
 
+class AlertSubscription(_Strict):
+    """Post every new article under one of `topics` (or a child topic) to `webhook`.
+
+    The webhook receives Slack-compatible JSON (`text` and `blocks`).
+    """
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[\w.\- ]+$")]
+    topics: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    webhook: Annotated[str, Field(pattern=r"^https?://")]
+
+
+class LoadSettings(_Strict):
+    """How the loader waits for the warehouse file and serialises writes.
+
+    A locked file is retried `lock_attempts` times, waiting `lock_backoff`
+    seconds doubled after each try; then the batch is spooled to the data
+    folder. Flow writes share the Prefect global concurrency limit named
+    `concurrency_limit` (one slot).
+    """
+
+    lock_attempts: int = Field(ge=1)
+    lock_backoff: float = Field(ge=0)
+    concurrency_limit: Annotated[str, Field(min_length=1)]
+
+
+class ArchiveSettings(_Strict):
+    """The raw archive of fetched responses: WARC files rolled at `roll_bytes`.
+
+    `folder` defaults to `archive/` next to the warehouse (in the data folder).
+    """
+
+    folder: Path | None = None
+    roll_bytes: int = Field(ge=1024)
+
+
+class PagesSettings(_Strict):
+    """What happens to a saved file once processed: kept (default), moved or deleted."""
+
+    after: Literal["keep", "move", "delete"]
+    move_to: Path | None = None
+
+    @model_validator(mode="after")
+    def _target_for_move(self) -> PagesSettings:
+        if self.after == "move" and self.move_to is None:
+            raise ValueError("after: move needs move_to, the folder to move processed files to")
+        return self
+
+
+class StoriesSettings(_Strict):
+    """Near-duplicate grouping: MinHash over `shingle_words`-word shingles, LSH at `threshold`."""
+
+    threshold: float = Field(ge=0.05, le=0.95)  # LSH needs at least two bands
+    num_perm: int = Field(ge=16, le=1024)
+    shingle_words: int = Field(ge=1)
+
+
 class Settings(_Strict):
     """Everything a run needs to know, with paths already resolved."""
 
@@ -74,13 +154,27 @@ class Settings(_Strict):
     limits: Limits
     extract: ExtractSettings
     http: HttpSettings
+    feeds: FeedSettings
+    load: LoadSettings
+    alerts: list[AlertSubscription]
+    archive: ArchiveSettings
+    pages: PagesSettings
+    stories: StoriesSettings
+
+    @property
+    def archive_dir(self) -> Path:
+        """Where the WARC files of fetched responses go."""
+        return self.archive.folder or Path(self.warehouse).parent / "archive"
 
     @model_validator(mode="after")
-    def _unique_source_names(self) -> Settings:
-        names = [s.name for s in self.sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+    def _unique_names(self) -> Settings:
+        for kind, names in (
+            ("source", [s.name for s in self.sources]),
+            ("alert", [a.name for a in self.alerts]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind} names must be unique, repeated: {', '.join(dupes)}")
         return self
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -12,22 +12,28 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from mediawatch.errors import WarehouseError
-from schemas.records import Article, Failure, QuarantinedRecord, SourceCounts
+from mediawatch.errors import WarehouseError, WarehouseLocked
+from schemas.records import Article, Failure, QuarantinedRecord, SourceCounts, TopicLabel
+
+if TYPE_CHECKING:
+    from transforms.validate import ExpectationOutcome
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _LOCK_ATTEMPTS = 6
 _LOCK_BACKOFF = 0.5
+_HOLDING_SLOT: ContextVar[bool] = ContextVar("holding_write_slot", default=False)
 
 _ARTICLE_SCHEMA = pa.schema(
     [
@@ -48,6 +54,12 @@ _ARTICLE_SCHEMA = pa.schema(
         ("content_hash", pa.string()),
         ("word_count", pa.int32()),
         ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("guid", pa.string()),
+        ("is_fallback", pa.bool_()),
+        ("raw_file", pa.string()),
+        ("raw_offset", pa.int64()),
+        ("text_hash", pa.string()),
+        ("story_id", pa.string()),
     ]
 )
 _COLUMNS = ", ".join(_ARTICLE_SCHEMA.names)
@@ -91,25 +103,38 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    attempts: int = _LOCK_ATTEMPTS,
+    backoff: float = _LOCK_BACKOFF,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, retrying while another process holds the file; migrate on write.
 
-    `":memory:"` gives a private in-memory warehouse (tests). A read-only
-    connection never creates or migrates anything.
+    A locked file is tried `attempts` times, waiting `backoff` seconds doubled
+    after each try, then `WarehouseLocked` is raised. `":memory:"` gives a
+    private in-memory warehouse (tests). A read-only connection never creates
+    or migrates anything.
     """
     target = str(path)
     if target != ":memory:":
         if read_only and not Path(target).exists():
             raise WarehouseError(f"no warehouse at {target}: run `mediawatch run` first")
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(_LOCK_ATTEMPTS):
+    for attempt in range(attempts):
         try:
             con = duckdb.connect(target, read_only=read_only)
             break
         except duckdb.IOException as exc:
-            if not _is_lock_error(exc) or attempt == _LOCK_ATTEMPTS - 1:
+            if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
-            time.sleep(_LOCK_BACKOFF * 2**attempt)
+            if attempt == attempts - 1:
+                raise WarehouseLocked(
+                    f"warehouse {target} stayed locked by another process "
+                    f"after {attempts} attempts: {exc}"
+                ) from exc
+            time.sleep(backoff * 2**attempt)
     if not read_only:
         migrate(con)
     return con
@@ -130,6 +155,45 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
+def evidence_json(label: TopicLabel) -> str:
+    """The stored JSON form of a label's evidence (article_topics.evidence)."""
+    return _json([asdict(e) for e in label.evidence])
+
+
+def replace_topics(
+    con: duckdb.DuckDBPyConnection,
+    labels: Mapping[str, Sequence[TopicLabel]],
+    *,
+    taxonomy_version: str,
+    run_id: str,
+) -> None:
+    """Replace the article_topics rows of these articles (article id to its labels)."""
+    if not labels:
+        return
+    ids = list(labels)
+    con.execute("DELETE FROM article_topics WHERE article_id IN (SELECT unnest(?))", [ids])
+    rows = [
+        [article_id, t.label, t.score, evidence_json(t), taxonomy_version, run_id]
+        for article_id, topics in labels.items()
+        for t in topics
+    ]
+    if rows:
+        con.executemany("INSERT INTO article_topics VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def tally_rejects(
+    quarantined: Sequence[QuarantinedRecord], failures: Sequence[Failure]
+) -> dict[str, SourceCounts]:
+    """Counts per source of a batch's quarantined records and failures, known before loading."""
+    counts: dict[str, SourceCounts] = {}
+    for record in quarantined:
+        source = record.article.source
+        counts.setdefault(source, SourceCounts(source=source)).quarantined += 1
+    for failure in failures:
+        counts.setdefault(failure.source, SourceCounts(source=failure.source)).failed += 1
+    return counts
+
+
 def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None:
     """Tally an article as new, unchanged or updated from its content hash before the load."""
     if before is None:
@@ -143,8 +207,18 @@ def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None
 class Warehouse:
     """Write access to the warehouse file, one short-lived connection per operation."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        lock_attempts: int = _LOCK_ATTEMPTS,
+        lock_backoff: float = _LOCK_BACKOFF,
+        write_limit: str | None = None,
+    ) -> None:
         self.path = path
+        self.lock_attempts = lock_attempts
+        self.lock_backoff = lock_backoff
+        self.write_limit = write_limit
         self._memory: duckdb.DuckDBPyConnection | None = None
 
     @contextmanager
@@ -155,11 +229,27 @@ class Warehouse:
                 self._memory = connect(":memory:")
             yield self._memory
             return
-        con = connect(self.path)
-        try:
-            yield con
-        finally:
-            con.close()
+        with self._write_slot():
+            con = connect(self.path, attempts=self.lock_attempts, backoff=self.lock_backoff)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def _write_slot(self) -> Iterator[None]:
+        """Hold the Prefect write slot named `write_limit` (once per context; none if unset)."""
+        slot: AbstractContextManager[None] = nullcontext()
+        if self.write_limit and not _HOLDING_SLOT.get():
+            from mediawatch.write_slot import write_slot
+
+            slot = write_slot(self.write_limit)
+        with slot:
+            token = _HOLDING_SLOT.set(True)
+            try:
+                yield
+            finally:
+                _HOLDING_SLOT.reset(token)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -197,22 +287,41 @@ class Warehouse:
                 [datetime.now(UTC), status, _json(counts), run_id],
             )
 
-    def settled(self, items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    def settled(
+        self,
+        items: Sequence[tuple[str, str]],
+        guids: Mapping[str, tuple[str, str]] | None = None,
+    ) -> dict[str, str]:
         """Which (article_id, url) pairs need no fetching, and why.
 
         Returns article_id -> "loaded" (in the articles table), "quarantined"
         (failed validation before: replay it, do not refetch it every run) or
         "failed" (a permanent fetch or extract failure such as a 404).
-        Retryable failures are not settled: the next run tries again.
+        Retryable failures are not settled: the next run tries again, and so
+        is a fallback article (feed summary standing in for its page) until
+        its page fails for good. `guids` maps an article_id to its feed's
+        (source, guid): an item whose GUID a loaded article of that source
+        already has is "loaded" too, whatever its URL has become.
         """
         if not items:
             return {}
         ids = [article_id for article_id, _ in items]
         urls = {url: article_id for article_id, url in items}
+        by_guid = {key: article_id for article_id, key in (guids or {}).items()}
         with self.connection() as con:
             loaded = con.execute(
-                "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?))", [ids]
+                "SELECT article_id FROM articles "
+                "WHERE NOT coalesce(is_fallback, false) AND article_id IN (SELECT unnest(?))",
+                [ids],
             ).fetchall()
+            if by_guid:
+                known = con.execute(
+                    "SELECT DISTINCT source, guid FROM articles "
+                    "WHERE NOT coalesce(is_fallback, false) "
+                    "AND (source, guid) IN (SELECT (unnest(?), unnest(?)))",
+                    [[s for s, _ in by_guid], [g for _, g in by_guid]],
+                ).fetchall()
+                loaded += [(by_guid[(source, guid)],) for source, guid in known]
             quarantined = con.execute(
                 "SELECT DISTINCT article_id FROM quarantine WHERE article_id IN (SELECT unnest(?))",
                 [ids],
@@ -235,23 +344,25 @@ class Warehouse:
         quarantined: Sequence[QuarantinedRecord] = (),
         failures: Sequence[Failure] = (),
         taxonomy_version: str,
+        batch: str = "",
+        validation: Sequence[ExpectationOutcome] = (),
+        validated_at: datetime | None = None,
     ) -> dict[str, SourceCounts]:
         """Load one validated batch in one transaction and say what it changed.
 
         New articles are inserted; an article whose content hash is unchanged
         only gets `last_seen_at`; a changed one is rewritten with `updated_at`
-        set, and its topic rows replaced. Returns the counts per source.
+        set, and its topic rows replaced. Quarantine, failure and validation
+        rows already stored for the same run (and batch) are not added again,
+        so loading a batch twice, e.g. from a spool file after a crash, changes
+        nothing. Returns the counts per source.
         """
         now = datetime.now(UTC)
-        counts: dict[str, SourceCounts] = {}
+        counts = tally_rejects(quarantined, failures)
 
         def tally(source: str) -> SourceCounts:
             return counts.setdefault(source, SourceCounts(source=source))
 
-        for record in quarantined:
-            tally(record.article.source).quarantined += 1
-        for failure in failures:
-            tally(failure.source).failed += 1
         with self.transaction() as con:
             if articles:
                 previous = self._merge_articles(
@@ -266,7 +377,9 @@ class Warehouse:
             for record in quarantined:
                 article = record.article
                 con.execute(
-                    "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO quarantine SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE run_id = $1 "
+                    "AND article_id IS NOT DISTINCT FROM $2 AND url IS NOT DISTINCT FROM $4)",
                     [
                         run_id,
                         article.article_id,
@@ -280,12 +393,91 @@ class Warehouse:
                 )
             if failures:
                 con.executemany(
-                    "INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO failures SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM failures WHERE run_id = $1 "
+                    "AND source = $2 AND url = $3 AND stage = $4 AND reason = $5)",
                     [
                         [run_id, f.source, f.url, f.stage, f.reason, f.message, f.retryable, now]
                         for f in failures
                     ],
                 )
+            if validation:
+                con.executemany(
+                    "INSERT INTO validation_results SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM validation_results "
+                    "WHERE run_id = $1 AND batch = $2 AND expectation = $3)",
+                    [
+                        [
+                            run_id,
+                            batch,
+                            o.name,
+                            o.expectation_type,
+                            o.column,
+                            o.success,
+                            o.element_count,
+                            o.unexpected_count,
+                            validated_at or now,
+                        ]
+                        for o in validation
+                    ],
+                )
+        return counts
+
+    def rewrite(
+        self, run_id: str, articles: Sequence[Article], *, taxonomy_version: str
+    ) -> dict[str, SourceCounts]:
+        """Store articles derived again from their raw records (reprocess) where they differ.
+
+        Every column but the fetch time is compared, and the labels by score,
+        evidence and taxonomy version: an identical article is not written at
+        all, so reprocessing an unchanged setup changes no row. A differing row
+        is rewritten (`updated_at` set only if its text changed) and keeps its
+        fetch and seen times. Returns updated and unchanged counts per source.
+        """
+        counts: dict[str, SourceCounts] = {}
+        if not articles:
+            return counts
+        compared = [n for n in _UPDATABLE if n != "fetched_at"]
+        ids = [a.article_id for a in articles]
+        with self.transaction() as con:
+            con.register("batch", _article_rows(articles))
+            differing = {
+                row[0]
+                for row in con.execute(
+                    "SELECT b.article_id FROM batch b JOIN articles a USING (article_id) WHERE "
+                    + " OR ".join(f"a.{n} IS DISTINCT FROM b.{n}" for n in compared)
+                ).fetchall()
+            }
+            stored: dict[str, dict[str, tuple[float, str, str]]] = {i: {} for i in ids}
+            for article_id, label, score, evidence, version in con.execute(
+                "SELECT article_id, label, score, evidence, taxonomy_version FROM article_topics "
+                "WHERE article_id IN (SELECT unnest(?))",
+                [ids],
+            ).fetchall():
+                stored[article_id][label] = (score, evidence, version)
+            relabel = {
+                a.article_id: a.topics
+                for a in articles
+                if stored[a.article_id]
+                != {t.label: (t.score, evidence_json(t), taxonomy_version) for t in a.topics}
+            }
+            if differing:
+                assignments = ", ".join(f"{n} = b.{n}" for n in compared)
+                con.execute(
+                    f"UPDATE articles SET updated_at = CASE WHEN articles.content_hash = "
+                    f"b.content_hash THEN articles.updated_at ELSE $now END, {assignments}, "
+                    "run_id = $run_id FROM batch b WHERE articles.article_id = b.article_id "
+                    "AND b.article_id IN (SELECT unnest($ids))",
+                    {"now": datetime.now(UTC), "run_id": run_id, "ids": sorted(differing)},
+                )
+            con.unregister("batch")
+            replace_topics(con, relabel, taxonomy_version=taxonomy_version, run_id=run_id)
+        for article in articles:
+            tally = counts.setdefault(article.source, SourceCounts(source=article.source))
+            if article.article_id in differing or article.article_id in relabel:
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
         return counts
 
     @staticmethod
@@ -325,24 +517,14 @@ class Warehouse:
             {"run_id": run_id, "now": now},
         )
         con.unregister("batch")
-        relabel = [a for a in articles if previous.get(a.article_id) != a.content_hash]
-        if relabel:
-            con.execute(
-                "DELETE FROM article_topics WHERE article_id IN (SELECT unnest(?))",
-                [[a.article_id for a in relabel]],
-            )
-            rows = [
-                [
-                    a.article_id,
-                    t.label,
-                    t.score,
-                    _json([asdict(e) for e in t.evidence]),
-                    taxonomy_version,
-                    run_id,
-                ]
-                for a in relabel
-                for t in a.topics
-            ]
-            if rows:
-                con.executemany("INSERT INTO article_topics VALUES (?, ?, ?, ?, ?, ?)", rows)
+        replace_topics(
+            con,
+            {
+                a.article_id: a.topics
+                for a in articles
+                if previous.get(a.article_id) != a.content_hash
+            },
+            taxonomy_version=taxonomy_version,
+            run_id=run_id,
+        )
         return previous

@@ -45,6 +45,9 @@ class Page:
     content_type: str | None = None
     item: FeedItem | None = None
     origin: str = "http"  # "http" or "file"
+    raw_file: str | None = None  # the archive WARC or saved file holding these bytes
+    raw_offset: int | None = None  # the record's byte offset in raw_file (0: the whole file)
+    published_at: datetime | None = None  # overrides what extraction finds (a sidecar's date)
 
 
 @dataclass(slots=True)
@@ -91,6 +94,12 @@ class Article:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     topics: list[TopicLabel] = field(default_factory=list)
+    guid: str | None = None
+    is_fallback: bool = False  # the feed's title and summary stand in for an unreachable page
+    raw_file: str | None = None
+    raw_offset: int | None = None
+    text_hash: str | None = None  # set with story_id by the story grouping before the load
+    story_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -145,6 +154,22 @@ class SourceCounts:
 
 
 @dataclass(slots=True)
+class SavedFile:
+    """What a pages run did with one saved file: a row of the saved_files registry.
+
+    `status` is processed, partial (some records unreadable), failed, or seen
+    (the same bytes were processed before: skipped).
+    """
+
+    path: str
+    content_hash: str
+    size: int
+    status: str
+    reason: str | None = None
+    documents: int = 0
+
+
+@dataclass(slots=True)
 class RunSummary:
     """The result of one flow run, printed by the CLI and stored in `runs.counts`."""
 
@@ -153,6 +178,9 @@ class RunSummary:
     warehouse: str
     sources: list[SourceCounts] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    files: list[SavedFile] = field(default_factory=list)
+    # Wall seconds per stage (poll, fetch, read, extract, classify, ...), summed over batches.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def total(self) -> SourceCounts:
         """All sources added up."""

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     at: float
+    method: str = "GET"
+    body: bytes = b""
 
 
 Route = Response | Callable[[BaseHTTPRequestHandler], Response]
@@ -55,10 +57,21 @@ class LoopbackServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_POST(self) -> None:
+                """Record the body, then answer from the same routes as GET."""
+                self.request_body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(
-                        RecordedRequest(self.path, dict(self.headers.items()), time.monotonic())
+                        RecordedRequest(
+                            self.path,
+                            dict(self.headers.items()),
+                            time.monotonic(),
+                            self.command,
+                            self.request_body if self.command == "POST" else b"",
+                        )
                     )
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 if route is None:
@@ -121,9 +134,26 @@ def loopback() -> Iterator[LoopbackServer]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_loopback() -> Iterator[LoopbackServer]:
+    """A scripted loopback server shared by a module's tests, for module-scoped flow runs."""
+    server = LoopbackServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def reply() -> type[Response]:
+    """The scripted `Response` class, for tests that build loopback routes."""
+    return Response
 
 
 @pytest.fixture

@@ -136,12 +136,17 @@ def extract(page: Page) -> Article | Failure:
         word_count=len(body.split()),
         fetched_at=page.fetched_at,
         author=doc.author or (item.author if item else None),
-        published_at=_published(doc.date) or (item.published_at if item else None),
+        published_at=page.published_at
+        or _published(doc.date)
+        or (item.published_at if item else None),
         language=_language(tree_lang, doc.language),
         sitename=doc.sitename,
         description=doc.description or (item.summary if item else None),
         categories=list(doc.categories or []),
         tags=list(doc.tags or []),
+        guid=item.guid if item else None,
+        raw_file=page.raw_file,
+        raw_offset=page.raw_offset,
     )
 
 

@@ -76,6 +76,7 @@ class SavedDocument:
     content_hash: str  # sha256 hex of the file's bytes (a WARC record's payload)
     source: str | None = None  # sidecar override
     published_at: datetime | None = None  # sidecar override
+    offset: int = 0  # byte offset of the WARC record in the file (0 for other formats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,8 @@ def _warc_record(
     html = _is_html_response(record)
     payload = record.content_stream().read(max_bytes + 1) if html else b""
     record.raw_stream.read()
-    doc_name = f"{name}#{records.get_record_offset()}"
+    offset = records.get_record_offset()
+    doc_name = f"{name}#{offset}"
     cut = isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0
     length = record.rec_headers.get_header("Content-Length") or ""
     header_cut = not record.rec_type or not length.isdigit()
@@ -271,7 +273,7 @@ def _warc_record(
         raise UnreadableFile(doc_name, "empty", "the record has no payload")
     content_type = record.http_headers.get_header("Content-Type")
     target = record.rec_headers.get_header("WARC-Target-URI")
-    return _html_document(doc_name, payload, content_type, target)
+    return replace(_html_document(doc_name, payload, content_type, target), offset=offset)
 
 
 def _read_warc(name: str, data: bytes, max_bytes: int) -> ReadResult:

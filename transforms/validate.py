@@ -13,7 +13,7 @@ import functools
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
         ExpectationValidationResult,
     )
 
@@ -75,11 +76,15 @@ class ExpectationOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ValidationReport:
-    """The batch split into loadable and quarantined articles, and per-expectation outcomes."""
+    """The batch split into loadable and quarantined articles, and per-expectation outcomes.
+
+    `results` are GX's own suite results (one per table), for Data Docs.
+    """
 
     valid: list[Article]
     quarantined: list[QuarantinedRecord]
     outcomes: list[ExpectationOutcome]
+    results: list[ExpectationSuiteValidationResult] = field(default_factory=list)
 
     @property
     def quarantined_share(self) -> float:
@@ -113,25 +118,29 @@ def validate_articles(
     }
     frames = {ARTICLES: _articles_frame(articles), TOPICS: _topics_frame(articles)}
     failures = _Failures(articles, frames[ARTICLES])
+    results = [
+        _run(suites[table], table, frames[table], parameters) for table in (ARTICLES, TOPICS)
+    ]
     outcomes = [
         failures.add(table, result)
-        for table in (ARTICLES, TOPICS)
-        for result in _run(suites[table], table, frames[table], parameters)
+        for table, suite_result in zip((ARTICLES, TOPICS), results, strict=True)
+        for result in suite_result.results
     ]
-    return failures.report(outcomes)
+    return failures.report(outcomes, results)
 
 
 def _run(
     suite: ExpectationSuite, table: str, frame: pd.DataFrame, parameters: dict[str, object]
-) -> list[ExpectationValidationResult]:
-    """Validate one dataframe with its suite; results come back in suite order, not GX's."""
+) -> ExpectationSuiteValidationResult:
+    """Validate one dataframe with its suite; results are put in suite order, not GX's."""
     with _LOCK:
         batch = _batch_definitions()[table].get_batch(batch_parameters={"dataframe": frame})
-        results = batch.validate(
+        validated = batch.validate(
             suite, expectation_parameters=parameters, result_format=RESULT_FORMAT
-        ).results
+        )
     position = {expectation.meta["name"]: i for i, expectation in enumerate(suite.expectations)}
-    return sorted(results, key=lambda result: position[result.expectation_config.meta["name"]])
+    validated.results.sort(key=lambda result: position[result.expectation_config.meta["name"]])
+    return validated
 
 
 @functools.cache
@@ -252,7 +261,11 @@ class _Failures:
             unexpected_count=result.result.get("unexpected_count", 0),
         )
 
-    def report(self, outcomes: list[ExpectationOutcome]) -> ValidationReport:
+    def report(
+        self,
+        outcomes: list[ExpectationOutcome],
+        results: list[ExpectationSuiteValidationResult],
+    ) -> ValidationReport:
         """Split the batch, keeping input order in both lists."""
         return ValidationReport(
             valid=[a for row, a in enumerate(self.articles) if row not in self.names],
@@ -261,6 +274,7 @@ class _Failures:
                 for row in sorted(self.names)
             ],
             outcomes=outcomes,
+            results=results,
         )
 
 

@@ -21,11 +21,11 @@ CREATE TABLE saved_files (
     processed_at TIMESTAMPTZ NOT NULL
 );
 COMMENT ON TABLE saved_files IS 'Registry of saved files already processed, keyed by content: a changed file is processed again.';
-COMMENT ON COLUMN saved_files.content_hash IS 'sha256 of the file bytes.';
+COMMENT ON COLUMN saved_files.content_hash IS 'sha256 of the file bytes, followed by its sidecar''s bytes when it has one.';
 COMMENT ON COLUMN saved_files.path IS 'Where the file was when it was processed.';
 COMMENT ON COLUMN saved_files.source IS 'The source name the folder was ingested as.';
 COMMENT ON COLUMN saved_files.size IS 'File size in bytes.';
-COMMENT ON COLUMN saved_files.status IS 'processed, partial (some records unreadable) or failed.';
+COMMENT ON COLUMN saved_files.status IS 'processed, partial (some records unreadable) or failed; a file with these bytes is not read again.';
 COMMENT ON COLUMN saved_files.reason IS 'Why it failed or was partial: a short stable name such as binary or truncated_archive.';
 COMMENT ON COLUMN saved_files.documents IS 'How many documents (pages, WARC records) it yielded.';
 COMMENT ON COLUMN saved_files.run_id IS 'The run that processed it.';

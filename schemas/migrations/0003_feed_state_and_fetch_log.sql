@@ -3,6 +3,7 @@
 CREATE TABLE feed_state (
     source               VARCHAR PRIMARY KEY,
     feed_url             VARCHAR NOT NULL,
+    source_url           VARCHAR,
     last_polled_at       TIMESTAMPTZ,
     last_success_at      TIMESTAMPTZ,
     last_status          INTEGER,
@@ -20,6 +21,7 @@ CREATE TABLE feed_state (
 COMMENT ON TABLE feed_state IS 'Polling state and health of each feed.';
 COMMENT ON COLUMN feed_state.source IS 'The source name; see sources.name.';
 COMMENT ON COLUMN feed_state.feed_url IS 'The feed URL actually polled (after autodiscovery).';
+COMMENT ON COLUMN feed_state.source_url IS 'The configured source URL feed_url belongs to; a changed configuration starts the state over.';
 COMMENT ON COLUMN feed_state.last_polled_at IS 'When the feed was last requested.';
 COMMENT ON COLUMN feed_state.last_success_at IS 'When the feed last answered with a usable feed or 304.';
 COMMENT ON COLUMN feed_state.last_status IS 'HTTP status of the last poll (NULL if no answer).';

@@ -86,7 +86,7 @@ def test_explain_shows_fields_and_evidence(warehouse: Path) -> None:
 
 
 def test_unknown_article_is_one_error_line(warehouse: Path, monkeypatch, capsys) -> None:
-    code, out, err = run_main(monkeypatch, capsys, "explain", "ffffffffffffffff")
+    code, _, err = run_main(monkeypatch, capsys, "explain", "ffffffffffffffff")
     assert code == 1
     assert err.strip() == "Error: no article with id 'ffffffffffffffff'"
 

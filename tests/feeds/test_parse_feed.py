@@ -42,7 +42,8 @@ def test_rss_items_are_canonical_typed_records() -> None:
     assert first.summary == "The council voted 31 to 12."
     assert len(first.article_id) == 16
     assert second.canonical_url == "https://news.example.org/2026/11/relative.html"
-    assert any("without a usable" in w for w in feed.warnings)
+    assert [w.reason for w in feed.warnings] == ["bad_entries"]
+    assert "1 entries without a usable http(s) link" in feed.warnings[0].message
 
 
 def test_atom_in_latin1_keeps_accents() -> None:
@@ -62,7 +63,8 @@ def test_malformed_feed_keeps_what_parsed() -> None:
     broken = RSS.replace(b"</channel></rss>", b"<item><title>cut off")
     feed = parse_feed(broken, source="world", feed_url=FEED_URL)
     assert len(feed.items) == 2
-    assert any(w.startswith("malformed feed") for w in feed.warnings)
+    assert [w.reason for w in feed.warnings] == ["malformed", "bad_entries"]
+    assert feed.warnings[0].message.startswith(f"{FEED_URL}: malformed feed (")
 
 
 @pytest.mark.parametrize(

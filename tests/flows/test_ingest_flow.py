@@ -53,7 +53,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 ("failures", "url"),
             ]
         }
-        second = ingest(settings=settings)
+        second = ingest(settings=settings, poll_all=True)
     return {"warehouse": warehouse, "first": first, "second": second, "after_first": after_first}
 
 

@@ -41,6 +41,10 @@ def test_folder_is_ingested_and_bad_files_are_named(folder: Path, tmp_path: Path
         "empty.htm": "empty",
         "notes.pdf": "unsupported_type",
     }
+    # Where the run's time went, by stage (for --json output and bench/run_bench.py).
+    stages = {"read", "extract", "classify", "validate", "stories", "load"}
+    assert set(summary.timings) == stages
+    assert all(isinstance(seconds, float) and seconds > 0 for seconds in summary.timings.values())
 
     con = connect(settings.warehouse, read_only=True)
     try:
@@ -66,5 +70,6 @@ def test_folder_is_ingested_and_bad_files_are_named(folder: Path, tmp_path: Path
     )
     assert "geopolitics/TikTok/China data" in tiktok[4]
 
+    # The registry knows every file's bytes: nothing is read again, the bad files included.
     again = ingest_pages(directory=str(folder), settings=settings).sources[0]
-    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert (again.items_seen, again.new, again.failed, again.skipped) == (0, 0, 0, 5)

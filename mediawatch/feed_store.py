@@ -1,0 +1,82 @@
+"""Persistence of feed polling: the feed_state rows and the fetch_log of every HTTP exchange.
+
+The rules live in `transforms/polling.py`; this module only reads and writes
+them, each write one `Warehouse.transaction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+
+import duckdb
+
+from mediawatch.http import FetchAttempt, FetchResult
+from mediawatch.warehouse import Warehouse
+from transforms.polling import FeedState
+
+_STATE_COLUMNS = [f.name for f in fields(FeedState)]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedFetch:
+    """One HTTP exchange and the source it was made for: a row of fetch_log."""
+
+    source: str | None
+    attempt: FetchAttempt
+
+
+def logged(source: str | None, results: Sequence[FetchResult]) -> list[LoggedFetch]:
+    """Every exchange of these results (retries, redirect hops, robots.txt), for `source`."""
+    return [LoggedFetch(source, attempt) for result in results for attempt in result.attempts]
+
+
+def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    """Every stored feed state, by source name."""
+    rows = con.execute(f"SELECT {', '.join(_STATE_COLUMNS)} FROM feed_state").fetchall()
+    return {row[0]: FeedState(*row) for row in rows}
+
+
+def load_states(warehouse: Warehouse) -> dict[str, FeedState]:
+    """The stored feed states, by source name."""
+    with warehouse.connection() as con:
+        return read_states(con)
+
+
+def save_states(warehouse: Warehouse, states: Sequence[FeedState]) -> None:
+    """Insert or replace the state rows of these feeds, all or nothing."""
+    if not states:
+        return
+    placeholders = ", ".join("?" for _ in _STATE_COLUMNS)
+    with warehouse.transaction() as con:
+        con.executemany(
+            f"INSERT OR REPLACE INTO feed_state ({', '.join(_STATE_COLUMNS)}) "
+            f"VALUES ({placeholders})",
+            [list(astuple(state)) for state in states],
+        )
+
+
+def record_fetches(warehouse: Warehouse, run_id: str, fetches: Sequence[LoggedFetch]) -> None:
+    """Append exchanges to fetch_log (duration stored in milliseconds)."""
+    if not fetches:
+        return
+    with warehouse.transaction() as con:
+        con.executemany(
+            "INSERT INTO fetch_log (run_id, source, url, kind, status, bytes, duration_ms, "
+            "error_class, error_message, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    run_id,
+                    f.source,
+                    f.attempt.url,
+                    f.attempt.kind,
+                    f.attempt.status,
+                    f.attempt.bytes,
+                    f.attempt.duration * 1000,
+                    f.attempt.error_class,
+                    f.attempt.error_message,
+                    f.attempt.started_at,
+                ]
+                for f in fetches
+            ],
+        )

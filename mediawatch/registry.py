@@ -1,0 +1,105 @@
+"""What the pipeline has already seen: the saved-file registry and the story signatures.
+
+`saved_files` is keyed by the hash of a file's bytes, so each file is
+processed once, wherever it lies, and a changed file is processed again.
+`story_signatures` keeps each article's MinHash so that near duplicates are
+grouped into stories across runs, not only within one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mediawatch.warehouse import Warehouse
+from schemas.records import SavedFile
+
+
+def known_files(warehouse: Warehouse, hashes: Sequence[str]) -> dict[str, str]:
+    """The registry status (processed, partial, failed) of each hash already recorded."""
+    if not hashes:
+        return {}
+    with warehouse.connection() as con:
+        rows = con.execute(
+            "SELECT content_hash, status FROM saved_files WHERE content_hash IN (SELECT unnest(?))",
+            [list(hashes)],
+        ).fetchall()
+    return dict(rows)
+
+
+def record_files(
+    warehouse: Warehouse, run_id: str, source: str, files: Sequence[SavedFile]
+) -> None:
+    """Register the files a run processed (or failed to), replacing older rows of the same bytes."""
+    if not files:
+        return
+    now = datetime.now(UTC)
+    with warehouse.transaction() as con:
+        con.executemany(
+            "INSERT OR REPLACE INTO saved_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    f.content_hash,
+                    f.path,
+                    source,
+                    f.size,
+                    f.status,
+                    f.reason,
+                    f.documents,
+                    run_id,
+                    now,
+                ]
+                for f in files
+            ],
+        )
+
+
+def stored_signatures(warehouse: Warehouse) -> list[tuple[str, str, bytes]]:
+    """Every stored (article_id, story_id, packed MinHash) row."""
+    with warehouse.connection() as con:
+        return con.execute("SELECT article_id, story_id, minhash FROM story_signatures").fetchall()
+
+
+def save_signatures(warehouse: Warehouse, rows: Sequence[tuple[str, str, bytes]]) -> None:
+    """Store (article_id, story_id, packed MinHash) rows, replacing an article's older one."""
+    if not rows:
+        return
+    with warehouse.transaction() as con:
+        con.executemany("INSERT OR REPLACE INTO story_signatures VALUES (?, ?, ?)", rows)
+
+
+def move_raw_files(warehouse: Warehouse, moved: Sequence[tuple[str, str]]) -> None:
+    """Point the articles of moved saved files (old path, new path) at the new place."""
+    if not moved:
+        return
+    with warehouse.transaction() as con:
+        con.executemany(
+            "UPDATE articles SET raw_file = ? WHERE raw_file = ?",
+            [[new, old] for old, new in moved],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RawPointer:
+    """Where the raw record behind one stored article is, and what the article is known by."""
+
+    article_id: str
+    url: str
+    source: str
+    raw_file: str
+    raw_offset: int
+    fetched_at: datetime
+
+
+def raw_pointers(warehouse: Warehouse) -> tuple[list[RawPointer], dict[str, int]]:
+    """Every article with a raw record, in file order, and per source how many have none."""
+    with warehouse.connection() as con:
+        rows = con.execute(
+            "SELECT article_id, url, source, raw_file, coalesce(raw_offset, 0), fetched_at "
+            "FROM articles WHERE raw_file IS NOT NULL ORDER BY raw_file, raw_offset, article_id"
+        ).fetchall()
+        missing = con.execute(
+            "SELECT source, count(*) FROM articles WHERE raw_file IS NULL GROUP BY source"
+        ).fetchall()
+    return [RawPointer(*row) for row in rows], dict(missing)

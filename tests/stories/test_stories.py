@@ -1,0 +1,83 @@
+"""Story grouping: exact copies, lightly edited copies and different stories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from transforms.stories import StoryIndex, pack, shingles, text_hash
+
+STORIES = Path(__file__).parents[1] / "fixtures" / "stories"
+
+
+def story(name: str) -> str:
+    return (STORIES / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def index(**changes: object) -> StoryIndex:
+    settings: dict[str, object] = {"threshold": 0.5, "num_perm": 128, "shingle_words": 3}
+    settings.update(changes)
+    return StoryIndex(**settings)  # type: ignore[arg-type]
+
+
+def test_text_hash_ignores_spacing_and_case_only() -> None:
+    body = story("wire")
+    assert text_hash(body) == text_hash("  " + body.upper().replace(" ", "  \n"))
+    assert text_hash(body) != text_hash(body.replace("Thursday", "Friday"))
+    assert len(text_hash(body)) == 64
+
+
+def test_shingles_of_short_text_are_the_whole_text() -> None:
+    assert shingles("Rates cut", 3) == {"rates cut"}
+    assert shingles("a b c d", 3) == {"a b c", "b c d"}
+
+
+def test_exact_copy_and_edited_copy_join_the_story_a_different_story_does_not() -> None:
+    stories = index()
+    first = stories.assign("a1", story("wire"))
+    copy = stories.assign("a2", story("wire"))
+    edited = stories.assign("a3", story("edited"))
+    other = stories.assign("a4", story("other"))
+    assert first.story_id == first.text_hash[:16]
+    assert (copy.story_id, copy.text_hash) == (first.story_id, first.text_hash)
+    assert edited.story_id == first.story_id and edited.text_hash != first.text_hash
+    assert other.story_id not in {first.story_id} and other.story_id == other.text_hash[:16]
+    assert len(stories) == 4
+
+
+def test_grouping_works_across_runs_from_stored_signatures() -> None:
+    earlier = index()
+    stored = earlier.assign("a1", story("wire"))
+    later = index()
+    assert later.load([("a1", stored.story_id, stored.signature)]) == 1
+    assert later.assign("a3", story("edited")).story_id == stored.story_id
+    assert later.assign("a4", story("other")).story_id != stored.story_id
+
+
+def test_seeing_an_article_again_keeps_its_story() -> None:
+    stories = index()
+    wire = stories.assign("a1", story("wire"))
+    stories.assign("a3", story("edited"))
+    # Seen again with the same text: same answer, even though a3 now looks alike.
+    assert stories.assign("a1", story("wire")) == wire
+    # Rewritten into another story: it leaves the old one.
+    moved = stories.assign("a1", story("other"))
+    assert moved.story_id == moved.text_hash[:16] != wire.story_id
+
+
+def test_signature_packing_round_trips_and_other_lengths_are_skipped() -> None:
+    stories = index()
+    found = stories.assign("a1", story("wire"))
+    assert found.signature == pack(stories.signature(story("wire")))
+    assert len(found.signature) == 128 * 8
+    smaller = index(num_perm=64)
+    assert smaller.load([("a1", found.story_id, found.signature)]) == 0
+    assert len(smaller) == 0
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.95])
+def test_a_strict_threshold_keeps_the_edited_copy_apart(threshold: float) -> None:
+    stories = index(threshold=threshold)
+    wire = stories.assign("a1", story("wire"))
+    assert stories.assign("a3", story("edited")).story_id != wire.story_id

@@ -1,0 +1,32 @@
+"""Child process of the crash tests: load batch after batch into a warehouse until killed.
+
+Usage: python load_until_killed.py WAREHOUSE FIRST_BATCH. Prints `ready` once
+imported, then `begin K` before each batch K, so the parent knows which
+batches may have been cut short.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).parent)]
+
+from crash_batches import make_batch  # noqa: E402
+
+from mediawatch.spool import load_validated  # noqa: E402
+from mediawatch.warehouse import Warehouse  # noqa: E402
+
+
+def main() -> None:
+    warehouse = Warehouse(sys.argv[1])
+    number = int(sys.argv[2])
+    print("ready", flush=True)
+    while True:
+        print(f"begin {number}", flush=True)
+        load_validated(warehouse, make_batch(number))
+        number += 1
+
+
+if __name__ == "__main__":
+    main()

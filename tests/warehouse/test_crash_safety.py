@@ -1,0 +1,92 @@
+"""Fault injection: a loader killed with SIGKILL at random points keeps whole batches or none.
+
+Each trial starts a child that loads batch after batch, kills it after a
+random delay, and checks every batch it began: all of its articles, labels,
+quarantined records, failures and validation results are in, or none is.
+Then the "next run" loads every batch again and each is there exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from crash_batches import (
+    ARTICLES,
+    FAILURES,
+    LABELS,
+    OUTCOMES,
+    QUARANTINED,
+    RUN_ID,
+    make_batch,
+)
+
+from mediawatch.spool import load_validated
+from mediawatch.warehouse import Warehouse
+
+CHILD = Path(__file__).with_name("load_until_killed.py")
+TRIALS = 30
+FULL = (ARTICLES, ARTICLES * len(LABELS), QUARANTINED, FAILURES, len(OUTCOMES))
+
+
+def _rows_per_batch(path: Path) -> dict[int, tuple[int, ...]]:
+    """(articles, labels, quarantined, failures, validation results) stored per batch number."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        queries = [
+            "SELECT article_id FROM articles",
+            "SELECT article_id FROM article_topics",
+            "SELECT article_id FROM quarantine",
+            "SELECT split_part(url, '/', 4) FROM failures",
+            "SELECT split_part(batch, ' ', 2) FROM validation_results",
+        ]
+        per_batch: dict[int, list[int]] = {}
+        for column, query in enumerate(queries):
+            for (key,) in con.execute(query).fetchall():
+                number = int(key[:8], 16) if column < 3 else int(key)
+                per_batch.setdefault(number, [0] * len(queries))[column] += 1
+    finally:
+        con.close()
+    return {number: tuple(counts) for number, counts in per_batch.items()}
+
+
+def _kill_during_loads(path: Path, first: int, delay: float) -> int:
+    """Run the child, SIGKILL it after `delay` seconds of loading; return the last batch begun."""
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), str(path), str(first)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    begun = [int(line.split()[1]) for line in child.stdout.read().splitlines()]
+    return max(begun, default=first)
+
+
+def test_killed_loads_leave_whole_batches_and_the_next_run_loads_each_once(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).start_run(RUN_ID, "ingest", [("port-news", "feed", "https://port.example/")])
+    rng = random.Random(20261120)
+    first, cut_short = 0, 0
+    for _ in range(TRIALS):
+        last = _kill_during_loads(path, first, rng.uniform(0.0, 0.4))
+        stored = _rows_per_batch(path)
+        for number in range(first, last + 1):
+            assert stored.get(number, (0,) * len(FULL)) in {FULL, (0,) * len(FULL)}, number
+        cut_short += number not in stored
+        first = last + 1
+    assert cut_short > 0, "no kill landed inside a load: the trials proved nothing"
+
+    warehouse = Warehouse(path)
+    for number in range(first):
+        load_validated(warehouse, make_batch(number))
+    assert _rows_per_batch(path) == {number: FULL for number in range(first)}
+    print(f"{TRIALS} kills over {first} batches, {cut_short} batches cut short mid-load")
