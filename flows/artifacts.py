@@ -86,20 +86,22 @@ def publish_run_artifacts(
     summary: RunSummary,
     alerts: list[tuple[str, int, int]],
 ) -> None:
-    """Create the table, Markdown and Data Docs link artifacts of a finished run."""
+    """Create the table, Markdown and Data Docs link artifacts of a finished run.
+
+    The warehouse is asked for the run's topics and quarantine reasons only
+    when the run loaded or quarantined something: otherwise there are none.
+    """
     flow = summary.flow
+    total = summary.total()
+    topics = run_topics(warehouse, summary.run_id) if total.new or total.updated else []
+    reasons = quarantine_reasons(warehouse, summary.run_id) if total.quarantined else []
     create_table_artifact(
         source_table(summary),
         key=f"{flow}-source-counts",
         description=f"{flow}: per-source counts of run {summary.run_id}",
     )
     create_markdown_artifact(
-        run_markdown(
-            summary,
-            run_topics(warehouse, summary.run_id),
-            quarantine_reasons(warehouse, summary.run_id),
-            alerts,
-        ),
+        run_markdown(summary, topics, reasons, alerts),
         key=f"{flow}-summary",
         description=f"{flow}: topics, quarantine reasons and failures of run {summary.run_id}",
     )

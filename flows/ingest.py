@@ -1,6 +1,6 @@
 """The ingest flow: poll feeds, fetch new article pages, extract, classify, validate, load.
 
-    due feeds -> poll_feeds -> (skip known) -> for each batch: fetch_pages -> process_batch
+    due feeds -> poll_feeds -> (skip known) -> for each batch: fetch_pages -> process_batches
                                                                  -> fallbacks -> process_batch
 
 Only feeds that are due and not disabled are polled (`poll_all` polls every
@@ -14,7 +14,7 @@ warehouse unavailable, too much quarantined).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -22,7 +22,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.run import pipeline_run, run_name
-from flows.stages import RunContext, log_failures, process_batch
+from flows.stages import Batch, RunContext, log_failures, process_batch, process_batches
 from mediawatch import feed_poller
 from mediawatch.archive import WarcArchive
 from mediawatch.feed_poller import FeedPoll
@@ -267,24 +267,62 @@ def _process(
     pending: list[FeedItem],
     failures: list[Failure],
 ) -> None:
-    """Fetch and process the pending items batch by batch; feed failures go with the first."""
+    """Fetch and process the pending items batch by batch; feed failures go with the first.
+
+    With no pending item the feed failures are loaded on their own, and with
+    neither there is nothing to do: the run stops here.
+    """
     size = ctx.settings.limits.batch_size
-    batches = [pending[i : i + size] for i in range(0, len(pending), size)] or [[]]
+    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+    if not batches:
+        if not failures:
+            get_run_logger().info("nothing new to fetch")
+            return
+        batches = [[]]  # the feed failures alone
     if ctx.progress is not None:
         ctx.progress.start(len(batches))
-    for number, batch in enumerate(batches, start=1):
-        names = ", ".join(dict.fromkeys(item.source for item in batch)) or "no new items"
-        label = f"batch {number}/{len(batches)}: {names} ({len(batch)} items)"
-        with ctx.timed("fetch"):
-            pages, fetch_failures, unreachable = (
-                fetch_pages(ctx, batch, label) if batch else ([], [], [])
-            )
-        loaded, batch_failures = process_batch(
-            ctx, label=label, pages=pages, failures=[*failures, *fetch_failures]
-        )
-        failures = []
+    fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]] = {}
+    for done, loaded, batch_failures in process_batches(
+        ctx, _fetched(ctx, batches, failures, fetched)
+    ):
+        batch, unreachable = fetched.pop(done.label)
         summary.failures.extend(batch_failures)
         fallbacks = _fallbacks(unreachable, batch_failures, batch)
-        for tallies in (loaded, _load_fallbacks(ctx, fallbacks, label) if fallbacks else {}):
+        for tallies in (loaded, _load_fallbacks(ctx, fallbacks, done.label) if fallbacks else {}):
             for source, tally in tallies.items():
                 counts[source].add(tally)
+
+
+def _fetched(
+    ctx: RunContext,
+    batches: Sequence[list[FeedItem]],
+    failures: list[Failure],
+    fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]],
+) -> Iterator[Batch]:
+    """Fetch each batch's pages when the stages ask for it; the feed failures go with the first.
+
+    Each batch's items and those whose page could not be had are kept in
+    `fetched` under its label, for its fallbacks; its pages are not kept here
+    once handed on, so they go as soon as they are extracted.
+    """
+    for number, batch in enumerate(batches, start=1):
+        names = ", ".join(dict.fromkeys(item.source for item in batch)) or "feed failures"
+        label = f"batch {number}/{len(batches)}: {names} ({len(batch)} items)"
+        yield _fetch_one(ctx, batch, label, failures, fetched)
+        failures = []
+
+
+def _fetch_one(
+    ctx: RunContext,
+    batch: list[FeedItem],
+    label: str,
+    failures: list[Failure],
+    fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]],
+) -> Batch:
+    """Fetch one batch of items into a batch for the stages, with the failures it carries."""
+    with ctx.timed("fetch"):
+        pages, fetch_failures, unreachable = (
+            fetch_pages(ctx, batch, label) if batch else ([], [], [])
+        )
+    fetched[label] = (batch, unreachable)
+    return Batch(label, pages=pages, failures=[*failures, *fetch_failures])

@@ -1,170 +1,50 @@
 """The saved-pages flow: read a folder of saved pages, then extract, classify, validate, load.
 
-    read_files -> for each batch: process_batch -> register files -> keep, move or delete
+    list_files -> for each batch of new files: read_batch -> process_batches
+               -> register files -> keep, move or delete
 
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
-again. A file that cannot be read is recorded as a failed file and a failure
-with its reason, and the rest of the folder goes on.
+again. Files are listed and fingerprinted first and read `batch_size` at a
+time, so memory holds one batch of raw bytes however large the folder
+(`mediawatch/saved_folder.py`). A file that cannot be read is recorded as a
+failed file and a failure with its reason, and the rest of the folder goes on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.run import pipeline_run, run_name
-from flows.stages import RunContext, log_failures, process_batch
-from mediawatch.registry import known_files, move_raw_files, record_files
+from flows.stages import Batch, RunContext, log_failures, process_batches
+from mediawatch.registry import move_raw_files, record_files
+from mediawatch.saved_folder import FilesRead, FolderListing, list_folder, read_files
 from mediawatch.settings import Settings
-from schemas.records import Article, Failure, Page, RunSummary, SavedFile, SourceCounts
-from transforms.extract import from_plain_text
-from transforms.saved_pages import (
-    WARC_SUFFIXES,
-    ReadResult,
-    SavedDocument,
-    UnreadableFile,
-    file_identity,
-    read_saved,
-    sidecar_name,
-)
-
-_UTF8_HTML = "text/html; charset=utf-8"
+from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
+from transforms.saved_pages import sidecar_name
 
 
-def _saved_files(directory: Path) -> list[Path]:
-    """Files in the folder and below, in a stable order, without hidden files and sidecars.
-
-    Unsupported types are kept so that the reader reports them instead of the
-    run passing over them in silence.
-    """
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
-    sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
-    return [p for p in files if p not in sidecars]
+@task(name="list-files", task_run_name="list-files [{source}]", cache_policy=NO_CACHE)
+def list_files(ctx: RunContext, directory: Path, source: str) -> FolderListing:
+    """List and fingerprint the folder's files; those whose bytes the registry knows are `seen`."""
+    listing = list_folder(ctx.warehouse, directory, source)
+    log_failures(listing.failures)
+    return listing
 
 
-def _fingerprint(path: Path, sidecar: Path) -> tuple[str, int]:
-    """The registry key of a file (sha256 of its bytes, then its sidecar's) and its size.
-
-    Read in chunks, so a file too large to process is still registered.
-    """
-    digest = hashlib.sha256()
-    for part in (path, sidecar):
-        if part == path or part.exists():
-            with part.open("rb") as stream:
-                for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(chunk)
-    return digest.hexdigest(), path.stat().st_size
-
-
-def document_input(
-    doc: SavedDocument, *, url: str, source: str, read_at: datetime, raw_file: str
-) -> Page | Article:
-    """A saved document as pipeline input: HTML a page to extract, plain text an article."""
-    if doc.text is not None:
-        article = from_plain_text(doc.text, url=url, source=source, fetched_at=read_at)
-        return replace(
-            article,
-            published_at=doc.published_at or article.published_at,
-            raw_file=raw_file,
-            raw_offset=doc.offset,
-        )
-    return Page(
-        source=source,
-        url=url,
-        content=(doc.html or "").encode("utf-8"),
-        fetched_at=read_at,
-        content_type=_UTF8_HTML,
-        origin="file",
-        raw_file=raw_file,
-        raw_offset=doc.offset,
-        published_at=doc.published_at,
-    )
-
-
-def read_saved_file(path: Path, name: str, max_bytes: int) -> ReadResult:
-    """Read one saved file and its sidecar; raise UnreadableFile (or OSError) if it yields none.
-
-    A file other than a WARC that is over `max_bytes` is refused without reading it.
-    """
-    size = path.stat().st_size
-    if not name.lower().endswith(WARC_SUFFIXES) and size > max_bytes:
-        raise UnreadableFile(name, "too_large", f"{size} bytes is over {max_bytes}")
-    sidecar = path.with_name(sidecar_name(path.name))
-    return read_saved(
-        name,
-        path.read_bytes(),
-        sidecar.read_bytes() if sidecar.exists() else None,
-        max_bytes=max_bytes,
-    )
-
-
-@dataclass(slots=True)
-class FolderRead:
-    """What reading a folder gave: inputs for the pipeline, failures, and one entry per file."""
-
-    pages: list[Page] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    files: list[SavedFile] = field(default_factory=list)
-
-
-@task(name="read-files", task_run_name="read-files [{source}]", cache_policy=NO_CACHE)
-def read_files(ctx: RunContext, directory: Path, source: str) -> FolderRead:
-    """Read every saved file not processed before: HTML becomes a page, plain text an article.
-
-    Files whose bytes the registry knows (or that repeat another file of this
-    run) are `seen` and not read again.
-    """
-    out = FolderRead()
-    max_bytes = ctx.settings.limits.max_file_bytes
-    paths = _saved_files(directory)
-    keys: dict[Path, tuple[str, int]] = {}
-    for path in paths:
-        try:
-            keys[path] = _fingerprint(path, path.with_name(sidecar_name(path.name)))
-        except OSError as exc:
-            out.failures.append(Failure(source, str(path), "read", "os_error", f"{path}: {exc}"))
-            out.files.append(SavedFile(str(path), "", 0, "failed", "os_error"))
-    known = known_files(ctx.warehouse, [h for h, _ in keys.values()])
-    for path, (digest, size) in keys.items():
-        entry = SavedFile(str(path), digest, size, "processed")
-        out.files.append(entry)
-        if digest in known:
-            entry.status = "seen"
-            continue
-        known[digest] = "processed"
-        try:
-            result = read_saved_file(path, str(path.relative_to(directory)), max_bytes)
-        except (UnreadableFile, OSError) as exc:
-            reason = exc.reason if isinstance(exc, UnreadableFile) else "os_error"
-            out.failures.append(Failure(source, str(path), "read", reason, f"{path}: {exc}"))
-            entry.status, entry.reason = "failed", reason
-            continue
-        out.failures.extend(
-            Failure(source, str(path), "read", error.reason, str(error)) for error in result.errors
-        )
-        entry.documents = len(result.documents)
-        if result.errors:
-            entry.status, entry.reason = "partial", result.errors[0].reason
-        read_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        for doc in result.documents:
-            made = document_input(
-                doc,
-                url=doc.url or file_identity(doc.content_hash),
-                source=doc.source or source,
-                read_at=read_at,
-                raw_file=str(path),
-            )
-            (out.articles if isinstance(made, Article) else out.pages).append(made)
-    log_failures(out.failures)
-    return out
+@task(name="read-files", task_run_name="read-files [{label}]", cache_policy=NO_CACHE)
+def read_batch(
+    ctx: RunContext, files: Sequence[SavedFile], directory: Path, source: str, label: str
+) -> FilesRead:
+    """Read one batch of new files: HTML becomes a page, plain text an article."""
+    read = read_files(files, directory, source, ctx.settings.limits.max_file_bytes)
+    log_failures(read.failures)
+    return read
 
 
 def _tidy(ctx: RunContext, directory: Path, files: list[SavedFile]) -> None:
@@ -212,30 +92,97 @@ def ingest_pages(
     with run as (ctx, summary):
         counts = {name: SourceCounts(source=name)}
         with ctx.timed("read"):
-            read = read_files(ctx, folder, name)
-        pages, articles, failures = read.pages, read.articles, read.failures
-        counts[name].items_seen = len(pages) + len(articles) + len(failures)
-        counts[name].skipped = sum(f.status == "seen" for f in read.files)
-        size = ctx.settings.limits.batch_size
-        starts = range(0, max(len(pages), len(articles), 1), size)
-        if ctx.progress is not None:
-            ctx.progress.start(len(starts))
-        for start in starts:
-            label = f"{name}: files {start + 1}-{start + size}"
-            loaded, batch_failures = process_batch(
-                ctx,
-                label=label,
-                pages=pages[start : start + size],
-                articles=articles[start : start + size],
-                failures=failures if start == 0 else [],
-            )
-            summary.failures.extend(batch_failures)
-            for origin, tally in loaded.items():
-                counts.setdefault(origin, SourceCounts(source=origin)).add(tally)
+            listing = list_files(ctx, folder, name)
+        counts[name].skipped = sum(f.status == "seen" for f in listing.files)
+        counts[name].items_seen = len(listing.failures)
+        read_entries = _read_and_process(
+            ctx, summary, counts=counts, folder=folder, name=name, listing=listing
+        )
         summary.sources = list(counts.values())
-        summary.files = read.files
+        summary.files = [read_entries.get(f.path, f) for f in listing.files]
         # A file that could not even be hashed (an OS error) is tried again next run.
-        done = [f for f in read.files if f.status != "seen" and f.content_hash]
+        done = [f for f in summary.files if f.status != "seen" and f.content_hash]
         record_files(ctx.warehouse, ctx.run_id, name, done)
-        _tidy(ctx, folder, read.files)
+        _tidy(ctx, folder, summary.files)
     return summary
+
+
+def _read_and_process(
+    ctx: RunContext,
+    summary: RunSummary,
+    *,
+    counts: dict[str, SourceCounts],
+    folder: Path,
+    name: str,
+    listing: FolderListing,
+) -> dict[str, SavedFile]:
+    """Read the new files `batch_size` at a time and take each batch through the stages.
+
+    Files that could not be hashed go with the first batch, or alone if no
+    file is new. Returns each read file's entry (status, reason, documents)
+    by path.
+    """
+    size = ctx.settings.limits.batch_size
+    new = listing.to_read
+    batches = [new[i : i + size] for i in range(0, len(new), size)]
+    if not batches:
+        if not listing.failures:
+            get_run_logger().info("%s: no new file", name)
+            return {}
+        batches = [[]]  # the unhashable files alone
+    if ctx.progress is not None:
+        ctx.progress.start(len(batches))
+    entries: dict[str, SavedFile] = {}
+    for _, loaded, batch_failures in process_batches(
+        ctx, _read(ctx, batches, listing, counts=counts[name], entries=entries, folder=folder)
+    ):
+        summary.failures.extend(batch_failures)
+        for origin, tally in loaded.items():
+            counts.setdefault(origin, SourceCounts(source=origin)).add(tally)
+    return entries
+
+
+def _read(
+    ctx: RunContext,
+    batches: Sequence[list[SavedFile]],
+    listing: FolderListing,
+    *,
+    counts: SourceCounts,
+    entries: dict[str, SavedFile],
+    folder: Path,
+) -> Iterator[Batch]:
+    """Read each batch of files when the stages ask for it; unhashable files go with the first.
+
+    Every document and read failure counts as an item seen; each read file's
+    new entry goes into `entries` by path. Nothing of a batch is kept here
+    once it is handed on, so its raw pages go as soon as they are extracted.
+    """
+    size = ctx.settings.limits.batch_size
+    failures: list[Failure] = listing.failures
+    for number, files in enumerate(batches):
+        label = (
+            f"{counts.source}: files {number * size + 1}-{number * size + len(files)}"
+            f" of {len(listing.to_read)}"
+        )
+        yield _read_one(ctx, files, label, failures, counts=counts, entries=entries, folder=folder)
+        failures = []
+
+
+def _read_one(
+    ctx: RunContext,
+    files: list[SavedFile],
+    label: str,
+    failures: list[Failure],
+    *,
+    counts: SourceCounts,
+    entries: dict[str, SavedFile],
+    folder: Path,
+) -> Batch:
+    """One batch of files read into a batch for the stages, with the failures it carries."""
+    with ctx.timed("read"):
+        read = read_batch(ctx, files, folder, counts.source, label) if files else FilesRead()
+    entries.update((f.path, f) for f in read.files)
+    counts.items_seen += len(read.pages) + len(read.articles) + len(read.failures)
+    return Batch(
+        label, pages=read.pages, articles=read.articles, failures=[*failures, *read.failures]
+    )

@@ -1,6 +1,6 @@
 """The reprocess flow: derive every article again from its raw record, without any network.
 
-    raw pointers -> for each batch: read_raw -> process_batch(reprocess=True)
+    raw pointers -> for each batch: read_raw -> process_batches(reprocess=True)
 
 Each article row points at its raw record: a response in the WARC archive
 (with the feed item that led to it) or a saved file. Reading them back,
@@ -14,17 +14,17 @@ is gone or damaged is a failure, and the row stays as it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.pages import document_input, read_saved_file
 from flows.run import pipeline_run, run_name
-from flows.stages import log_failures, process_batch
+from flows.stages import Batch, log_failures, process_batches
 from mediawatch.archive import RawUnavailable, is_archive_file, read_exchange
 from mediawatch.registry import RawPointer, raw_pointers
+from mediawatch.saved_folder import document_input, read_saved_file
 from mediawatch.settings import Settings
 from schemas.records import Article, Failure, Page, RunSummary, SourceCounts
 from transforms.saved_pages import ReadResult, UnreadableFile
@@ -107,25 +107,24 @@ def reprocess(config: str | None = None, settings: Settings | None = None) -> Ru
         rows, without_raw = raw_pointers(ctx.warehouse)
         counts = {s: SourceCounts(source=s, skipped=n) for s, n in without_raw.items()}
         size = ctx.settings.limits.batch_size
-        starts = range(0, len(rows), size)
+        batches = [rows[start : start + size] for start in range(0, len(rows), size)]
         if ctx.progress is not None:
-            ctx.progress.start(len(starts))
-        for start in starts:
-            batch = rows[start : start + size]
-            label = f"articles {start + 1}-{start + len(batch)}"
-            for row in batch:
-                counts.setdefault(row.source, SourceCounts(source=row.source)).items_seen += 1
-            pages, articles, failures = read_raw(batch, ctx.settings.limits.max_file_bytes, label)
-            loaded, batch_failures = process_batch(
-                ctx,
-                label=label,
-                pages=pages,
-                articles=articles,
-                failures=failures,
-                reprocess=True,
-            )
+            ctx.progress.start(len(batches))
+        for row in rows:
+            counts.setdefault(row.source, SourceCounts(source=row.source)).items_seen += 1
+        raw = _raw_batches(batches, size, ctx.settings.limits.max_file_bytes)
+        for _, loaded, batch_failures in process_batches(ctx, raw, reprocess=True):
             summary.failures.extend(batch_failures)
             for source, tally in loaded.items():
                 counts.setdefault(source, SourceCounts(source=source)).add(tally)
         summary.sources = list(counts.values())
     return summary
+
+
+def _raw_batches(
+    batches: Sequence[Sequence[RawPointer]], size: int, max_bytes: int
+) -> Iterator[Batch]:
+    """Read each batch's raw records when the stages ask for it (as pages, articles, failures)."""
+    for number, batch in enumerate(batches):
+        label = f"articles {number * size + 1}-{number * size + len(batch)}"
+        yield Batch(label, *read_raw(batch, max_bytes, label))

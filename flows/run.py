@@ -5,7 +5,9 @@ write (settings, taxonomy, alert topics), records the run in the warehouse,
 loads the batches earlier runs spooled, and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
 and its GX Data Docs, fails the run when too much was quarantined, and marks
-a crashed run as failed.
+a crashed run as failed. What has nothing to do is skipped, so that a run
+with nothing new stays cheap: no spool task without spool files, no Data Docs
+without a validated batch, no alert task without subscriptions.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from prefect.runtime import flow_run
 
 from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
-from flows.stages import RunContext, load_spool
+from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
 from mediawatch.alerts import check_subscriptions
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
+from mediawatch.spool import pending
 from mediawatch.warehouse import Warehouse
 from mediawatch.write_slot import ensure_limit
 from schemas.records import RunSummary
@@ -86,8 +89,10 @@ def pipeline_run(
     if sources is None:
         sources = [(s.name, "feed", s.url) for s in settings.sources]
     warehouse.start_run(run_id, flow, sources)
-    load_spool(warehouse, settings, run_id)
+    if pending(spool_dir(settings)):
+        load_spool(warehouse, settings, run_id)
     summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
+    ctx: RunContext | None = None
     try:
         with ExtractorPool(settings.extract.workers) as pool:
             ctx = RunContext(
@@ -97,12 +102,15 @@ def pipeline_run(
     except BaseException:
         warehouse.finish_run(run_id, "failed", asdict(summary.total()))
         publish_run_artifacts(settings, warehouse, summary, [])
-        build_data_docs(settings, run_id)
+        if ctx is not None and ctx.validated:
+            build_data_docs(settings, run_id)
         raise
     total = summary.total()
     warehouse.finish_run(run_id, "completed", asdict(total))
-    build_data_docs(settings, run_id)
-    publish_run_artifacts(settings, warehouse, summary, send_alerts(ctx).rows())
+    if ctx.validated:
+        build_data_docs(settings, run_id)
+    alerts = send_alerts(ctx).rows() if settings.alerts else []
+    publish_run_artifacts(settings, warehouse, summary, alerts)
     considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(
         "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",

@@ -1,14 +1,16 @@
 """The stages every flow shares once raw documents are in hand.
 
-extract -> classify -> validate -> load, each a Prefect task per batch (never
-per article), chained by `process_batch`. A flow builds one `RunContext` and
-hands it every batch.
+extract -> classify -> validate -> stories -> load, each a Prefect task per
+batch (never per article), chained by `process_batches`, which starts the
+extraction of the next batch in the process pool while the main process
+classifies, validates and loads the current one. A flow builds one
+`RunContext` and hands it every batch.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -61,6 +63,14 @@ class RunContext:
             user_agent=self.settings.http.user_agent,
         )
 
+    @property
+    def validated(self) -> bool:
+        """Whether a batch of this run went through the GX gate (so it has Data Docs to build).
+
+        Read from the shared timings, so copies of the context (fallbacks) count too.
+        """
+        return "validate" in self.timings
+
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
         """Add the wall time of the block to the stage's total: where a run's time goes."""
@@ -80,14 +90,24 @@ def log_failures(failures: Sequence[Failure]) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One batch of input for the stages: pages to extract, ready articles, failures so far."""
+
+    label: str
+    pages: Sequence[Page] = ()
+    articles: Sequence[Article] = ()
+    failures: Sequence[Failure] = ()
+
+
 @task(name="extract", task_run_name="extract [{label}]", cache_policy=NO_CACHE)
 def extract_batch(
-    pages: Sequence[Page], pool: ExtractorPool, label: str
+    outcomes: Iterable[Article | Failure], label: str
 ) -> tuple[list[Article], list[Failure]]:
-    """Extract article text and metadata from a batch of pages in the process pool."""
+    """Collect a batch's extracted articles and failures from the pool, where it was started."""
     articles: list[Article] = []
     failures: list[Failure] = []
-    for outcome in pool.map(pages):
+    for outcome in outcomes:
         (articles if isinstance(outcome, Article) else failures).append(outcome)
     log_failures(failures)
     return articles, failures
@@ -248,6 +268,80 @@ def rewrite_batch(
     return counts
 
 
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """A batch whose extraction is under way in the pool (None: no page to extract)."""
+
+    batch: Batch
+    extraction: Iterable[Article | Failure] | None
+
+
+def _start(ctx: RunContext, batch: Batch | None) -> _Started | None:
+    """Start extracting the batch's pages.
+
+    `ExtractorPool.map` submits every page to the pool at once (`Executor.map`);
+    a batch too small for the pool is extracted in this process when collected.
+    """
+    if batch is None:
+        return None
+    return _Started(batch, ctx.pool.map(batch.pages) if batch.pages else None)
+
+
+def _finish(
+    ctx: RunContext,
+    label: str,
+    articles: Sequence[Article],
+    failures: Sequence[Failure],
+    reprocess: bool,
+) -> dict[str, SourceCounts]:
+    """Classify, validate, group and load (or rewrite) a batch's articles; record its failures."""
+    report = ValidationReport(valid=[], quarantined=[], outcomes=[])
+    if articles:
+        with ctx.timed("classify"):
+            classified = classify_batch(articles, ctx.taxonomy, label)
+        with ctx.timed("validate"):
+            report = validate_batch(
+                classified, ctx.taxonomy, ctx.settings.limits.min_body_chars, label
+            )
+        with ctx.timed("stories"):
+            report = group_stories(ctx, report, label)
+    with ctx.timed("load"):
+        loaded = (rewrite_batch if reprocess else load_batch)(ctx, report, failures, label)
+    if ctx.progress is not None:
+        ctx.progress.advance(label)
+    return loaded
+
+
+def process_batches(
+    ctx: RunContext, batches: Iterable[Batch], *, reprocess: bool = False
+) -> Iterator[tuple[Batch, dict[str, SourceCounts], list[Failure]]]:
+    """Take batches from raw pages (and ready articles) to the warehouse, in order.
+
+    The stages overlap: once a batch is extracted, the next one is taken from
+    `batches` (the caller reads or fetches it then) and its extraction started
+    in the pool before this one is classified, validated, grouped and loaded.
+    Yields each batch (its pages let go) with its per-source counts and
+    every failure of it, those it brought and those found on the way. With
+    `reprocess` the articles exist already and only what differs is
+    rewritten. A batch with no article (only failures) goes straight to the
+    load.
+    """
+    upcoming = iter(batches)
+    current = _start(ctx, next(upcoming, None))
+    while current is not None:
+        batch = replace(current.batch, pages=())
+        extracted: list[Article] = []
+        failures = list(batch.failures)
+        if current.extraction is not None:
+            with ctx.timed("extract"):
+                extracted, extract_failures = extract_batch(current.extraction, batch.label)
+            failures.extend(extract_failures)
+        current = None  # its raw pages go before the next batch is read or fetched
+        current = _start(ctx, next(upcoming, None))
+        loaded = _finish(ctx, batch.label, [*batch.articles, *extracted], failures, reprocess)
+        yield batch, loaded, failures
+
+
 def process_batch(
     ctx: RunContext,
     *,
@@ -257,23 +351,8 @@ def process_batch(
     failures: Sequence[Failure] = (),
     reprocess: bool = False,
 ) -> tuple[dict[str, SourceCounts], list[Failure]]:
-    """Take one batch from raw pages (and ready articles) to the warehouse.
-
-    Returns the per-source counts and every failure of the batch, those the
-    caller brought and those found on the way. With `reprocess` the articles
-    exist already and only what differs is rewritten.
-    """
-    with ctx.timed("extract"):
-        extracted, extract_failures = extract_batch(pages, ctx.pool, label) if pages else ([], [])
-    with ctx.timed("classify"):
-        classified = classify_batch([*articles, *extracted], ctx.taxonomy, label)
-    with ctx.timed("validate"):
-        report = validate_batch(classified, ctx.taxonomy, ctx.settings.limits.min_body_chars, label)
-    with ctx.timed("stories"):
-        report = group_stories(ctx, report, label)
-    all_failures = [*failures, *extract_failures]
-    with ctx.timed("load"):
-        loaded = (rewrite_batch if reprocess else load_batch)(ctx, report, all_failures, label)
-    if ctx.progress is not None:
-        ctx.progress.advance(label)
+    """Take one batch to the warehouse (see `process_batches`): its counts and failures."""
+    ((_, loaded, all_failures),) = process_batches(
+        ctx, [Batch(label, pages, articles, failures)], reprocess=reprocess
+    )
     return loaded, all_failures

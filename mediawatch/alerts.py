@@ -47,25 +47,30 @@ def check_subscriptions(subscriptions: list[AlertSubscription], labels: frozense
 
 
 def _queue(warehouse: Warehouse, settings: Settings, run_id: str) -> None:
-    """Add a pending delivery for every article this run inserted that a subscription wants."""
-    with warehouse.transaction() as con:
+    """Add a pending delivery for every article this run inserted that a subscription wants.
+
+    The articles are read without the write slot; it is taken only if there is a row to add.
+    """
+    with warehouse.reader() as con:
         fresh = con.execute(
             "SELECT article_id, topics FROM articles WHERE run_id = ? AND updated_at IS NULL",
             [run_id],
         ).fetchall()
-        now = datetime.now(UTC)
-        rows = [
-            [subscription.name, article_id, now]
-            for subscription in settings.alerts
-            for article_id, labels in fresh
-            if matched_topics(labels, subscription.topics)
-        ]
-        if rows:
-            con.executemany(
-                "INSERT INTO alert_deliveries (subscription, article_id, status, attempts, "
-                "first_try_at) VALUES (?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING",
-                rows,
-            )
+    now = datetime.now(UTC)
+    rows = [
+        [subscription.name, article_id, now]
+        for subscription in settings.alerts
+        for article_id, labels in fresh
+        if matched_topics(labels, subscription.topics)
+    ]
+    if not rows:
+        return
+    with warehouse.transaction() as con:
+        con.executemany(
+            "INSERT INTO alert_deliveries (subscription, article_id, status, attempts, "
+            "first_try_at) VALUES (?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING",
+            rows,
+        )
 
 
 def deliver_alerts(
@@ -82,7 +87,7 @@ def deliver_alerts(
     outcome = AlertOutcome()
     if settings.alerts:
         _queue(warehouse, settings, run_id)
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         pending = con.execute(
             "SELECT d.subscription, a.article_id, a.title, a.url, a.source, a.topics "
             "FROM alert_deliveries d JOIN articles a USING (article_id) "

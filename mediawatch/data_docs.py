@@ -4,7 +4,8 @@ Every batch's suite results are stored as JSON under `<data_dir>/gx/validations`
 (they accumulate, so the index lists every run), and after a run the pages of
 that run are rendered to `<data_dir>/data_docs/` (open `index.html`). The GX
 context is file-based but built in code: no `great_expectations.yml`, no
-analytics, no progress bars, nothing fetched from the network.
+analytics, no progress bars, nothing fetched from the network. great_expectations
+is imported only when results are stored or pages built: it costs seconds.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from great_expectations.exceptions import GreatExpectationsError
 
 from mediawatch.errors import MediawatchError
 
@@ -90,6 +89,7 @@ def store_results(
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
+    from great_expectations.exceptions import GreatExpectationsError
 
     with _LOCK:
         try:
@@ -107,6 +107,8 @@ def store_results(
 
 def build(data_dir: Path, run_id: str) -> Path:
     """Render the run's validation pages and the index; return the index page."""
+    from great_expectations.exceptions import GreatExpectationsError
+
     with _LOCK:
         try:
             context = _context(data_dir.resolve())

@@ -12,7 +12,7 @@ from dataclasses import astuple, dataclass, fields
 import duckdb
 
 from mediawatch.http import FetchAttempt, FetchResult
-from mediawatch.warehouse import Warehouse
+from mediawatch.warehouse import Warehouse, insert_rows
 from transforms.polling import FeedState
 
 _STATE_COLUMNS = [f.name for f in fields(FeedState)]
@@ -39,7 +39,7 @@ def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
 
 def load_states(warehouse: Warehouse) -> dict[str, FeedState]:
     """The stored feed states, by source name."""
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         return read_states(con)
 
 
@@ -61,11 +61,11 @@ def record_fetches(warehouse: Warehouse, run_id: str, fetches: Sequence[LoggedFe
     if not fetches:
         return
     with warehouse.transaction() as con:
-        con.executemany(
-            "INSERT INTO fetch_log (run_id, source, url, kind, status, bytes, duration_ms, "
-            "error_class, error_message, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert_rows(
+            con,
+            "fetch_log",
             [
-                [
+                (
                     run_id,
                     f.source,
                     f.attempt.url,
@@ -76,7 +76,7 @@ def record_fetches(warehouse: Warehouse, run_id: str, fetches: Sequence[LoggedFe
                     f.attempt.error_class,
                     f.attempt.error_message,
                     f.attempt.started_at,
-                ]
+                )
                 for f in fetches
             ],
         )

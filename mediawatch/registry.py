@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mediawatch.warehouse import Warehouse
+from mediawatch.warehouse import Warehouse, insert_rows
 from schemas.records import SavedFile
 
 
@@ -20,7 +20,7 @@ def known_files(warehouse: Warehouse, hashes: Sequence[str]) -> dict[str, str]:
     """The registry status (processed, partial, failed) of each hash already recorded."""
     if not hashes:
         return {}
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         rows = con.execute(
             "SELECT content_hash, status FROM saved_files WHERE content_hash IN (SELECT unnest(?))",
             [list(hashes)],
@@ -36,10 +36,11 @@ def record_files(
         return
     now = datetime.now(UTC)
     with warehouse.transaction() as con:
-        con.executemany(
-            "INSERT OR REPLACE INTO saved_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert_rows(
+            con,
+            "saved_files",
             [
-                [
+                (
                     f.content_hash,
                     f.path,
                     source,
@@ -49,15 +50,16 @@ def record_files(
                     f.documents,
                     run_id,
                     now,
-                ]
+                )
                 for f in files
             ],
+            replace=True,
         )
 
 
 def stored_signatures(warehouse: Warehouse) -> list[tuple[str, str, bytes]]:
     """Every stored (article_id, story_id, packed MinHash) row."""
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         return con.execute("SELECT article_id, story_id, minhash FROM story_signatures").fetchall()
 
 
@@ -66,7 +68,7 @@ def save_signatures(warehouse: Warehouse, rows: Sequence[tuple[str, str, bytes]]
     if not rows:
         return
     with warehouse.transaction() as con:
-        con.executemany("INSERT OR REPLACE INTO story_signatures VALUES (?, ?, ?)", rows)
+        insert_rows(con, "story_signatures", rows, replace=True)
 
 
 def move_raw_files(warehouse: Warehouse, moved: Sequence[tuple[str, str]]) -> None:
@@ -94,7 +96,7 @@ class RawPointer:
 
 def raw_pointers(warehouse: Warehouse) -> tuple[list[RawPointer], dict[str, int]]:
     """Every article with a raw record, in file order, and per source how many have none."""
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         rows = con.execute(
             "SELECT article_id, url, source, raw_file, coalesce(raw_offset, 0), fetched_at "
             "FROM articles WHERE raw_file IS NOT NULL ORDER BY raw_file, raw_offset, article_id"

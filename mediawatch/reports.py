@@ -21,7 +21,7 @@ _PERIOD = (
 
 def run_topics(warehouse: Warehouse, run_id: str) -> list[tuple[str, int]]:
     """Articles per topic label among those the run inserted or changed, busiest first."""
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         return con.execute(
             "SELECT label, count(*)::INTEGER FROM article_topics WHERE run_id = ? "
             "GROUP BY label ORDER BY 2 DESC, 1",
@@ -31,7 +31,7 @@ def run_topics(warehouse: Warehouse, run_id: str) -> list[tuple[str, int]]:
 
 def quarantine_reasons(warehouse: Warehouse, run_id: str) -> list[tuple[str, int]]:
     """Articles quarantined by the run per failed expectation, most frequent first."""
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         return con.execute(
             "SELECT expectation, count(*)::INTEGER FROM "
             "(SELECT unnest(failed_expectations) AS expectation FROM quarantine WHERE run_id = ?) "
@@ -50,7 +50,7 @@ def load_digest(
     """
     bucket = "hour" if end - start <= _HOURLY_UP_TO else "day"
     window = {"start": start, "end": end}
-    with warehouse.connection() as con:
+    with warehouse.reader() as con:
         con.execute("SET TimeZone = 'UTC'")
         (articles,) = con.execute(
             f"{_PERIOD} SELECT count(*)::INTEGER FROM period", window

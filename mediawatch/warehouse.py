@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import asdict
@@ -34,6 +34,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _LOCK_ATTEMPTS = 6
 _LOCK_BACKOFF = 0.5
 _HOLDING_SLOT: ContextVar[bool] = ContextVar("holding_write_slot", default=False)
+_INCOMING = "incoming_rows"
 
 _ARTICLE_SCHEMA = pa.schema(
     [
@@ -76,26 +77,33 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring the schema up to date, one transaction per migration; return the version."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-    for version, name, sql in _migrations():
-        if version <= current:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(sql)
+    """Bring the schema up to date in one transaction and return the version.
+
+    Either every pending migration applies or none does: a warehouse is never
+    left between two versions.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        for version, name, sql in _migrations():
+            if version <= current:
+                continue
+            try:
+                con.execute(sql)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"migration {name} failed: {exc}") from exc
             con.execute(
                 "INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, datetime.now(UTC)]
             )
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            raise WarehouseError(f"migration {name} failed: {exc}") from exc
-        current = version
+            current = version
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
     return current
 
 
@@ -119,13 +127,28 @@ def connect(
     """
     target = str(path)
     if target != ":memory:":
-        if read_only and not Path(target).exists():
-            raise WarehouseError(f"no warehouse at {target}: run `mediawatch run` first")
+        if read_only:
+            _require_file(target)
         Path(target).parent.mkdir(parents=True, exist_ok=True)
+    con = _open(target, read_only=read_only, attempts=attempts, backoff=backoff)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def _require_file(target: str) -> None:
+    """Refuse to read a warehouse that does not exist yet (DuckDB would create an empty one)."""
+    if not Path(target).exists():
+        raise WarehouseError(f"no warehouse at {target}: run `mediawatch run` first")
+
+
+def _open(
+    target: str, *, read_only: bool, attempts: int, backoff: float
+) -> duckdb.DuckDBPyConnection:
+    """Connect to the file, retrying with backoff while another process holds its lock."""
     for attempt in range(attempts):
         try:
-            con = duckdb.connect(target, read_only=read_only)
-            break
+            return duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
@@ -135,9 +158,7 @@ def connect(
                     f"after {attempts} attempts: {exc}"
                 ) from exc
             time.sleep(backoff * 2**attempt)
-    if not read_only:
-        migrate(con)
-    return con
+    raise WarehouseError(f"cannot open warehouse {target}: no attempt allowed ({attempts})")
 
 
 def _article_rows(articles: Sequence[Article]) -> pa.Table:
@@ -160,6 +181,51 @@ def evidence_json(label: TopicLabel) -> str:
     return _json([asdict(e) for e in label.evidence])
 
 
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Iterable[Sequence[object]],
+    *,
+    replace: bool = False,
+    unique_on: Sequence[str] = (),
+) -> None:
+    """Insert rows (values in the table's column order) in one statement over an Arrow table.
+
+    One `INSERT ... SELECT` from a registered Arrow table instead of one
+    statement per row (`executemany`). The Arrow types are read from the
+    table, so values convert exactly as its DDL says, and a row of the wrong
+    length is refused. `replace` makes it `INSERT OR REPLACE` (a row with the
+    same primary key is replaced); a row whose `unique_on` columns equal those
+    of a stored row, or of an earlier row of `rows`, is skipped, so loading
+    the same rows twice adds nothing.
+    """
+    rows = list(rows)
+    if not rows:
+        return
+    schema = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
+    if unique_on:
+        keys = [schema.names.index(name) for name in unique_on]
+        first: dict[tuple[object, ...], Sequence[object]] = {}
+        for row in rows:
+            first.setdefault(tuple(row[i] for i in keys), row)
+        rows = list(first.values())
+    data = pa.table(
+        [
+            pa.array(values, type=field.type)
+            for values, field in zip(zip(*rows, strict=True), schema, strict=True)
+        ],
+        schema=schema,
+    )
+    verb = "INSERT OR REPLACE INTO" if replace else "INSERT INTO"
+    same = " AND ".join(f"t.{name} IS NOT DISTINCT FROM r.{name}" for name in unique_on)
+    where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})" if same else ""
+    con.register(_INCOMING, data)
+    try:
+        con.execute(f"{verb} {table} SELECT * FROM {_INCOMING} r{where}")
+    finally:
+        con.unregister(_INCOMING)
+
+
 def replace_topics(
     con: duckdb.DuckDBPyConnection,
     labels: Mapping[str, Sequence[TopicLabel]],
@@ -172,13 +238,15 @@ def replace_topics(
         return
     ids = list(labels)
     con.execute("DELETE FROM article_topics WHERE article_id IN (SELECT unnest(?))", [ids])
-    rows = [
-        [article_id, t.label, t.score, evidence_json(t), taxonomy_version, run_id]
-        for article_id, topics in labels.items()
-        for t in topics
-    ]
-    if rows:
-        con.executemany("INSERT INTO article_topics VALUES (?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(
+        con,
+        "article_topics",
+        [
+            (article_id, t.label, t.score, evidence_json(t), taxonomy_version, run_id)
+            for article_id, topics in labels.items()
+            for t in topics
+        ],
+    )
 
 
 def tally_rejects(
@@ -205,7 +273,11 @@ def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None
 
 
 class Warehouse:
-    """Write access to the warehouse file, one short-lived connection per operation."""
+    """The warehouse file, one short-lived connection per operation.
+
+    Writes (`connection`, `transaction`) hold the Prefect write slot named
+    `write_limit`; reads (`reader`) never wait for it.
+    """
 
     def __init__(
         self,
@@ -221,13 +293,19 @@ class Warehouse:
         self.write_limit = write_limit
         self._memory: duckdb.DuckDBPyConnection | None = None
 
+    def _in_memory(self) -> duckdb.DuckDBPyConnection | None:
+        """The shared connection of an in-memory warehouse (tests); None for a file."""
+        if str(self.path) != ":memory:":
+            return None
+        if self._memory is None:
+            self._memory = connect(":memory:")
+        return self._memory
+
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection held only for the `with` block (shared when in memory)."""
-        if str(self.path) == ":memory:":
-            if self._memory is None:
-                self._memory = connect(":memory:")
-            yield self._memory
+        """A write connection under the write slot, held only for the `with` block."""
+        if (memory := self._in_memory()) is not None:
+            yield memory
             return
         with self._write_slot():
             con = connect(self.path, attempts=self.lock_attempts, backoff=self.lock_backoff)
@@ -250,6 +328,32 @@ class Warehouse:
                 yield
             finally:
                 _HOLDING_SLOT.reset(token)
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for queries only, without the write slot, held for the `with` block.
+
+        DuckDB lets one process hold the file, so it is opened like a writer's
+        (a busy file is retried the same way) but never migrated, and read in
+        one READ ONLY transaction: a consistent snapshot, and a write through
+        it fails, so every write still goes through the slot.
+        """
+        con = self._in_memory()
+        if con is None:
+            target = str(self.path)
+            _require_file(target)
+            con = _open(
+                target, read_only=False, attempts=self.lock_attempts, backoff=self.lock_backoff
+            )
+        try:
+            con.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                yield con
+            finally:
+                con.execute("ROLLBACK")
+        finally:
+            if con is not self._memory:
+                con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -308,7 +412,7 @@ class Warehouse:
         ids = [article_id for article_id, _ in items]
         urls = {url: article_id for article_id, url in items}
         by_guid = {key: article_id for article_id, key in (guids or {}).items()}
-        with self.connection() as con:
+        with self.reader() as con:
             loaded = con.execute(
                 "SELECT article_id FROM articles "
                 "WHERE NOT coalesce(is_fallback, false) AND article_id IN (SELECT unnest(?))",
@@ -374,53 +478,52 @@ class Warehouse:
                         previous.get(article.article_id),
                         article.content_hash,
                     )
-            for record in quarantined:
-                article = record.article
-                con.execute(
-                    "INSERT INTO quarantine SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE run_id = $1 "
-                    "AND article_id IS NOT DISTINCT FROM $2 AND url IS NOT DISTINCT FROM $4)",
-                    [
+            insert_rows(
+                con,
+                "quarantine",
+                [
+                    (
                         run_id,
-                        article.article_id,
-                        article.source,
-                        article.url,
-                        record.failed_expectations,
-                        _json(record.values),
-                        _json(asdict(article)),
+                        r.article.article_id,
+                        r.article.source,
+                        r.article.url,
+                        r.failed_expectations,
+                        _json(r.values),
+                        _json(asdict(r.article)),
                         now,
-                    ],
-                )
-            if failures:
-                con.executemany(
-                    "INSERT INTO failures SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM failures WHERE run_id = $1 "
-                    "AND source = $2 AND url = $3 AND stage = $4 AND reason = $5)",
-                    [
-                        [run_id, f.source, f.url, f.stage, f.reason, f.message, f.retryable, now]
-                        for f in failures
-                    ],
-                )
-            if validation:
-                con.executemany(
-                    "INSERT INTO validation_results SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM validation_results "
-                    "WHERE run_id = $1 AND batch = $2 AND expectation = $3)",
-                    [
-                        [
-                            run_id,
-                            batch,
-                            o.name,
-                            o.expectation_type,
-                            o.column,
-                            o.success,
-                            o.element_count,
-                            o.unexpected_count,
-                            validated_at or now,
-                        ]
-                        for o in validation
-                    ],
-                )
+                    )
+                    for r in quarantined
+                ],
+                unique_on=("run_id", "article_id", "url"),
+            )
+            insert_rows(
+                con,
+                "failures",
+                [
+                    (run_id, f.source, f.url, f.stage, f.reason, f.message, f.retryable, now)
+                    for f in failures
+                ],
+                unique_on=("run_id", "source", "url", "stage", "reason"),
+            )
+            insert_rows(
+                con,
+                "validation_results",
+                [
+                    (
+                        run_id,
+                        batch,
+                        o.name,
+                        o.expectation_type,
+                        o.column,
+                        o.success,
+                        o.element_count,
+                        o.unexpected_count,
+                        validated_at or now,
+                    )
+                    for o in validation
+                ],
+                unique_on=("run_id", "batch", "expectation"),
+            )
         return counts
 
     def rewrite(

@@ -123,26 +123,25 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-@pytest.fixture
-def loopback() -> Iterator[LoopbackServer]:
-    """A fresh scripted HTTP server on loopback for one test."""
+def _serving() -> Iterator[LoopbackServer]:
     server = LoopbackServer()
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    """A fresh scripted HTTP server on loopback for one test."""
+    yield from _serving()
 
 
 @pytest.fixture(scope="module")
 def module_loopback() -> Iterator[LoopbackServer]:
     """A scripted loopback server shared by a module's tests, for module-scoped flow runs."""
-    server = LoopbackServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serving()
 
 
 @pytest.fixture

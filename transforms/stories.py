@@ -5,6 +5,8 @@ wire story lightly edited on several sites, are found with MinHash over word
 shingles and an LSH index (datasketch), then confirmed by their estimated
 Jaccard similarity. `StoryIndex` holds every known signature, so grouping
 works across runs once the flow has loaded the stored ones into it.
+datasketch is imported when the first index is made, not with this module:
+a run with nothing new never pays for it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _WORD = re.compile(r"\w+")
 # The MinHash scheme is fixed: stored signatures are only comparable under the one that made them.
@@ -63,6 +68,8 @@ class StoryIndex:
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._known: dict[str, tuple[str, MinHash]] = {}
 
@@ -71,6 +78,8 @@ class StoryIndex:
 
     def signature(self, body: str) -> MinHash:
         """The MinHash of a body's word shingles."""
+        from datasketch import MinHash
+
         minhash = MinHash(num_perm=self.num_perm, scheme=_SCHEME)
         minhash.update_batch([s.encode("utf-8") for s in shingles(body, self.shingle_words)])
         return minhash
@@ -81,6 +90,8 @@ class StoryIndex:
         Signatures of another length (made with a different `num_perm`) are
         skipped: those articles are grouped again when next seen or reprocessed.
         """
+        from datasketch import MinHash
+
         added = 0
         for article_id, story_id, packed in rows:
             values = np.frombuffer(packed, dtype="<u8").astype(np.uint64)

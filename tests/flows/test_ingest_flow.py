@@ -2,7 +2,7 @@
 
 Runs the flow twice under one Prefect test harness: the first run loads every
 demo article, quarantines the photo gallery and records the broken link; the
-second run changes nothing.
+second run changes nothing and stops once the feeds are polled.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prefect import get_client
+from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
 
 from flows.ingest import ingest
 from mediawatch.demo import serve_demo_site
@@ -36,9 +38,10 @@ def snapshot(path: Path, table: str, order: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    warehouse = tmp_path_factory.mktemp("flow") / "warehouse.duckdb"
+    data = tmp_path_factory.mktemp("flow")
+    warehouse = data / "warehouse.duckdb"
     with serve_demo_site(port=0) as site:
-        base = load_settings(warehouse=warehouse)
+        base = load_settings(warehouse=warehouse, data_dir=data)
         settings = base.with_overrides(
             sources=site.sources,
             http=base.http.model_copy(update={"allow_private": ["127.0.0.1"], "min_host_delay": 0}),
@@ -53,8 +56,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 ("failures", "url"),
             ]
         }
+        docs = data / "data_docs" / "index.html"
+        docs_built = docs.stat().st_mtime_ns
         second = ingest(settings=settings, poll_all=True)
-    return {"warehouse": warehouse, "first": first, "second": second, "after_first": after_first}
+    with get_client(sync_client=True) as client:
+        second_tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[second.run_id]))
+        )
+    return {
+        "warehouse": warehouse,
+        "first": first,
+        "second": second,
+        "after_first": after_first,
+        "second_tasks": sorted(t.name.rsplit("-", 1)[0] for t in second_tasks),
+        "docs_rebuilt": docs.stat().st_mtime_ns != docs_built,
+    }
 
 
 def test_first_run_loads_every_demo_article_once(runs) -> None:
@@ -127,6 +143,12 @@ def test_second_run_changes_no_rows(runs) -> None:
         ("failures", "url"),
     ]:
         assert snapshot(runs["warehouse"], table, order) == runs["after_first"][table], table
+
+
+def test_second_run_stops_after_polling(runs) -> None:
+    # Nothing new: no batch, no spool to load, no alert subscription, nothing validated.
+    assert runs["second_tasks"] == ["poll-feeds"]
+    assert not runs["docs_rebuilt"]
 
 
 def test_runs_are_recorded_with_counts(runs) -> None:

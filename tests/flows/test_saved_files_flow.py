@@ -1,8 +1,9 @@
 """The saved-pages flow on a folder with every format and every kind of bad file.
 
 One module-scoped fixture runs the flow three times on the same folder: the
-first run reads everything, the second finds every file in the registry, the
-third reads only the file that changed and moves it (`pages.after: move`).
+first run reads everything, five files per batch, the second finds every file
+in the registry, the third reads only the file that changed and moves it
+(`pages.after: move`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from flows.artifacts import watch_progress
 from flows.pages import ingest_pages
 from mediawatch.demo import render
 from mediawatch.settings import load_settings
@@ -136,10 +138,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("saved")
     inbox = root / "inbox"
     build_folder(inbox, Path(__file__).parents[1] / "fixtures")
-    settings = load_settings(warehouse=root / "w.duckdb")
-    first = ingest_pages(directory=str(inbox), settings=settings)
+    settings = load_settings(warehouse=root / "w.duckdb", limits={"batch_size": 5})
+    progress: dict[str, list[tuple[str, int, int, str]]] = {"first": [], "second": []}
+    with watch_progress(lambda *args: progress["first"].append(args)):
+        first = ingest_pages(directory=str(inbox), settings=settings)
     articles_first = query(settings.warehouse, "SELECT * FROM articles ORDER BY article_id")
-    second = ingest_pages(directory=str(inbox), settings=settings)
+    with watch_progress(lambda *args: progress["second"].append(args)):
+        second = ingest_pages(directory=str(inbox), settings=settings)
     articles_second = query(settings.warehouse, "SELECT * FROM articles ORDER BY article_id")
     ferry = inbox / "ferry.txt"
     ferry.write_text(
@@ -160,6 +165,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "third": third,
         "articles_first": articles_first,
         "articles_second": articles_second,
+        "progress": progress,
     }
 
 
@@ -177,6 +183,17 @@ def test_every_file_is_reported_with_its_outcome(runs) -> None:
         [(name, reason) for name, (_, reason, _) in BAD.items()]
         + [("cut.warc.gz", "truncated_archive")]
     )
+
+
+def test_files_are_read_and_processed_a_batch_at_a_time(runs) -> None:
+    assert runs["progress"]["first"] == [
+        ("pages", 0, 3, "starting"),
+        ("pages", 1, 3, "inbox: files 1-5 of 12"),
+        ("pages", 2, 3, "inbox: files 6-10 of 12"),
+        ("pages", 3, 3, "inbox: files 11-12 of 12"),
+    ]
+    # Nothing new: the run stops after listing the folder, without a batch.
+    assert runs["progress"]["second"] == []
 
 
 def test_failed_files_are_in_the_registry_and_the_failures_table(runs) -> None:

@@ -94,30 +94,23 @@ def test_metadata_floors(extracted) -> None:
         assert score >= FLOORS["metadata"][field], (field, score, scores)
 
 
+def _body_score(extracted, key: str, *, present: bool) -> tuple[float, list[tuple[str, str]]]:
+    """Share of the `key` strings whose presence in the body is as wanted, and the misses."""
+    checks = [
+        (e["path"], text) for e, a in extracted for text in e[key] if (text in a.body) != present
+    ]
+    total = sum(len(e[key]) for e, _ in extracted)
+    return _share(total - len(checks), total), [(path, text[:60]) for path, text in checks]
+
+
 def test_body_keeps_the_article(extracted) -> None:
-    total = hits = 0
-    missing = []
-    for entry, article in extracted:
-        for sentence in entry["must_contain"]:
-            total += 1
-            if sentence in article.body:
-                hits += 1
-            else:
-                missing.append((entry["path"], sentence[:60]))
-    assert _share(hits, total) >= FLOORS["body"]["recall"], missing
+    score, missing = _body_score(extracted, "must_contain", present=True)
+    assert score >= FLOORS["body"]["recall"], missing
 
 
 def test_body_drops_the_boilerplate(extracted) -> None:
-    total = clean = 0
-    leaked = []
-    for entry, article in extracted:
-        for junk in entry["must_not_contain"]:
-            total += 1
-            if junk in article.body:
-                leaked.append((entry["path"], junk[:60]))
-            else:
-                clean += 1
-    assert _share(clean, total) >= FLOORS["body"]["boilerplate_removed"], leaked
+    score, leaked = _body_score(extracted, "must_not_contain", present=False)
+    assert score >= FLOORS["body"]["boilerplate_removed"], leaked
 
 
 def test_label_floors(labelled) -> None:

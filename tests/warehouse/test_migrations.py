@@ -18,7 +18,7 @@ FIRST = sorted(warehouse.MIGRATIONS.glob("0001_*.sql"))
 
 def _only(tmp_path: Path, files: list[Path], extra: dict[str, str] | None = None) -> Path:
     folder = tmp_path / "migrations"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for path in files:
         shutil.copy(path, folder / path.name)
     for name, sql in (extra or {}).items():
@@ -95,18 +95,22 @@ def test_a_failing_migration_leaves_the_previous_version_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     current = sorted(warehouse.MIGRATIONS.glob("*.sql"))
-    broken = "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n"
-    monkeypatch.setattr(
-        warehouse, "MIGRATIONS", _only(tmp_path, current, {"9999_broken.sql": broken})
-    )
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    path = tmp_path / "w.duckdb"
+    monkeypatch.setattr(warehouse, "MIGRATIONS", _only(tmp_path / "v1", current[:1], {}))
+    con = duckdb.connect(str(path))
     try:
+        assert migrate(con) == 1
+        broken = "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n"
+        monkeypatch.setattr(
+            warehouse, "MIGRATIONS", _only(tmp_path / "all", current, {"9999_broken.sql": broken})
+        )
         with pytest.raises(WarehouseError, match="migration 9999_broken failed"):
             migrate(con)
         latest = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     finally:
         con.close()
-    assert latest == int(current[-1].name[:4])
+    assert latest == 1
     assert "half_done" not in tables
-    assert "validation_results" in tables
+    assert "validation_results" not in tables
+    assert "articles" in tables

@@ -1,0 +1,87 @@
+"""Listing a folder of saved pages before reading it, and reading it a batch of files at a time."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from mediawatch.registry import record_files
+from mediawatch.saved_folder import list_folder, read_files
+from mediawatch.warehouse import Warehouse
+from schemas.records import Article, Page, SavedFile
+
+PAGE = b"<html><head><title>Ferry</title></head><body><p>Harbour council news.</p></body></html>"
+
+
+def sha256(*parts: bytes) -> str:
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def test_listing_fingerprints_every_file_and_reads_none(
+    tmp_path: Path, fixtures_dir: Path, memory_warehouse: Warehouse
+) -> None:
+    ferry = (fixtures_dir / "saved" / "ferry.html").read_bytes()
+    sidecar = (fixtures_dir / "saved" / "ferry.html.json").read_bytes()
+    (tmp_path / "a.html").write_bytes(ferry)
+    (tmp_path / "a.html.json").write_bytes(sidecar)
+    (tmp_path / "b.html").write_bytes(PAGE)
+    (tmp_path / "copy.html").write_bytes(PAGE)
+    (tmp_path / "old.txt").write_bytes(b"Already processed last week.")
+    (tmp_path / ".hidden.html").write_bytes(PAGE)
+    record_files(
+        memory_warehouse,
+        "run-0",
+        "inbox",
+        [SavedFile("elsewhere/old.txt", sha256(b"Already processed last week."), 28, "processed")],
+    )
+
+    listing = list_folder(memory_warehouse, tmp_path, "inbox")
+
+    assert [(Path(f.path).name, f.content_hash, f.size, f.status) for f in listing.files] == [
+        ("a.html", sha256(ferry, sidecar), len(ferry), "processed"),
+        ("b.html", sha256(PAGE), len(PAGE), "processed"),
+        ("copy.html", sha256(PAGE), len(PAGE), "seen"),
+        ("old.txt", sha256(b"Already processed last week."), 28, "seen"),
+    ]
+    assert [Path(f.path).name for f in listing.to_read] == ["a.html", "b.html"]
+    assert listing.failures == []
+
+
+def test_files_are_read_when_their_batch_comes_not_when_listed(
+    tmp_path: Path, fixtures_dir: Path, memory_warehouse: Warehouse
+) -> None:
+    text = (fixtures_dir / "saved" / "ferry_subsidy.txt").read_bytes()
+    (tmp_path / "ferry.txt").write_bytes(text)
+    (tmp_path / "page.html").write_bytes(PAGE)
+    (tmp_path / "later.html").write_bytes(PAGE + b" ")
+    first, gone, _ = list_folder(memory_warehouse, tmp_path, "inbox").to_read
+    (tmp_path / "later.html").unlink()  # after listing, before its batch is read
+
+    read = read_files([first, gone], tmp_path, "inbox", max_bytes=1 << 20)
+
+    (article,) = read.articles
+    assert isinstance(article, Article)
+    assert (article.source, article.raw_file, article.raw_offset) == ("inbox", first.path, 0)
+    assert read.pages == []
+    assert [(Path(f.path).name, f.status, f.reason, f.documents) for f in read.files] == [
+        ("ferry.txt", "processed", None, 1),
+        ("later.html", "failed", "os_error", 0),
+    ]
+    (failure,) = read.failures
+    assert (failure.source, failure.url, failure.stage, failure.reason) == (
+        "inbox",
+        gone.path,
+        "read",
+        "os_error",
+    )
+    assert "later.html" in failure.message
+
+    (page,) = read_files(
+        list_folder(memory_warehouse, tmp_path, "inbox").to_read[1:], tmp_path, "x", 1 << 20
+    ).pages
+    assert isinstance(page, Page)
+    assert (page.origin, page.content_type, page.url) == (
+        "file",
+        "text/html; charset=utf-8",
+        f"file:{sha256(PAGE)}",
+    )

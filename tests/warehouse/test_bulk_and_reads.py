@@ -1,0 +1,213 @@
+"""Arrow bulk inserts keep values and types; reads skip the write slot, writes take it once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import mediawatch.write_slot
+from mediawatch.errors import WarehouseError, WarehouseLocked
+from mediawatch.feed_store import LoggedFetch, load_states, record_fetches, save_states
+from mediawatch.http import FetchAttempt
+from mediawatch.registry import (
+    known_files,
+    raw_pointers,
+    record_files,
+    save_signatures,
+    stored_signatures,
+)
+from mediawatch.warehouse import Warehouse, insert_rows
+from schemas.records import Failure, QuarantinedRecord, SavedFile
+from transforms.polling import FeedState
+from transforms.validate import ExpectationOutcome
+
+STARTED = datetime(2026, 11, 20, 9, 30, 15, 250000, tzinfo=UTC)
+HOLD = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def typed(warehouse: Warehouse, sql: str) -> list[tuple[object, ...]]:
+    with warehouse.reader() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_fetch_log_rows_keep_their_values_and_types(memory_warehouse: Warehouse) -> None:
+    attempts = [
+        FetchAttempt("https://x.example/feed", "feed", 200, 5120, 0.0425, None, None, STARTED),
+        FetchAttempt("https://x.example/a", "page", None, 0, 10.0, "timeout", "slow", STARTED),
+    ]
+    record_fetches(memory_warehouse, "run-1", [LoggedFetch("example", a) for a in attempts])
+    rows = typed(
+        memory_warehouse,
+        "SELECT run_id, source, url, kind, status, typeof(status), bytes, typeof(bytes), "
+        "duration_ms, typeof(duration_ms), error_class, error_message, started_at, "
+        "typeof(started_at) FROM fetch_log ORDER BY url",
+    )
+    assert rows == [
+        ("run-1", "example", "https://x.example/a", "page", None, "INTEGER", 0, "BIGINT",
+         10000.0, "DOUBLE", "timeout", "slow", STARTED, "TIMESTAMP WITH TIME ZONE"),
+        ("run-1", "example", "https://x.example/feed", "feed", 200, "INTEGER", 5120, "BIGINT",
+         42.5, "DOUBLE", None, None, STARTED, "TIMESTAMP WITH TIME ZONE"),
+    ]  # fmt: skip
+
+
+def test_saved_files_and_signatures_replace_older_rows(memory_warehouse: Warehouse) -> None:
+    first = SavedFile("/in/a.html", "h1", 9000, "failed", "unreadable", 0)
+    again = SavedFile("/in/moved/a.html", "h1", 9000, "processed", None, 2)
+    record_files(memory_warehouse, "run-1", "inbox", [first])
+    record_files(memory_warehouse, "run-2", "inbox", [again])
+    save_signatures(memory_warehouse, [("a1", "s1", b"\x00\x01"), ("a2", "s1", b"\xff")])
+    save_signatures(memory_warehouse, [("a1", "s9", b"\x02")])
+    assert typed(
+        memory_warehouse,
+        "SELECT path, status, reason, documents, typeof(documents), size, typeof(size), run_id "
+        "FROM saved_files",
+    ) == [("/in/moved/a.html", "processed", None, 2, "INTEGER", 9000, "BIGINT", "run-2")]
+    assert sorted(stored_signatures(memory_warehouse)) == [
+        ("a1", "s9", b"\x02"),
+        ("a2", "s1", b"\xff"),
+    ]
+    assert known_files(memory_warehouse, ["h1", "h2"]) == {"h1": "processed"}
+
+
+def test_rejects_are_stored_once_per_run_even_when_repeated(
+    memory_warehouse: Warehouse, make_article
+) -> None:
+    bad = make_article(article_id="badbadbadbadbad0", body="too short")
+    gone = Failure("example", "https://x.example/gone", "fetch", "http_status", "HTTP 404")
+    repeat = Failure("example", "https://x.example/gone", "fetch", "http_status", "HTTP 410")
+    outcome = ExpectationOutcome("body_long_enough", "expect_x", "body", False, 3, 1)
+
+    def load(run_id: str) -> None:
+        memory_warehouse.load(
+            run_id,
+            articles=[],
+            quarantined=[QuarantinedRecord(bad, ["body_long_enough"], {"body": 9})] * 2,
+            failures=[gone, repeat],
+            taxonomy_version="t1",
+            batch="b1",
+            validation=[outcome, outcome],
+            validated_at=STARTED,
+        )
+
+    load("run-1")
+    load("run-1")
+    load("run-2")
+    assert typed(
+        memory_warehouse, "SELECT run_id, message, retryable FROM failures ORDER BY run_id"
+    ) == [("run-1", "HTTP 404", False), ("run-2", "HTTP 404", False)]
+    quarantine = typed(
+        memory_warehouse,
+        "SELECT run_id, failed_expectations, typeof(failed_expectations), offending_values, "
+        "typeof(record) FROM quarantine ORDER BY run_id",
+    )
+    assert [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in quarantine] == [
+        ("run-1", ["body_long_enough"], "VARCHAR[]", {"body": 9}, "JSON"),
+        ("run-2", ["body_long_enough"], "VARCHAR[]", {"body": 9}, "JSON"),
+    ]
+    assert typed(
+        memory_warehouse,
+        "SELECT run_id, batch, expectation, column_name, success, element_count, "
+        "typeof(element_count), unexpected_count, validated_at FROM validation_results "
+        "ORDER BY run_id",
+    ) == [
+        ("run-1", "b1", "body_long_enough", "body", False, 3, "BIGINT", 1, STARTED),
+        ("run-2", "b1", "body_long_enough", "body", False, 3, "BIGINT", 1, STARTED),
+    ]
+
+
+def test_unique_columns_compare_nulls_as_equal(memory_warehouse: Warehouse) -> None:
+    row = ("run-1", None, "example", None, ["x"], "{}", "{}", STARTED)
+    with memory_warehouse.transaction() as con:
+        insert_rows(con, "quarantine", [row], unique_on=("run_id", "article_id", "url"))
+        insert_rows(con, "quarantine", [row, row], unique_on=("run_id", "article_id", "url"))
+    assert typed(memory_warehouse, "SELECT count(*) FROM quarantine") == [(1,)]
+
+
+def test_a_row_of_the_wrong_length_is_refused(memory_warehouse: Warehouse) -> None:
+    with pytest.raises(ValueError), memory_warehouse.transaction() as con:
+        insert_rows(con, "story_signatures", [("a1", "s1")])
+    assert stored_signatures(memory_warehouse) == []
+
+
+@contextmanager
+def counted_slots(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Record each time the Prefect write slot is taken (no Prefect API needed)."""
+    taken: list[str] = []
+
+    @contextmanager
+    def slot(name: str) -> Iterator[None]:
+        taken.append(name)
+        yield
+
+    monkeypatch.setattr(mediawatch.write_slot, "write_slot", slot)
+    yield taken
+
+
+def test_each_write_takes_the_slot_once_and_reads_never(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_article
+) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    article = make_article(raw_file="/in/a.html", raw_offset=0)
+    with counted_slots(monkeypatch) as taken:
+        warehouse.start_run("run-1", "pages", [("inbox", "folder", "/in")])
+        warehouse.load("run-1", articles=[article], taxonomy_version="t1")
+        save_signatures(warehouse, [(article.article_id, article.article_id, b"\x01")])
+        record_files(warehouse, "run-1", "inbox", [SavedFile("/in/a.html", "h1", 10, "processed")])
+        save_states(warehouse, [FeedState("example", "https://x.example/feed")])
+        writes = len(taken)
+        settled = warehouse.settled([(article.article_id, article.url)])
+        files = known_files(warehouse, ["h1"])
+        signatures = stored_signatures(warehouse)
+        states = load_states(warehouse)
+        pointers, missing = raw_pointers(warehouse)
+    assert (writes, len(taken)) == (5, 5)
+    assert set(taken) == {"mw-writes"}
+    assert settled == {article.article_id: "loaded"}
+    assert files == {"h1": "processed"}
+    assert signatures == [(article.article_id, article.article_id, b"\x01")]
+    assert states["example"].feed_url == "https://x.example/feed"
+    assert ([p.raw_file for p in pointers], missing) == (["/in/a.html"], {})
+
+
+def test_a_reader_cannot_write(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse.start_run("run-1", "ingest", [])
+    with pytest.raises(duckdb.TransactionException, match="read-only"), warehouse.reader() as con:
+        con.execute("DELETE FROM runs")
+    assert typed(warehouse, "SELECT run_id, status FROM runs") == [("run-1", "running")]
+
+
+def test_a_reader_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "absent.duckdb"
+    with pytest.raises(WarehouseError, match="run `mediawatch run` first"):
+        stored_signatures(Warehouse(path))
+    assert not path.exists()
+
+
+def test_a_reader_retries_a_file_another_process_holds(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).start_run("run-1", "ingest", [])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        busy = Warehouse(path, lock_attempts=2, lock_backoff=0.01)
+        with pytest.raises(WarehouseLocked, match="after 2 attempts"):
+            load_states(busy)
+    finally:
+        holder.communicate(b"")
+    assert load_states(busy) == {}
