@@ -18,9 +18,9 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from mediawatch.feed_poller import FeedPoll, poll_feeds
+from mediawatch.feed_poller import FeedPoll, poll_feeds, state_after
 from mediawatch.settings import Source, load_settings
-from transforms.polling import FeedState, current_state, polled_ok
+from transforms.polling import FeedState, current_state
 
 ITEMS = 20
 
@@ -102,21 +102,7 @@ def main() -> None:
         policy = load_settings().feeds
         now = datetime.now(UTC)
         feeds = [
-            (
-                source,
-                polled_ok(
-                    state,
-                    now=now,
-                    status=poll.status,
-                    feed_url=poll.feed_url,
-                    etag=poll.etag,
-                    last_modified=poll.last_modified,
-                    items=len(poll.items),
-                    new_items=len(poll.items),
-                    warning=None,
-                    policy=policy,
-                ),
-            )
+            (source, state_after(state, poll, now=now, new_items=len(poll.items), policy=policy))
             for (source, state), poll in zip(feeds, polls, strict=True)
         ]
         timed_poll(feeds, "second poll (conditional, half 304)")

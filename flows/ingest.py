@@ -25,13 +25,13 @@ from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batch, process_batches
 from mediawatch import feed_poller
 from mediawatch.archive import WarcArchive
-from mediawatch.feed_poller import FeedPoll
+from mediawatch.feed_poller import FeedPoll, state_after
 from mediawatch.feed_store import load_states, logged, record_fetches, save_states
 from mediawatch.http import FetchRequest, fetch_all
 from mediawatch.settings import HttpSettings, Settings, Source
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
-from transforms.polling import FeedState, current_state, is_due, polled_failed, polled_ok
+from transforms.polling import FeedState, current_state, is_due
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -159,35 +159,12 @@ def _record_polls(
     new_items: dict[str, int] = {}
     for item in pending:
         new_items[item.source] = new_items.get(item.source, 0) + 1
-    policy = ctx.settings.feeds
-    states = []
-    for (_, state), poll in zip(feeds, polls, strict=True):
-        if poll.failure is not None:
-            states.append(
-                polled_failed(
-                    state,
-                    now=now,
-                    status=poll.status,
-                    message=poll.failure.message,
-                    retryable=poll.failure.retryable,
-                    policy=policy,
-                )
-            )
-            continue
-        states.append(
-            polled_ok(
-                state,
-                now=now,
-                status=poll.status,
-                feed_url=poll.feed_url,
-                etag=poll.etag,
-                last_modified=poll.last_modified,
-                items=len(poll.items),
-                new_items=new_items.get(poll.source, 0),
-                warning="; ".join(w.message for w in poll.warnings) or None,
-                policy=policy,
-            )
+    states = [
+        state_after(
+            state, poll, now=now, new_items=new_items.get(poll.source, 0), policy=ctx.settings.feeds
         )
+        for (_, state), poll in zip(feeds, polls, strict=True)
+    ]
     save_states(ctx.warehouse, states)
     record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
 

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.run import run_name
 from mediawatch.settings import Settings, load_settings
-from mediawatch.warehouse import Warehouse, evidence_json, replace_topics
+from mediawatch.warehouse import Warehouse, replace_topics, stored_topics, topic_fingerprint
 from schemas.records import TopicLabel
 from transforms.classify import Document, Taxonomy, load_taxonomy
 from transforms.relabel import TopicChange, compare_labels
@@ -38,10 +38,6 @@ class ReclassifySummary:
     topics: list[TopicChange] = field(default_factory=list)
 
 
-def _fingerprint(labels: list[TopicLabel], version: str) -> dict[str, tuple[float, str, str]]:
-    return {t.label: (t.score, evidence_json(t), version) for t in labels}
-
-
 @task(name="relabel-all", cache_policy=NO_CACHE)
 def relabel_all(warehouse: Warehouse, taxonomy: Taxonomy, run_id: str) -> ReclassifySummary:
     """Classify every article again and rewrite the labels that differ, in one transaction."""
@@ -54,13 +50,7 @@ def relabel_all(warehouse: Warehouse, taxonomy: Taxonomy, run_id: str) -> Reclas
         ]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            stored: dict[str, dict[str, tuple[float, str, str]]] = {i: {} for i in chunk}
-            for article_id, label, score, evidence, version in con.execute(
-                "SELECT article_id, label, score, evidence, taxonomy_version FROM article_topics "
-                "WHERE article_id IN (SELECT unnest(?))",
-                [chunk],
-            ).fetchall():
-                stored[article_id][label] = (score, evidence, version)
+            stored = stored_topics(con, chunk)
             changed: dict[str, list[TopicLabel]] = {}
             for article_id, title, body, url, source, language in con.execute(
                 "SELECT article_id, title, body, url, source, language FROM articles "
@@ -70,7 +60,7 @@ def relabel_all(warehouse: Warehouse, taxonomy: Taxonomy, run_id: str) -> Reclas
                 labels = taxonomy.classify(Document(title or "", body, url, source, language or ""))
                 before[article_id] = list(stored[article_id])
                 after[article_id] = [t.label for t in labels]
-                if _fingerprint(labels, taxonomy.version) != stored[article_id]:
+                if topic_fingerprint(labels, taxonomy.version) != stored[article_id]:
                     changed[article_id] = labels
             if changed:
                 replace_topics(con, changed, taxonomy_version=taxonomy.version, run_id=run_id)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from mediawatch.archive import WarcArchive
 from mediawatch.feed_store import LoggedFetch, logged
 from mediawatch.http import FetchRequest, FetchResult, Resolver, fetch_all, system_resolver
-from mediawatch.settings import HttpSettings, Source
+from mediawatch.settings import FeedSettings, HttpSettings, Source
 from schemas.records import Failure, FeedItem
 from transforms.feeds import FeedError, discover_feeds, parse_feed
-from transforms.polling import FeedState
+from transforms.polling import FeedState, polled_failed, polled_ok
 
 
 @dataclass(slots=True)
@@ -41,6 +42,33 @@ class FeedPoll:
     failure: Failure | None = None
     warnings: list[Failure] = field(default_factory=list)
     fetches: list[LoggedFetch] = field(default_factory=list)
+
+
+def state_after(
+    state: FeedState, poll: FeedPoll, *, now: datetime, new_items: int, policy: FeedSettings
+) -> FeedState:
+    """The feed's state after this poll: success (304 included) or failure, per the policy."""
+    if poll.failure is not None:
+        return polled_failed(
+            state,
+            now=now,
+            status=poll.status,
+            message=poll.failure.message,
+            retryable=poll.failure.retryable,
+            policy=policy,
+        )
+    return polled_ok(
+        state,
+        now=now,
+        status=poll.status,
+        feed_url=poll.feed_url,
+        etag=poll.etag,
+        last_modified=poll.last_modified,
+        items=len(poll.items),
+        new_items=new_items,
+        warning="; ".join(w.message for w in poll.warnings) or None,
+        policy=policy,
+    )
 
 
 def _read(source: str, url: str, result: FetchResult, max_items: int) -> FeedPoll:

@@ -226,6 +226,29 @@ def insert_rows(
         con.unregister(_INCOMING)
 
 
+TopicFingerprint = dict[str, tuple[float, str, str]]
+"""An article's labels as stored: label -> (score, evidence JSON, taxonomy version)."""
+
+
+def topic_fingerprint(labels: Sequence[TopicLabel], taxonomy_version: str) -> TopicFingerprint:
+    """What `stored_topics` would read back for these labels, to tell whether a rewrite is due."""
+    return {t.label: (t.score, evidence_json(t), taxonomy_version) for t in labels}
+
+
+def stored_topics(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str]
+) -> dict[str, TopicFingerprint]:
+    """The stored labels of these articles, an empty mapping for one without labels."""
+    stored: dict[str, TopicFingerprint] = {article_id: {} for article_id in ids}
+    for article_id, label, score, evidence, version in con.execute(
+        "SELECT article_id, label, score, evidence, taxonomy_version FROM article_topics "
+        "WHERE article_id IN (SELECT unnest(?))",
+        [list(ids)],
+    ).fetchall():
+        stored[article_id][label] = (score, evidence, version)
+    return stored
+
+
 def replace_topics(
     con: duckdb.DuckDBPyConnection,
     labels: Mapping[str, Sequence[TopicLabel]],
@@ -551,18 +574,11 @@ class Warehouse:
                     + " OR ".join(f"a.{n} IS DISTINCT FROM b.{n}" for n in compared)
                 ).fetchall()
             }
-            stored: dict[str, dict[str, tuple[float, str, str]]] = {i: {} for i in ids}
-            for article_id, label, score, evidence, version in con.execute(
-                "SELECT article_id, label, score, evidence, taxonomy_version FROM article_topics "
-                "WHERE article_id IN (SELECT unnest(?))",
-                [ids],
-            ).fetchall():
-                stored[article_id][label] = (score, evidence, version)
+            stored = stored_topics(con, ids)
             relabel = {
                 a.article_id: a.topics
                 for a in articles
-                if stored[a.article_id]
-                != {t.label: (t.score, evidence_json(t), taxonomy_version) for t in a.topics}
+                if stored[a.article_id] != topic_fingerprint(a.topics, taxonomy_version)
             }
             if differing:
                 assignments = ", ".join(f"{n} = b.{n}" for n in compared)

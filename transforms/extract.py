@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from typing import Any
 
 from lxml.etree import LxmlError
 from trafilatura import bare_extraction, load_html
@@ -42,6 +43,36 @@ def content_hash(title: str | None, body: str) -> str:
     """Hash of the normalised title and body: equal for the same text however it was spaced."""
     normalised = _WS.sub(" ", f"{title or ''}\n{body}").strip().casefold()
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def text_article(
+    *,
+    article_id: str,
+    url: str,
+    canonical_url: str,
+    source: str,
+    title: str | None,
+    body: str,
+    fetched_at: datetime,
+    **metadata: Any,
+) -> Article:
+    """An article whose content hash and word count are derived from its title and body.
+
+    Every way of making an article (extracted page, plain-text file, feed
+    fallback) goes through here, so the change-detection hash is computed one way.
+    """
+    return Article(
+        article_id=article_id,
+        url=url,
+        canonical_url=canonical_url,
+        source=source,
+        title=title,
+        body=body,
+        content_hash=content_hash(title, body),
+        word_count=len(body.split()),
+        fetched_at=fetched_at,
+        **metadata,
+    )
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -125,15 +156,13 @@ def extract(page: Page) -> Article | Failure:
     title = doc.title or (item.title if item else None)
     body = strip_boilerplate(_strip_title(doc.text, title)).strip()
     url, canonical = _identity(page, doc.url)
-    return Article(
+    return text_article(
         article_id=article_id(canonical),
         url=url,
         canonical_url=canonical,
         source=page.source,
         title=title,
         body=body,
-        content_hash=content_hash(title, body),
-        word_count=len(body.split()),
         fetched_at=page.fetched_at,
         author=doc.author or (item.author if item else None),
         published_at=page.published_at
@@ -201,15 +230,13 @@ def from_plain_text(text: TextArticle, *, url: str, source: str, fetched_at: dat
         canonical = canonicalize(url)
     except InvalidURL:
         canonical = url
-    return Article(
+    return text_article(
         article_id=article_id(canonical),
         url=url,
         canonical_url=canonical,
         source=source,
         title=text.title,
         body=text.body,
-        content_hash=content_hash(text.title, text.body),
-        word_count=len(text.body.split()),
         fetched_at=fetched_at,
         author=text.author,
         published_at=text.published_at,

@@ -21,7 +21,7 @@ import lxml.html
 from lxml.etree import LxmlError, ParserError
 
 from schemas.records import Article, FeedItem
-from transforms.extract import content_hash
+from transforms.extract import text_article
 
 GONE_STATUSES = frozenset({404, 410})
 _WS = re.compile(r"\s+")
@@ -41,15 +41,13 @@ def fallback_article(item: FeedItem, *, fetched_at: datetime, min_chars: int) ->
     body = plain_text(item.summary or "")
     if len(body) < min_chars:
         return None
-    return Article(
+    return text_article(
         article_id=item.article_id,
         url=item.url,
         canonical_url=item.canonical_url,
         source=item.source,
         title=item.title,
         body=body,
-        content_hash=content_hash(item.title, body),
-        word_count=len(body.split()),
         fetched_at=fetched_at,
         author=item.author,
         published_at=item.published_at,
