@@ -152,12 +152,6 @@ def validate_batch(
     return report
 
 
-def _retry_if_locked(task: object, task_run: object, state: object) -> bool:
-    """Retry only when the warehouse stayed busy; other errors will not go away."""
-    error = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
-    return isinstance(error, WarehouseLocked)
-
-
 def spool_dir(settings: Settings) -> Path:
     """Where batches the warehouse could not take wait for the next run: next to the file."""
     return Path(settings.warehouse).parent / "spool"
