@@ -24,9 +24,17 @@ from pathlib import Path
 import mediawatch.write_slot
 from mediawatch.feed_store import LoggedFetch, load_states, record_fetches
 from mediawatch.http import FetchAttempt
-from mediawatch.registry import known_files, record_files, save_signatures, stored_signatures
+from mediawatch.registry import known_files, record_files, stored_signatures
 from mediawatch.warehouse import Warehouse
-from schemas.records import Article, Evidence, Failure, QuarantinedRecord, SavedFile, TopicLabel
+from schemas.records import (
+    Article,
+    Evidence,
+    Failure,
+    QuarantinedRecord,
+    SavedFile,
+    StorySignature,
+    TopicLabel,
+)
 from transforms.validate import ExpectationOutcome
 
 EXPECTATIONS = 17
@@ -104,17 +112,12 @@ def main() -> None:
                 ExpectationOutcome(f"e{n}", "expect_x", "body", True, len(articles), 0)
                 for n in range(EXPECTATIONS)
             ],
+            signatures=[StorySignature(a.article_id, a.article_id, bytes(1024)) for a in articles],
         )
 
     steps: list[tuple[str, Callable[[Warehouse], object]]] = [
-        ("load (articles, labels, quarantine, failures, validation)", load),
+        ("load (articles, labels, signatures, quarantine, failures, validation)", load),
         ("load the same batch again (spool replay: nothing added)", load),
-        (
-            "save_signatures",
-            lambda w: save_signatures(
-                w, [(a.article_id, a.article_id, bytes(512)) for a in articles]
-            ),
-        ),
         (
             "record_files",
             lambda w: record_files(

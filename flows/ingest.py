@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batch, process_batches
@@ -165,8 +166,9 @@ def _record_polls(
         )
         for (_, state), poll in zip(feeds, polls, strict=True)
     ]
-    save_states(ctx.warehouse, states)
-    record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
+    with ctx.warehouse.writing():
+        save_states(ctx.warehouse, states)
+        record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
 
 
 @flow(name="ingest", flow_run_name=run_name("ingest"))
@@ -186,7 +188,10 @@ def ingest(
         with ctx.timed("poll"):
             polls = (
                 poll_feeds(
-                    feeds, ctx.settings.http, ctx.settings.limits.max_items_per_feed, ctx.archive
+                    opaque(feeds),
+                    ctx.settings.http,
+                    ctx.settings.limits.max_items_per_feed,
+                    ctx.archive,
                 )
                 if feeds
                 else []
@@ -299,7 +304,7 @@ def _fetch_one(
     """Fetch one batch of items into a batch for the stages, with the failures it carries."""
     with ctx.timed("fetch"):
         pages, fetch_failures, unreachable = (
-            fetch_pages(ctx, batch, label) if batch else ([], [], [])
+            fetch_pages(opaque(ctx), opaque(batch), label) if batch else ([], [], [])
         )
     fetched[label] = (batch, unreachable)
     return Batch(label, pages=pages, failures=[*failures, *fetch_failures])

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batches
@@ -92,7 +93,7 @@ def ingest_pages(
     with run as (ctx, summary):
         counts = {name: SourceCounts(source=name)}
         with ctx.timed("read"):
-            listing = list_files(ctx, folder, name)
+            listing = list_files(opaque(ctx), folder, name)
         counts[name].skipped = sum(f.status == "seen" for f in listing.files)
         counts[name].items_seen = len(listing.failures)
         read_entries = _read_and_process(
@@ -180,7 +181,11 @@ def _read_one(
 ) -> Batch:
     """One batch of files read into a batch for the stages, with the failures it carries."""
     with ctx.timed("read"):
-        read = read_batch(ctx, files, folder, counts.source, label) if files else FilesRead()
+        read = (
+            read_batch(opaque(ctx), opaque(files), folder, counts.source, label)
+            if files
+            else FilesRead()
+        )
     entries.update((f.path, f) for f in read.files)
     counts.items_seen += len(read.pages) + len(read.articles) + len(read.failures)
     return Batch(

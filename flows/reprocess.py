@@ -19,6 +19,7 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, log_failures, process_batches
@@ -127,4 +128,4 @@ def _raw_batches(
     """Read each batch's raw records when the stages ask for it (as pages, articles, failures)."""
     for number, batch in enumerate(batches):
         label = f"articles {number * size + 1}-{number * size + len(batch)}"
-        yield Batch(label, *read_raw(batch, max_bytes, label))
+        yield Batch(label, *read_raw(opaque(batch), max_bytes, label))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from prefect import get_run_logger
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import opaque
 
 from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
@@ -90,7 +91,7 @@ def pipeline_run(
         sources = [(s.name, "feed", s.url) for s in settings.sources]
     warehouse.start_run(run_id, flow, sources)
     if pending(spool_dir(settings)):
-        load_spool(warehouse, settings, run_id)
+        load_spool(warehouse, opaque(settings), run_id)
     summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
     ctx: RunContext | None = None
     try:
@@ -109,7 +110,7 @@ def pipeline_run(
     warehouse.finish_run(run_id, "completed", asdict(total))
     if ctx.validated:
         build_data_docs(settings, run_id)
-    alerts = send_alerts(ctx).rows() if settings.alerts else []
+    alerts = send_alerts(opaque(ctx)).rows() if settings.alerts else []
     publish_run_artifacts(settings, warehouse, summary, alerts)
     considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(

@@ -2,8 +2,8 @@
 
 The first batch of a run loads every stored signature into the run's
 `StoryIndex`; each batch then adds its own, so copies are grouped across
-batches and runs. Signatures are stored before the batch is loaded: a load
-that fails leaves a harmless signature behind, never an article without one.
+batches and runs. The signatures are stored with the batch, in its load
+transaction (or its spool file): an article is never stored without one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from mediawatch.registry import save_signatures, stored_signatures
+from mediawatch.registry import stored_signatures
+from schemas.records import StorySignature
 from transforms.stories import StoryIndex
 from transforms.validate import ValidationReport
 
@@ -44,16 +45,17 @@ def _index(ctx: RunContext) -> StoryIndex:
 
 
 @task(name="group-stories", task_run_name="group-stories [{label}]", cache_policy=NO_CACHE)
-def group_stories(ctx: RunContext, report: ValidationReport, label: str) -> ValidationReport:
-    """Give each valid article its text hash and story id, and store its signature."""
+def group_stories(
+    ctx: RunContext, report: ValidationReport, label: str
+) -> tuple[ValidationReport, list[StorySignature]]:
+    """Give each valid article its text hash and story id; return the signatures to store."""
     if not report.valid:
-        return report
+        return report, []
     index = _index(ctx)
     grouped = []
-    rows = []
+    signatures = []
     for article in report.valid:
         found = index.assign(article.article_id, article.body)
         grouped.append(replace(article, text_hash=found.text_hash, story_id=found.story_id))
-        rows.append((article.article_id, found.story_id, found.signature))
-    save_signatures(ctx.warehouse, rows)
-    return replace(report, valid=grouped)
+        signatures.append(StorySignature(article.article_id, found.story_id, found.signature))
+    return replace(report, valid=grouped), signatures

@@ -221,6 +221,8 @@ def read_exchange(path: str, offset: int) -> ArchivedExchange:
                 raise RawUnavailable(path, "raw_unreadable", f"no response record at {offset}")
             record_id = response.rec_headers.get_header("WARC-Record-ID")
             http = response.http_headers
+            if http is None:  # a read from a wrong offset can still look like a record
+                raise RawUnavailable(path, "raw_unreadable", f"no HTTP response at {offset}")
             content = response.content_stream().read()
             item = None
             for record in records:

@@ -115,9 +115,10 @@ def _run(flow: Callable[..., RunSummary], quiet: bool, as_json: bool, **params: 
     """Run a flow tagged `cli`, with progress bars on stderr unless the output is for scripts."""
     from prefect import tags
 
+    from mediawatch.prefect_api import cli_session
     from mediawatch.progress import progress_bars
 
-    with tags("mediawatch", "cli"):
+    with cli_session(), tags("mediawatch", "cli"):
         if quiet or as_json:
             summary = flow(**params)
         else:
@@ -226,8 +227,10 @@ def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
     Example: mediawatch reclassify --config mediawatch.yaml
     """
     from flows.reclassify import reclassify as reclassify_flow
+    from mediawatch.prefect_api import cli_session
 
-    summary = reclassify_flow(settings=_settings(config))
+    with cli_session():
+        summary = reclassify_flow(settings=_settings(config))
     if json_:
         typer.echo(json.dumps(asdict(summary), indent=2))
         return

@@ -63,14 +63,6 @@ def stored_signatures(warehouse: Warehouse) -> list[tuple[str, str, bytes]]:
         return con.execute("SELECT article_id, story_id, minhash FROM story_signatures").fetchall()
 
 
-def save_signatures(warehouse: Warehouse, rows: Sequence[tuple[str, str, bytes]]) -> None:
-    """Store (article_id, story_id, packed MinHash) rows, replacing an article's older one."""
-    if not rows:
-        return
-    with warehouse.transaction() as con:
-        insert_rows(con, "story_signatures", rows, replace=True)
-
-
 def move_raw_files(warehouse: Warehouse, moved: Sequence[tuple[str, str]]) -> None:
     """Point the articles of moved saved files (old path, new path) at the new place."""
     if not moved:

@@ -19,14 +19,14 @@ import os
 import re
 import types
 import typing
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mediawatch.errors import MediawatchError
 from mediawatch.warehouse import Warehouse
-from schemas.records import Article, Failure, QuarantinedRecord, SourceCounts
+from schemas.records import Article, Failure, QuarantinedRecord, SourceCounts, StorySignature
 from transforms.validate import ExpectationOutcome
 
 FORMAT = "mediawatch-spool"
@@ -50,6 +50,7 @@ class ValidatedBatch:
     quarantined: list[QuarantinedRecord]
     failures: list[Failure]
     outcomes: list[ExpectationOutcome]
+    signatures: list[StorySignature] = field(default_factory=list)
 
 
 def load_validated(warehouse: Warehouse, batch: ValidatedBatch) -> dict[str, SourceCounts]:
@@ -63,17 +64,20 @@ def load_validated(warehouse: Warehouse, batch: ValidatedBatch) -> dict[str, Sou
         batch=batch.batch,
         validation=batch.outcomes,
         validated_at=batch.validated_at,
+        signatures=batch.signatures,
     )
 
 
 def canonical_json(payload: object) -> bytes:
-    """The bytes a spool file's checksum is taken over: sorted keys, ISO timestamps."""
+    """The bytes a spool file's checksum is taken over: sorted keys, ISO timestamps, hex bytes."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=_encode).encode()
 
 
 def _encode(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
     raise TypeError(f"cannot spool a {type(value).__name__}")
 
 
@@ -173,6 +177,10 @@ def _decode(kind: Any, value: Any) -> Any:
         if not isinstance(value, str):
             raise TypeError(f"expected a timestamp, got {value!r}")
         return datetime.fromisoformat(value)
+    if kind is bytes:
+        if not isinstance(value, str):
+            raise TypeError(f"expected hex bytes, got {value!r}")
+        return bytes.fromhex(value)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

@@ -24,7 +24,14 @@ import duckdb
 import pyarrow as pa
 
 from mediawatch.errors import WarehouseError, WarehouseLocked
-from schemas.records import Article, Failure, QuarantinedRecord, SourceCounts, TopicLabel
+from schemas.records import (
+    Article,
+    Failure,
+    QuarantinedRecord,
+    SourceCounts,
+    StorySignature,
+    TopicLabel,
+)
 
 if TYPE_CHECKING:
     from transforms.validate import ExpectationOutcome
@@ -181,6 +188,16 @@ def evidence_json(label: TopicLabel) -> str:
     return _json([asdict(e) for e in label.evidence])
 
 
+def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Sequence[StorySignature]) -> None:
+    """Store story signatures in the open transaction, replacing an article's older one."""
+    insert_rows(
+        con,
+        "story_signatures",
+        [(s.article_id, s.story_id, s.minhash) for s in signatures],
+        replace=True,
+    )
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -330,7 +347,7 @@ class Warehouse:
         if (memory := self._in_memory()) is not None:
             yield memory
             return
-        with self._write_slot():
+        with self.writing():
             con = connect(self.path, attempts=self.lock_attempts, backoff=self.lock_backoff)
             try:
                 yield con
@@ -338,8 +355,13 @@ class Warehouse:
                 con.close()
 
     @contextmanager
-    def _write_slot(self) -> Iterator[None]:
-        """Hold the Prefect write slot named `write_limit` (once per context; none if unset)."""
+    def writing(self) -> Iterator[None]:
+        """Hold the Prefect write slot named `write_limit` for the block (none if unset).
+
+        Writes inside the block do not take it again, so several transactions
+        in a row cost one acquisition: each one is an API call, and on the
+        temporary server's SQLite a contended one waits seconds for a retry.
+        """
         slot: AbstractContextManager[None] = nullcontext()
         if self.write_limit and not _HOLDING_SLOT.get():
             from mediawatch.write_slot import write_slot
@@ -474,15 +496,17 @@ class Warehouse:
         batch: str = "",
         validation: Sequence[ExpectationOutcome] = (),
         validated_at: datetime | None = None,
+        signatures: Sequence[StorySignature] = (),
     ) -> dict[str, SourceCounts]:
         """Load one validated batch in one transaction and say what it changed.
 
         New articles are inserted; an article whose content hash is unchanged
         only gets `last_seen_at`; a changed one is rewritten with `updated_at`
-        set, and its topic rows replaced. Quarantine, failure and validation
-        rows already stored for the same run (and batch) are not added again,
-        so loading a batch twice, e.g. from a spool file after a crash, changes
-        nothing. Returns the counts per source.
+        set, and its topic rows replaced. The articles' story signatures
+        replace older ones of the same articles. Quarantine, failure and
+        validation rows already stored for the same run (and batch) are not
+        added again, so loading a batch twice, e.g. from a spool file after a
+        crash, changes nothing. Returns the counts per source.
         """
         now = datetime.now(UTC)
         counts = tally_rejects(quarantined, failures)
@@ -547,10 +571,16 @@ class Warehouse:
                 ],
                 unique_on=("run_id", "batch", "expectation"),
             )
+            save_signatures(con, signatures)
         return counts
 
     def rewrite(
-        self, run_id: str, articles: Sequence[Article], *, taxonomy_version: str
+        self,
+        run_id: str,
+        articles: Sequence[Article],
+        *,
+        taxonomy_version: str,
+        signatures: Sequence[StorySignature] = (),
     ) -> dict[str, SourceCounts]:
         """Store articles derived again from their raw records (reprocess) where they differ.
 
@@ -558,7 +588,8 @@ class Warehouse:
         evidence and taxonomy version: an identical article is not written at
         all, so reprocessing an unchanged setup changes no row. A differing row
         is rewritten (`updated_at` set only if its text changed) and keeps its
-        fetch and seen times. Returns updated and unchanged counts per source.
+        fetch and seen times; the story signatures are stored with them.
+        Returns updated and unchanged counts per source.
         """
         counts: dict[str, SourceCounts] = {}
         if not articles:
@@ -591,6 +622,7 @@ class Warehouse:
                 )
             con.unregister("batch")
             replace_topics(con, relabel, taxonomy_version=taxonomy_version, run_id=run_id)
+            save_signatures(con, signatures)
         for article in articles:
             tally = counts.setdefault(article.source, SourceCounts(source=article.source))
             if article.article_id in differing or article.article_id in relabel:

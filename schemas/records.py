@@ -129,6 +129,15 @@ class QuarantinedRecord:
 
 
 @dataclass(slots=True)
+class StorySignature:
+    """An article's MinHash signature and the story it joined: a `story_signatures` row."""
+
+    article_id: str
+    story_id: str
+    minhash: bytes  # the hash values packed as little-endian unsigned 64-bit integers
+
+
+@dataclass(slots=True)
 class SourceCounts:
     """What one run did for one source: the rows of the end-of-run summary.
 

@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from lxml.etree import LxmlError
@@ -186,6 +187,19 @@ def default_workers(configured: int = 0) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def start_forkserver() -> BaseContext:
+    """Start the forkserver the pool's workers come from, with trafilatura already imported.
+
+    Idempotent. Called ahead of a run (`mediawatch.prefect_api`), the server
+    imports trafilatura on a free core while Prefect's API starts, instead of
+    when the first batch waits for its workers.
+    """
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["transforms.extract"])
+    forkserver.ensure_running()
+    return context
+
+
 class ExtractorPool:
     """A process pool for extraction, created once per run and reused for every batch.
 
@@ -211,9 +225,7 @@ class ExtractorPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = get_context("forkserver")
-            context.set_forkserver_preload(["transforms.extract"])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=start_forkserver())
         return self._executor
 
     def map(self, pages: Sequence[Page]) -> Iterator[Article | Failure]:

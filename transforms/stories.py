@@ -28,6 +28,11 @@ _SCHEME = "affine32"
 _WS = re.compile(r"\s+")
 
 
+def prepare() -> None:
+    """Import datasketch (and the scipy it loads) now rather than when the first batch needs it."""
+    import datasketch  # noqa: F401
+
+
 def text_hash(body: str) -> str:
     """sha256 of the body with spacing and case normalised: equal for exact copies."""
     normalised = _WS.sub(" ", body).strip().casefold()

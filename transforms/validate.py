@@ -143,6 +143,16 @@ def _run(
     return validated
 
 
+def prepare() -> None:
+    """Import GX and build its context and the suites now: it takes seconds, best spent early.
+
+    Called ahead of a run while Prefect's API starts (`mediawatch.prefect_api`);
+    without it the first batch pays.
+    """
+    load_suites(SUITE_PATH)
+    _batch_definitions()
+
+
 @functools.cache
 def load_suites(path: Path) -> dict[str, ExpectationSuite]:
     """Read the suite file into one GX suite per table, checking every expectation is named.

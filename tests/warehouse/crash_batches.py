@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mediawatch.spool import ValidatedBatch
-from schemas.records import Article, Evidence, Failure, QuarantinedRecord, TopicLabel
+from schemas.records import (
+    Article,
+    Evidence,
+    Failure,
+    QuarantinedRecord,
+    StorySignature,
+    TopicLabel,
+)
 from transforms.validate import ExpectationOutcome
 
 ARTICLES = 120
@@ -55,14 +62,15 @@ def _article(batch: int, row: int) -> Article:
 
 
 def make_batch(batch: int) -> ValidatedBatch:
-    """Batch `batch`: its articles, quarantined records, failures and validation outcomes."""
+    """Batch `batch`: its articles and their signatures, rejects and validation outcomes."""
     rejected = [_article(batch, ARTICLES + i) for i in range(QUARANTINED)]
+    articles = [_article(batch, row) for row in range(ARTICLES)]
     return ValidatedBatch(
         run_id=RUN_ID,
         batch=f"batch {batch}",
         taxonomy_version="t1",
         validated_at=datetime(2026, 11, 20, 9, 1, tzinfo=UTC),
-        articles=[_article(batch, row) for row in range(ARTICLES)],
+        articles=articles,
         quarantined=[QuarantinedRecord(a, ["body_long_enough"], {"body": 3}) for a in rejected],
         failures=[
             Failure(
@@ -75,4 +83,8 @@ def make_batch(batch: int) -> ValidatedBatch:
             for i in range(FAILURES)
         ],
         outcomes=list(OUTCOMES),
+        signatures=[
+            StorySignature(a.article_id, f"story-{batch}", bytes([batch % 256, 0, 255]) * 8)
+            for a in articles
+        ],
     )

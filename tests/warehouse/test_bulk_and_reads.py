@@ -21,11 +21,10 @@ from mediawatch.registry import (
     known_files,
     raw_pointers,
     record_files,
-    save_signatures,
     stored_signatures,
 )
 from mediawatch.warehouse import Warehouse, insert_rows
-from schemas.records import Failure, QuarantinedRecord, SavedFile
+from schemas.records import Failure, QuarantinedRecord, SavedFile, StorySignature
 from transforms.polling import FeedState
 from transforms.validate import ExpectationOutcome
 
@@ -68,8 +67,10 @@ def test_saved_files_and_signatures_replace_older_rows(memory_warehouse: Warehou
     again = SavedFile("/in/moved/a.html", "h1", 9000, "processed", None, 2)
     record_files(memory_warehouse, "run-1", "inbox", [first])
     record_files(memory_warehouse, "run-2", "inbox", [again])
-    save_signatures(memory_warehouse, [("a1", "s1", b"\x00\x01"), ("a2", "s1", b"\xff")])
-    save_signatures(memory_warehouse, [("a1", "s9", b"\x02")])
+    first_batch = [StorySignature("a1", "s1", b"\x00\x01"), StorySignature("a2", "s1", b"\xff")]
+    memory_warehouse.load("run-1", articles=[], taxonomy_version="t1", signatures=first_batch)
+    again_batch = [StorySignature("a1", "s9", b"\x02")]
+    memory_warehouse.load("run-2", articles=[], taxonomy_version="t1", signatures=again_batch)
     assert typed(
         memory_warehouse,
         "SELECT path, status, reason, documents, typeof(documents), size, typeof(size), run_id "
@@ -163,8 +164,12 @@ def test_each_write_takes_the_slot_once_and_reads_never(
     article = make_article(raw_file="/in/a.html", raw_offset=0)
     with counted_slots(monkeypatch) as taken:
         warehouse.start_run("run-1", "pages", [("inbox", "folder", "/in")])
-        warehouse.load("run-1", articles=[article], taxonomy_version="t1")
-        save_signatures(warehouse, [(article.article_id, article.article_id, b"\x01")])
+        warehouse.load(
+            "run-1",
+            articles=[article],
+            taxonomy_version="t1",
+            signatures=[StorySignature(article.article_id, article.article_id, b"\x01")],
+        )
         record_files(warehouse, "run-1", "inbox", [SavedFile("/in/a.html", "h1", 10, "processed")])
         save_states(warehouse, [FeedState("example", "https://x.example/feed")])
         writes = len(taken)
@@ -173,13 +178,31 @@ def test_each_write_takes_the_slot_once_and_reads_never(
         signatures = stored_signatures(warehouse)
         states = load_states(warehouse)
         pointers, missing = raw_pointers(warehouse)
-    assert (writes, len(taken)) == (5, 5)
+    assert (writes, len(taken)) == (4, 4)
     assert set(taken) == {"mw-writes"}
     assert settled == {article.article_id: "loaded"}
     assert files == {"h1": "processed"}
     assert signatures == [(article.article_id, article.article_id, b"\x01")]
     assert states["example"].feed_url == "https://x.example/feed"
     assert ([p.raw_file for p in pointers], missing) == (["/in/a.html"], {})
+
+
+def test_writes_inside_writing_share_one_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    with counted_slots(monkeypatch) as taken:
+        with warehouse.writing():
+            warehouse.start_run("run-1", "ingest", [])
+            save_states(warehouse, [FeedState("example", "https://x.example/feed")])
+            warehouse.finish_run("run-1", "completed", {})
+        inside = len(taken)
+        warehouse.start_run("run-2", "ingest", [])
+    assert (inside, len(taken)) == (1, 2)
+    assert typed(warehouse, "SELECT run_id, status FROM runs ORDER BY run_id") == [
+        ("run-1", "completed"),
+        ("run-2", "running"),
+    ]
 
 
 def test_a_reader_cannot_write(tmp_path: Path) -> None:

@@ -31,16 +31,17 @@ from mediawatch.warehouse import Warehouse
 
 CHILD = Path(__file__).with_name("load_until_killed.py")
 TRIALS = 30
-FULL = (ARTICLES, ARTICLES * len(LABELS), QUARANTINED, FAILURES, len(OUTCOMES))
+FULL = (ARTICLES, ARTICLES * len(LABELS), ARTICLES, QUARANTINED, FAILURES, len(OUTCOMES))
 
 
 def _rows_per_batch(path: Path) -> dict[int, tuple[int, ...]]:
-    """(articles, labels, quarantined, failures, validation results) stored per batch number."""
+    """(articles, labels, signatures, quarantined, failures, validations) stored per batch."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         queries = [
             "SELECT article_id FROM articles",
             "SELECT article_id FROM article_topics",
+            "SELECT article_id FROM story_signatures",
             "SELECT article_id FROM quarantine",
             "SELECT split_part(url, '/', 4) FROM failures",
             "SELECT split_part(batch, ' ', 2) FROM validation_results",
@@ -48,7 +49,7 @@ def _rows_per_batch(path: Path) -> dict[int, tuple[int, ...]]:
         per_batch: dict[int, list[int]] = {}
         for column, query in enumerate(queries):
             for (key,) in con.execute(query).fetchall():
-                number = int(key[:8], 16) if column < 3 else int(key)
+                number = int(key[:8], 16) if column < 4 else int(key)
                 per_batch.setdefault(number, [0] * len(queries))[column] += 1
     finally:
         con.close()
