@@ -166,9 +166,8 @@ def _record_polls(
         )
         for (_, state), poll in zip(feeds, polls, strict=True)
     ]
-    with ctx.warehouse.writing():
-        save_states(ctx.warehouse, states)
-        record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
+    save_states(ctx.warehouse, states)
+    record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
 
 
 @flow(name="ingest", flow_run_name=run_name("ingest"))
@@ -185,29 +184,41 @@ def ingest(
         summary.sources = list(counts.values())
         now = datetime.now(UTC)
         feeds = _due_feeds(ctx, now, poll_all)
-        with ctx.timed("poll"):
-            polls = (
-                poll_feeds(
-                    opaque(feeds),
-                    ctx.settings.http,
-                    ctx.settings.limits.max_items_per_feed,
-                    ctx.archive,
-                )
-                if feeds
-                else []
-            )
-        for poll in polls:
-            counts[poll.source].feeds_polled = 1
-            counts[poll.source].items_seen = len(poll.items)
-        items = [item for poll in polls for item in poll.items]
-        settled = ctx.warehouse.settled(
-            [(i.article_id, i.url) for i in items],
-            {i.article_id: (i.source, i.guid) for i in items if i.guid},
-        )
-        pending = _new_items(polls, settled, counts)
-        _record_polls(ctx, feeds, polls, pending, now)
+        with ctx.warehouse.writing_soon():  # taken while polling, for recording the polls
+            polls, pending = _poll(ctx, counts, feeds, now)
         _process(ctx, summary, counts, pending, [f for poll in polls for f in _feed_failures(poll)])
     return summary
+
+
+def _poll(
+    ctx: RunContext,
+    counts: dict[str, SourceCounts],
+    feeds: list[tuple[Source, FeedState]],
+    now: datetime,
+) -> tuple[list[FeedPoll], list[FeedItem]]:
+    """Poll the feeds, record their new state and exchanges; return the polls and new items."""
+    with ctx.timed("poll"):
+        polls = (
+            poll_feeds(
+                opaque(feeds),
+                ctx.settings.http,
+                ctx.settings.limits.max_items_per_feed,
+                ctx.archive,
+            )
+            if feeds
+            else []
+        )
+    for poll in polls:
+        counts[poll.source].feeds_polled = 1
+        counts[poll.source].items_seen = len(poll.items)
+    items = [item for poll in polls for item in poll.items]
+    settled = ctx.warehouse.settled(
+        [(i.article_id, i.url) for i in items],
+        {i.article_id: (i.source, i.guid) for i in items if i.guid},
+    )
+    pending = _new_items(polls, settled, counts)
+    _record_polls(ctx, feeds, polls, pending, now)
+    return polls, pending
 
 
 def _fallbacks(

@@ -302,21 +302,28 @@ def _finish(
     failures: Sequence[Failure],
     reprocess: bool,
 ) -> dict[str, SourceCounts]:
-    """Classify, validate, group and load (or rewrite) a batch's articles; record its failures."""
+    """Classify, validate, group and load (or rewrite) a batch's articles; record its failures.
+
+    The write slot for the load is asked for first, so taking it overlaps the stages.
+    """
     report = ValidationReport(valid=[], quarantined=[], outcomes=[])
     signatures: list[StorySignature] = []
-    if articles:
-        with ctx.timed("classify"):
-            classified = classify_batch(opaque(articles), opaque(ctx.taxonomy), label)
-        with ctx.timed("validate"):
-            report = validate_batch(
-                opaque(classified), opaque(ctx.taxonomy), ctx.settings.limits.min_body_chars, label
-            )
-        with ctx.timed("stories"):
-            report, signatures = group_stories(opaque(ctx), opaque(report), label)
-    with ctx.timed("load"):
-        stage = rewrite_batch if reprocess else load_batch
-        loaded = stage(opaque(ctx), opaque(report), opaque(failures), opaque(signatures), label)
+    with ctx.warehouse.writing_soon():
+        if articles:
+            with ctx.timed("classify"):
+                classified = classify_batch(opaque(articles), opaque(ctx.taxonomy), label)
+            with ctx.timed("validate"):
+                report = validate_batch(
+                    opaque(classified),
+                    opaque(ctx.taxonomy),
+                    ctx.settings.limits.min_body_chars,
+                    label,
+                )
+            with ctx.timed("stories"):
+                report, signatures = group_stories(opaque(ctx), opaque(report), label)
+        with ctx.timed("load"):
+            stage = rewrite_batch if reprocess else load_batch
+            loaded = stage(opaque(ctx), opaque(report), opaque(failures), opaque(signatures), label)
     if ctx.progress is not None:
         ctx.progress.advance(label)
     return loaded

@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -34,13 +34,24 @@ from schemas.records import (
 )
 
 if TYPE_CHECKING:
+    from mediawatch.write_slot import SlotRequest
     from transforms.validate import ExpectationOutcome
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _LOCK_ATTEMPTS = 6
 _LOCK_BACKOFF = 0.5
-_HOLDING_SLOT: ContextVar[bool] = ContextVar("holding_write_slot", default=False)
+
+
+class _SlotHeld:
+    """The write slot, taken by this context: nothing to wait for."""
+
+    def wait(self) -> None:
+        """Return at once: the slot is held."""
+
+
+# The write slot this context holds, or has asked for (a `SlotRequest`); None if neither.
+_SLOT: ContextVar[_SlotHeld | SlotRequest | None] = ContextVar("write_slot", default=None)
 _INCOMING = "incoming_rows"
 
 _ARTICLE_SCHEMA = pa.schema(
@@ -359,20 +370,45 @@ class Warehouse:
         """Hold the Prefect write slot named `write_limit` for the block (none if unset).
 
         Writes inside the block do not take it again, so several transactions
-        in a row cost one acquisition: each one is an API call, and on the
-        temporary server's SQLite a contended one waits seconds for a retry.
+        in a row cost one acquisition. Inside `writing_soon` the slot asked for
+        there is waited for instead.
         """
-        slot: AbstractContextManager[None] = nullcontext()
-        if self.write_limit and not _HOLDING_SLOT.get():
-            from mediawatch.write_slot import write_slot
+        held = _SLOT.get()
+        if held is not None:
+            held.wait()
+            yield
+            return
+        if not self.write_limit:
+            yield
+            return
+        from mediawatch.write_slot import write_slot
 
-            slot = write_slot(self.write_limit)
-        with slot:
-            token = _HOLDING_SLOT.set(True)
+        with write_slot(self.write_limit):
+            token = _SLOT.set(_SlotHeld())
             try:
                 yield
             finally:
-                _HOLDING_SLOT.reset(token)
+                _SLOT.reset(token)
+
+    @contextmanager
+    def writing_soon(self) -> Iterator[None]:
+        """Ask for the write slot now, in the background, for the writes later in the block.
+
+        For a block that works before it writes (a batch's stages before its
+        load): the acquisition, and any retry of it, overlaps that work.
+        """
+        if not self.write_limit or _SLOT.get() is not None:
+            yield
+            return
+        from mediawatch.write_slot import SlotRequest
+
+        request = SlotRequest(self.write_limit)
+        token = _SLOT.set(request)
+        try:
+            yield
+        finally:
+            _SLOT.reset(token)
+            request.release()
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -203,6 +204,65 @@ def test_writes_inside_writing_share_one_slot(
         ("run-1", "completed"),
         ("run-2", "running"),
     ]
+
+
+def test_a_slot_asked_for_early_is_taken_beside_the_work_and_used_by_the_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    granted = threading.Event()
+    threads: list[str] = []
+
+    @contextmanager
+    def slow_slot(name: str) -> Iterator[None]:
+        threads.append(threading.current_thread().name)
+        granted.wait(timeout=10)  # held up, as by a retry, until the "work" is done
+        yield
+
+    monkeypatch.setattr(mediawatch.write_slot, "write_slot", slow_slot)
+    with warehouse.writing_soon():
+        granted.set()  # the batch's stages ran while the slot was being taken
+        warehouse.start_run("run-1", "pages", [])
+        save_states(warehouse, [FeedState("example", "https://x.example/feed")])
+    assert len(threads) == 1 and threads[0].startswith("write-slot-mw-writes")
+    assert typed(warehouse, "SELECT run_id FROM runs") == [("run-1",)]
+
+
+def test_a_slot_that_cannot_be_taken_fails_the_write_that_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+
+    @contextmanager
+    def refused(name: str) -> Iterator[None]:
+        raise RuntimeError(f"Unable to acquire concurrency slots on {name!r}")
+        yield
+
+    monkeypatch.setattr(mediawatch.write_slot, "write_slot", refused)
+    with pytest.raises(RuntimeError, match="mw-writes"), warehouse.writing_soon():
+        warehouse.start_run("run-1", "pages", [])
+
+
+def test_leaving_before_the_slot_is_granted_lets_it_go_when_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    grant, released = threading.Event(), threading.Event()
+
+    @contextmanager
+    def late_slot(name: str) -> Iterator[None]:
+        grant.wait(timeout=10)
+        try:
+            yield
+        finally:
+            released.set()
+
+    monkeypatch.setattr(mediawatch.write_slot, "write_slot", late_slot)
+    with pytest.raises(KeyError), warehouse.writing_soon():
+        raise KeyError("the batch failed before its load")
+    assert not released.is_set()
+    grant.set()
+    assert released.wait(timeout=10)
 
 
 def test_a_reader_cannot_write(tmp_path: Path) -> None:
