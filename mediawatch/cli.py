@@ -8,6 +8,7 @@ table. Errors the user can act on (`MediawatchError`, SQL errors) become one
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
 from mediawatch.deployments import PREFECT_FILE
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
@@ -111,19 +113,27 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
     console.print(f"Warehouse: {Path(summary.warehouse).resolve()}", highlight=False)
 
 
-def _run(flow: Callable[..., RunSummary], quiet: bool, as_json: bool, **params: Any) -> None:
-    """Run a flow tagged `cli`, with progress bars on stderr unless the output is for scripts."""
+def _flow(path: str) -> Callable[..., Any]:
+    """The flow at `module:name`, imported only now: inside `cli_session`, beside the API start."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _run(flow: str, quiet: bool, as_json: bool, **params: Any) -> None:
+    """Run the flow at `module:name` tagged `cli`; progress bars unless output is for scripts."""
     from prefect import tags
 
     from mediawatch.prefect_api import cli_session
-    from mediawatch.progress import progress_bars
 
     with cli_session(), tags("mediawatch", "cli"):
+        run_flow = _flow(flow)
         if quiet or as_json:
-            summary = flow(**params)
+            summary = run_flow(**params)
         else:
+            from mediawatch.progress import progress_bars
+
             with progress_bars(Console(stderr=True)):
-                summary = flow(**params)
+                summary = run_flow(**params)
     _print_summary(summary, quiet=quiet, as_json=as_json)
 
 
@@ -141,12 +151,10 @@ def run(
 
     Example: mediawatch run --config mediawatch.yaml --all
     """
-    from flows.ingest import ingest
-
     settings = _settings(config)
     if not settings.sources:
         raise MediawatchError("no sources configured: add a `sources:` list to your config file")
-    _run(ingest, quiet, json_, settings=settings, poll_all=all_)
+    _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_)
 
 
 @app.command()
@@ -160,7 +168,6 @@ def demo(
 
     Example: mediawatch demo && mediawatch sql "select title, topics from articles"
     """
-    from flows.ingest import ingest
     from mediawatch.demo import serve_demo_site
 
     with serve_demo_site(port) as site:
@@ -175,7 +182,7 @@ def demo(
                 }
             ),
         )
-        _run(ingest, quiet, json_, settings=settings, poll_all=True)
+        _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=True)
 
 
 @app.command()
@@ -193,12 +200,10 @@ def pages(
 
     Example: mediawatch pages ~/saved-articles --source press-cuttings
     """
-    from flows.pages import ingest_pages
-
     if not directory.is_dir():
         raise MediawatchError(f"{directory} is not a folder")
     _run(
-        ingest_pages,
+        "flows.pages:ingest_pages",
         quiet,
         json_,
         directory=str(directory),
@@ -215,9 +220,7 @@ def reprocess(
 
     Example: mediawatch reprocess --config mediawatch.yaml
     """
-    from flows.reprocess import reprocess as reprocess_flow
-
-    _run(reprocess_flow, quiet, json_, settings=_settings(config))
+    _run("flows.reprocess:reprocess", quiet, json_, settings=_settings(config))
 
 
 @app.command()
@@ -226,11 +229,10 @@ def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
 
     Example: mediawatch reclassify --config mediawatch.yaml
     """
-    from flows.reclassify import reclassify as reclassify_flow
     from mediawatch.prefect_api import cli_session
 
     with cli_session():
-        summary = reclassify_flow(settings=_settings(config))
+        summary = _flow("flows.reclassify:reclassify")(settings=_settings(config))
     if json_:
         typer.echo(json.dumps(asdict(summary), indent=2))
         return

@@ -1,57 +1,161 @@
 """Getting a command-line run to its first batch quickly: the Prefect API and a warm process.
 
-With no `PREFECT_API_URL`, Prefect starts a temporary API server in a
-subprocess when a flow first needs it, and waits for it (3-4 s here) before
-the run begins. `cli_session` starts that server at once from a background
-thread, and while it boots on one core this process does on the other what
-the run would otherwise do first: import Great Expectations and build its
-context, import datasketch, and start the extraction workers' forkserver.
+With no `PREFECT_API_URL`, Prefect starts a temporary API server the first
+time a flow needs one: it imports the whole server into this process first
+(about 2 s), then starts it in a subprocess and waits (3-4 s). `cli_session`
+starts the same server itself, first thing, without that import, and points
+this process at it; while the server boots on one core, this process imports
+the flows and does what the run would otherwise do first (import Great
+Expectations and build its context, import datasketch, start the extraction
+workers' forkserver) on the other. The server is stopped when the process
+exits, after Prefect has sent its last logs and events.
 
 Runs on that temporary server also send no heartbeats. Heartbeats let a
 long-running server mark a crashed run; the temporary one stops with the
 process, and Prefect waits up to a second at the end of every run for its
 heartbeat thread. Runs reporting to a real server (`PREFECT_API_URL`, as
-deployments do) keep them.
+deployments do) keep them, and get no temporary server.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings
+import prefect
+from prefect.context import refresh_global_settings_context
+from prefect.settings import (
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_UI_URL,
+    get_current_settings,
+)
 from prefect.settings import temporary_settings as prefect_settings
 
-from transforms import stories, validate
-from transforms.extract import start_forkserver
+from mediawatch.errors import MediawatchError
+
+_POLL_SECONDS = 0.05
+
+
+class PrefectAPIUnavailable(MediawatchError):
+    """The temporary Prefect API server did not start."""
 
 
 def uses_temporary_server() -> bool:
-    """Whether flows here report to a temporary API server Prefect starts for this process."""
+    """Whether flows here have no API to report to but may start a temporary one."""
     settings = get_current_settings()
     return not settings.api.url and settings.server.ephemeral.enabled
 
 
 def warm_up() -> None:
     """Do the run's slow first steps now: GX context and suites, datasketch, the forkserver."""
+    from transforms import stories, validate
+    from transforms.extract import start_forkserver
+
     start_forkserver()
     validate.prepare()
     stories.prepare()
 
 
+def _free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class TemporaryServer:
+    """Prefect's API server for this process, started as Prefect starts its ephemeral one.
+
+    The command line is Prefect's own (`SubprocessASGIServer`): uvicorn with
+    the server's app factory, no UI and no background services beyond those
+    an ephemeral server runs.
+    """
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api"
+        environment = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            **get_current_settings().to_environment_variables(exclude_unset=True),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(prefect.__file__).parent.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=environment,
+        )
+        # Registered before any Prefect worker starts, so it runs after they flush.
+        atexit.register(self.stop)
+
+    def wait(self) -> None:
+        """Block until the server accepts connections (uvicorn listens once it has started)."""
+        timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise PrefectAPIUnavailable(
+                    f"the temporary Prefect API server exited with code {self.process.returncode}"
+                )
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=_POLL_SECONDS).close()
+            except OSError:
+                time.sleep(_POLL_SECONDS)
+                continue
+            return
+        self.stop()
+        raise PrefectAPIUnavailable(
+            f"the temporary Prefect API server did not answer on port {self.port} in time"
+        )
+
+    def stop(self) -> None:
+        """Stop the server (at exit); kill it if it does not stop within 5 s."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @contextmanager
 def cli_session() -> Iterator[None]:
-    """Start the API (if temporary) and warm this process up together; run flows in the block."""
+    """Start the temporary API (when there is no other) and warm up; run flows in the block.
+
+    Import the flows inside the block: their imports overlap the server's start.
+    """
     if not uses_temporary_server():
         yield
         return
-    # Imported here, not in the thread: two threads importing the same modules can deadlock.
-    from prefect.server.api.server import SubprocessASGIServer
-
-    with ThreadPoolExecutor(1, thread_name_prefix="prefect-api-start") as starter:
-        started = starter.submit(SubprocessASGIServer().start)
-        warm_up()
-        started.result()  # raises what stopped the server from starting
-    with prefect_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    server = TemporaryServer()
+    os.environ["PREFECT_API_URL"] = server.url
+    refresh_global_settings_context()
+    warm_up()
+    server.wait()
+    # No UI serves the temporary server, so no run logs a "View at" link to one.
+    with prefect_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_UI_URL: ""}):
         yield
