@@ -269,8 +269,9 @@ def report(
 
     print(
         f"Prefect start-up per CLI process, empty flow: {startup:.1f} s (imports "
-        f"{prefect['imports_s']:.1f} s, ephemeral API and first flow run "
-        f"{prefect['first_flow_s']:.1f} s, the rest interpreter start and shutdown); "
+        f"{prefect['imports_s']:.1f} s, temporary API start beside the warm-up "
+        f"{prefect['session_s']:.1f} s, first flow run {prefect['first_flow_s']:.1f} s, "
+        "the rest interpreter start and shutdown); "
         f"each further flow run {prefect['flow_run_s'] * 1000:.0f} ms, "
         f"each task run {prefect['task_run_s'] * 1000:.0f} ms.\n"
     )
