@@ -16,8 +16,9 @@ import argparse
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from mediawatch.demo import LocalHTTPServer
 from mediawatch.feed_poller import FeedPoll, poll_feeds, state_after
 from mediawatch.settings import Source, load_settings
 from transforms.polling import FeedState, current_state
@@ -87,9 +88,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     count = parser.parse_args().feeds
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
+    server = LocalHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     try:

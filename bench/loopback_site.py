@@ -14,8 +14,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from mediawatch.demo import LocalHTTPServer
 
 _TYPES = {".html": "text/html", ".xml": "application/rss+xml", ".txt": "text/plain"}
 _PLACEHOLDER = b"{{base}}"
@@ -71,10 +73,9 @@ def _handler(root: Path, base_url: str) -> type[BaseHTTPRequestHandler]:
 def serve(root: Path, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `root` on a free loopback port for the `with` block; yield the base URL."""
     root = root.resolve()
-    server = ThreadingHTTPServer((host, 0), _handler(root, ""))
+    server = LocalHTTPServer((host, 0), _handler(root, ""))
     base_url = f"http://{host}:{server.server_address[1]}"
     server.RequestHandlerClass = _handler(root, base_url)
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="bench-site", daemon=True)
     thread.start()
     try:

@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 import flows  # noqa: F401 - applies the project's Prefect defaults before Prefect loads
+from mediawatch.demo import LocalHTTPServer
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article
 
@@ -96,8 +97,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Keep test output clean; requests are recorded instead."""
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = LocalHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
