@@ -14,7 +14,9 @@ half the requests meet "database is locked" and come back 503, which
 Prefect's client retries after 2 s, then 4 s. Those are retried here after
 50 ms instead. `SlotRequest` also asks for the slot ahead of need, in a
 background thread, so any wait overlaps the batch's stages. The lease
-(`LEASE_SECONDS`) frees the slot if its holder dies.
+(`LEASE_SECONDS`) frees the slot if its holder dies; it is not renewed, so a
+write that holds it longer (reclassifying a very large warehouse) may see
+another run start writing, which DuckDB's own lock then makes retry or spool.
 """
 
 from __future__ import annotations
