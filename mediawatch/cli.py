@@ -140,7 +140,7 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
         )
     if summary.not_polled:
         console.print(
-            f"Not polled now ({len(summary.not_polled)} feeds): "
+            f"Not polled now ({_plural(len(summary.not_polled), 'feed')}): "
             + "; ".join(escape(line) for line in summary.not_polled)
             + ". `mediawatch run --all` polls every feed now.",
             highlight=False,
@@ -327,12 +327,23 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _plural(count: int, noun: str) -> str:
+    """`1 feed`, `2 feeds`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _texts(values: Sequence[object]) -> list[Text]:
     """Table cells that show data as it is: a Text is never read as Rich markup or emoji."""
     return [Text(_cell(value)) for value in values]
 
 
-def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt: str) -> None:
+def _print_rows(
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    fmt: str,
+    shown: Sequence[str] | None = None,
+) -> None:
+    """Print rows as JSON, CSV or a table; a table shows only the `shown` columns, if given."""
     if fmt == "json":
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         typer.echo(json.dumps(records, ensure_ascii=False, default=str, indent=2))
@@ -341,12 +352,13 @@ def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt:
         writer.writerow(columns)
         writer.writerows([_cell(v) for v in row] for row in rows)
     else:
+        picked = [columns.index(c) for c in shown or columns]
         # Folded, not cut: a long name or URL wraps onto more lines but is shown whole.
-        table = Table(*(Column(c, overflow="fold") for c in columns))
+        table = Table(*(Column(columns[i], overflow="fold") for i in picked))
         for row in rows:
-            table.add_row(*_texts(row))
+            table.add_row(*_texts([row[i] for i in picked]))
         console.print(table)
-        console.print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", style="dim")
+        console.print(_plural(len(rows), "row"), style="dim")
 
 
 @app.command()
@@ -414,11 +426,12 @@ def sources(
         "next_poll_at",
         "problem",
     ]
-    # A feed no longer in the config keeps its history, marked removed.
+    # A feed no longer in the config keeps its history, marked removed (when a config
+    # lists feeds at all: without one there is nothing to compare with).
     rows = [
         (
             state.source,
-            health(state) if state.source in configured else "removed",
+            "removed" if configured and state.source not in configured else health(state),
             state.feed_url,
             state.last_polled_at,
             state.last_success_at,
@@ -432,7 +445,8 @@ def sources(
         )
         for state in [*configured.values(), *(s for n, s in stored.items() if n not in configured)]
     ]
-    _print_rows(columns, rows, format)
+    # A table of all twelve columns is unreadable in a terminal; CSV and JSON have them all.
+    _print_rows(columns, rows, format, ["source", "health", "feed_url", "next_poll_at", "problem"])
 
 
 @app.command()
