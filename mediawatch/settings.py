@@ -292,8 +292,8 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     The file is `config_file(path)`. One rule for relative paths in it
     (`warehouse`, `data_dir`, `taxonomy`, `archive.folder`, `pages.move_to`):
     they resolve against the folder of the config file; without a file,
-    against the working directory. Outputs (`data_dir`: Data Docs, digests,
-    spool) default to the warehouse's folder, wherever the warehouse is.
+    against the working directory. Outputs (`data_dir`: Data Docs, digests)
+    default to the warehouse's folder, wherever the warehouse is.
     """
     raw = _read_yaml(DEFAULTS_FILE)
     _resolve(raw, ("taxonomy",), DEFAULTS_DIR)
