@@ -32,7 +32,7 @@ from mediawatch.http import FetchRequest, fetch_all
 from mediawatch.settings import HttpSettings, Settings, Source
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
-from transforms.polling import FeedState, current_state, is_due
+from transforms.polling import FeedState, current_state, is_due, waits
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -138,15 +138,20 @@ def _new_items(
     return list(fresh.values())
 
 
-def _due_feeds(ctx: RunContext, now: datetime, poll_all: bool) -> list[tuple[Source, FeedState]]:
-    """The configured feeds to poll now, with their state: due and enabled, or all."""
+def _due_feeds(
+    ctx: RunContext, now: datetime, poll_all: bool
+) -> tuple[list[tuple[Source, FeedState]], list[str]]:
+    """The configured feeds to poll now, with their state (due and enabled, or all).
+
+    Also returns the others, each with why it waits, for the run summary.
+    """
     stored = load_states(ctx.warehouse)
     feeds = [(s, current_state(s.name, s.url, stored.get(s.name))) for s in ctx.settings.sources]
     due = [(source, state) for source, state in feeds if is_due(state, now, force=poll_all)]
-    waiting = [source.name for source, state in feeds if (source, state) not in due]
+    waiting = [waits(state) for source, state in feeds if (source, state) not in due]
     if waiting:
-        get_run_logger().info("not due or disabled, not polled: %s", ", ".join(waiting))
-    return due
+        get_run_logger().info("not polled: %s", "; ".join(waiting))
+    return due, waiting
 
 
 def _record_polls(
@@ -183,7 +188,7 @@ def ingest(
         counts = {s.name: SourceCounts(source=s.name) for s in ctx.settings.sources}
         summary.sources = list(counts.values())
         now = datetime.now(UTC)
-        feeds = _due_feeds(ctx, now, poll_all)
+        feeds, summary.not_polled = _due_feeds(ctx, now, poll_all)
         with ctx.warehouse.writing_soon():  # taken while polling, for recording the polls
             polls, pending = _poll(ctx, counts, feeds, now)
         _process(ctx, summary, counts, pending, [f for poll in polls for f in _feed_failures(poll)])

@@ -24,7 +24,14 @@ from prefect.utilities.annotations import opaque
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batches
 from mediawatch.registry import move_raw_files, record_files
-from mediawatch.saved_folder import FilesRead, FolderListing, list_folder, read_files
+from mediawatch.saved_folder import (
+    EARLIER,
+    FilesRead,
+    FolderListing,
+    check_folder,
+    list_folder,
+    read_files,
+)
 from mediawatch.settings import Settings
 from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
 from transforms.saved_pages import sidecar_name
@@ -86,15 +93,19 @@ def ingest_pages(
     config: str | None = None,
     settings: Settings | None = None,
 ) -> RunSummary:
-    """Ingest a folder of saved pages into the warehouse."""
+    """Ingest a folder of saved pages into the warehouse; a missing folder fails the run."""
     folder = Path(directory).expanduser().resolve()
+    check_folder(folder)
     name = source or folder.name
     run = pipeline_run("pages", config, settings, sources=[(name, "pages", str(folder))])
     with run as (ctx, summary):
         counts = {name: SourceCounts(source=name)}
         with ctx.timed("read"):
             listing = list_files(opaque(ctx), folder, name)
-        counts[name].skipped = sum(f.status == "seen" for f in listing.files)
+        # Files seen before count by what became of them then: only failed ones are skipped.
+        earlier = [f.reason for f in listing.files if f.status == "seen"]
+        counts[name].skipped = earlier.count("failed" + EARLIER)
+        counts[name].unchanged = len(earlier) - counts[name].skipped
         counts[name].items_seen = len(listing.failures)
         read_entries = _read_and_process(
             ctx, summary, counts=counts, folder=folder, name=name, listing=listing

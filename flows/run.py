@@ -26,14 +26,13 @@ from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
 from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
-from mediawatch.alerts import check_subscriptions
 from mediawatch.errors import MediawatchError
+from mediawatch.preflight import checked_taxonomy
 from mediawatch.settings import Settings, load_settings
 from mediawatch.spool import pending
 from mediawatch.warehouse import Warehouse
 from mediawatch.write_slot import ensure_limit
 from schemas.records import RunSummary
-from transforms.classify import load_taxonomy
 from transforms.extract import ExtractorPool
 
 
@@ -77,8 +76,7 @@ def pipeline_run(
     """
     logger = get_run_logger()
     settings = settings or load_settings(Path(config) if config else None)
-    taxonomy = load_taxonomy(settings.taxonomy)
-    check_subscriptions(settings.alerts, taxonomy.labels)
+    taxonomy = checked_taxonomy(settings)
     run_id = str(flow_run.get_id())
     ensure_limit(settings.load.concurrency_limit)
     warehouse = Warehouse(

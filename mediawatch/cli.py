@@ -21,7 +21,9 @@ import duckdb
 import typer
 from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
+from rich.text import Text
 
 import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
 from mediawatch.deployments import PREFECT_FILE
@@ -65,13 +67,41 @@ def main_options(
     State.warehouse = warehouse
 
 
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    return load_settings(config, warehouse=State.warehouse, **overrides)
+def _settings(config: Path | None, warehouse: Path | None = None) -> Settings:
+    """The settings of a command; its own `--warehouse` wins over the one before it."""
+    return load_settings(config, warehouse=warehouse or State.warehouse)
+
+
+def _checked(config: Path | None, warehouse: Path | None, *, alerts: bool = True) -> Settings:
+    """The settings of a command that starts a flow, with its taxonomy (and alert topics) checked.
+
+    Done before the flow starts, so a bad file is one `Error:` line, not a
+    Prefect crash report.
+    """
+    settings = _settings(config, warehouse)
+    if alerts:
+        from mediawatch.preflight import checked_taxonomy
+
+        checked_taxonomy(settings)
+    else:
+        from transforms.classify import load_taxonomy
+
+        load_taxonomy(settings.taxonomy)
+    return settings
 
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="YAML settings file, merged over the built-in defaults."),
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML settings file, merged over the built-in defaults "
+        "[default: $MEDIAWATCH_CONFIG, else ./mediawatch.yaml if present].",
+    ),
+]
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(help="DuckDB warehouse file (also accepted before the command)."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
@@ -89,16 +119,16 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
     for column in columns:
         table.add_column(column.replace("_", " "), justify="right")
     for row in [*summary.sources, summary.total()]:
-        table.add_row(row.source, *(str(getattr(row, c)) for c in columns))
+        table.add_row(*_texts([row.source, *(getattr(row, c) for c in columns)]))
     Console(width=max(console.width, 110)).print(table)
     if summary.files:
         files = Table("file", "status", "reason", "documents", box=box.SIMPLE_HEAD)
         for entry in summary.files:
-            files.add_row(entry.path, entry.status, entry.reason or "", str(entry.documents))
+            files.add_row(*_texts([entry.path, entry.status, entry.reason, entry.documents]))
         console.print(files)
     for failure in summary.failures:
         console.print(
-            f"[yellow]failed[/] {failure.source}: {failure.message}",
+            f"[yellow]failed[/] {escape(failure.source)}: {escape(failure.message)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -108,9 +138,17 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
             f"{total.skipped} items skipped: quarantined or failed for good in an earlier run "
             "(see the quarantine and failures tables)."
         )
+    if summary.not_polled:
+        console.print(
+            f"Not polled now ({_plural(len(summary.not_polled), 'feed')}): "
+            + "; ".join(escape(line) for line in summary.not_polled)
+            + ". `mediawatch run --all` polls every feed now.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not summary.changed:
         console.print("Nothing new: no article was added or changed.")
-    console.print(f"Warehouse: {Path(summary.warehouse).resolve()}", highlight=False)
+    console.print(f"Warehouse: {escape(str(Path(summary.warehouse).resolve()))}", highlight=False)
 
 
 def _flow(path: str) -> Callable[..., Any]:
@@ -140,6 +178,7 @@ def _run(flow: str, quiet: bool, as_json: bool, **params: Any) -> None:
 @app.command()
 def run(
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
     json_: JsonOption = False,
     all_: Annotated[
@@ -151,7 +190,7 @@ def run(
 
     Example: mediawatch run --config mediawatch.yaml --all
     """
-    settings = _settings(config)
+    settings = _checked(config, warehouse)
     if not settings.sources:
         raise MediawatchError("no sources configured: add a `sources:` list to your config file")
     _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_)
@@ -161,6 +200,7 @@ def run(
 def demo(
     port: Annotated[int, typer.Option(help="Loopback port for the demo site.")] = 8765,
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
     json_: JsonOption = False,
 ) -> None:
@@ -170,8 +210,8 @@ def demo(
     """
     from mediawatch.demo import serve_demo_site
 
+    base = _checked(config, warehouse)
     with serve_demo_site(port) as site:
-        base = _settings(config)
         settings = base.with_overrides(
             sources=site.sources,
             # The demo site is our own server on loopback: no need to be polite to it.
@@ -191,8 +231,10 @@ def pages(
         Path,
         typer.Argument(help="Folder of saved pages: .html/.htm, .mhtml/.mht, .txt, .warc(.gz)."),
     ],
+    *,
     source: Annotated[str | None, typer.Option(help="Source name [default: folder name]")] = None,
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
     json_: JsonOption = False,
 ) -> None:
@@ -200,45 +242,53 @@ def pages(
 
     Example: mediawatch pages ~/saved-articles --source press-cuttings
     """
-    if not directory.is_dir():
-        raise MediawatchError(f"{directory} is not a folder")
+    from mediawatch.saved_folder import check_folder
+
+    settings = _checked(config, warehouse)
+    check_folder(directory)
     _run(
         "flows.pages:ingest_pages",
         quiet,
         json_,
         directory=str(directory),
         source=source,
-        settings=_settings(config),
+        settings=settings,
     )
 
 
 @app.command()
 def reprocess(
-    config: ConfigOption = None, quiet: QuietOption = False, json_: JsonOption = False
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
 ) -> None:
     """Re-extract and re-classify every article from the raw archive and saved pages (no network).
 
     Example: mediawatch reprocess --config mediawatch.yaml
     """
-    _run("flows.reprocess:reprocess", quiet, json_, settings=_settings(config))
+    _run("flows.reprocess:reprocess", quiet, json_, settings=_checked(config, warehouse))
 
 
 @app.command()
-def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
+def reclassify(
+    config: ConfigOption = None, warehouse: WarehouseOption = None, json_: JsonOption = False
+) -> None:
     """Re-label every article with the current taxonomy and show what changed per topic.
 
     Example: mediawatch reclassify --config mediawatch.yaml
     """
     from mediawatch.prefect_api import cli_session
 
+    settings = _checked(config, warehouse, alerts=False)
     with cli_session():
-        summary = _flow("flows.reclassify:reclassify")(settings=_settings(config))
+        summary = _flow("flows.reclassify:reclassify")(settings=settings)
     if json_:
         typer.echo(json.dumps(asdict(summary), indent=2))
         return
     table = Table("topic", "added", "removed", "unchanged", box=box.SIMPLE_HEAD)
     for change in summary.topics:
-        table.add_row(change.label, str(change.added), str(change.removed), str(change.unchanged))
+        table.add_row(*_texts([change.label, change.added, change.removed, change.unchanged]))
     console.print(table)
     console.print(
         f"{summary.articles} articles, {summary.rewritten} rewritten, "
@@ -277,7 +327,23 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt: str) -> None:
+def _plural(count: int, noun: str) -> str:
+    """`1 feed`, `2 feeds`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _texts(values: Sequence[object]) -> list[Text]:
+    """Table cells that show data as it is: a Text is never read as Rich markup or emoji."""
+    return [Text(_cell(value)) for value in values]
+
+
+def _print_rows(
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    fmt: str,
+    shown: Sequence[str] | None = None,
+) -> None:
+    """Print rows as JSON, CSV or a table; a table shows only the `shown` columns, if given."""
     if fmt == "json":
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         typer.echo(json.dumps(records, ensure_ascii=False, default=str, indent=2))
@@ -286,11 +352,13 @@ def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt:
         writer.writerow(columns)
         writer.writerows([_cell(v) for v in row] for row in rows)
     else:
-        table = Table(*columns)
+        picked = [columns.index(c) for c in shown or columns]
+        # Folded, not cut: a long name or URL wraps onto more lines but is shown whole.
+        table = Table(*(Column(columns[i], overflow="fold") for i in picked))
         for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*_texts([row[i] for i in picked]))
         console.print(table)
-        console.print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", style="dim")
+        console.print(_plural(len(rows), "row"), style="dim")
 
 
 @app.command()
@@ -300,15 +368,18 @@ def sql(
         Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result.
 
     Example: mediawatch sql "select title, topics from articles" --format csv
     """
-    con = connect(_settings(config).warehouse, read_only=True)
+    if not query.strip():
+        raise MediawatchError('no SQL given: try mediawatch sql "select count(*) from articles"')
+    con = connect(_settings(config, warehouse).warehouse, read_only=True)
     try:
         cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description or []]
+        columns = [d[0] for d in (cursor and cursor.description) or []]
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         raise MediawatchError(f"SQL failed: {exc}") from exc
@@ -323,6 +394,7 @@ def sources(
         Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Show each feed's health: last poll and success, failures in a row, next poll, last error.
 
@@ -331,7 +403,7 @@ def sources(
     from mediawatch.feed_store import read_states
     from transforms.polling import current_state, health
 
-    settings = _settings(config)
+    settings = _settings(config, warehouse)
     con = connect(settings.warehouse, read_only=True)
     try:
         stored = read_states(con)
@@ -354,10 +426,12 @@ def sources(
         "next_poll_at",
         "problem",
     ]
+    # A feed no longer in the config keeps its history, marked removed (when a config
+    # lists feeds at all: without one there is nothing to compare with).
     rows = [
         (
             state.source,
-            health(state),
+            "removed" if configured and state.source not in configured else health(state),
             state.feed_url,
             state.last_polled_at,
             state.last_success_at,
@@ -371,7 +445,8 @@ def sources(
         )
         for state in [*configured.values(), *(s for n, s in stored.items() if n not in configured)]
     ]
-    _print_rows(columns, rows, format)
+    # A table of all twelve columns is unreadable in a terminal; CSV and JSON have them all.
+    _print_rows(columns, rows, format, ["source", "health", "feed_url", "next_poll_at", "problem"])
 
 
 @app.command()
@@ -381,6 +456,7 @@ def export(
         Literal["parquet"], typer.Option("--format", "-f", help="File format.")
     ] = "parquet",
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Write every table and view of the warehouse to a folder, for downstream tools.
 
@@ -388,20 +464,23 @@ def export(
     """
     from mediawatch.export import export_parquet
 
-    written = export_parquet(_settings(config).warehouse, directory)
-    console.print(f"{len(written)} {format} files in {directory.resolve()}", highlight=False)
+    written = export_parquet(_settings(config, warehouse).warehouse, directory)
+    console.print(
+        f"{len(written)} {format} files in {escape(str(directory.resolve()))}", highlight=False
+    )
 
 
 @app.command()
 def explain(
     article_id: Annotated[str, typer.Argument(help="The article_id to explain.")],
     config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Show an article's fields and why each topic label applied.
 
     Example: mediawatch explain 3f2a9c0d1e4b5a67
     """
-    con = connect(_settings(config).warehouse, read_only=True)
+    con = connect(_settings(config, warehouse).warehouse, read_only=True)
     try:
         found = con.execute(
             "SELECT article_id, title, author, published_at, source, sitename, language, url, "
@@ -422,12 +501,12 @@ def explain(
         con.close()
     fields = Table(show_header=False, box=None)
     for name, value in zip(names, row, strict=True):
-        fields.add_row(f"[bold]{name}[/]", _cell(value))
+        fields.add_row(Text(name, style="bold"), *_texts([value]))
     console.print(fields)
     if not labels:
         console.print("No topic labels.")
     for label, score, evidence, version in labels:
-        console.print(f"\n[bold]{label}[/]  score {score:g}  (taxonomy {version})")
+        console.print(f"\n[bold]{escape(label)}[/]  score {score:g}  (taxonomy {escape(version)})")
         grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for hit in json.loads(evidence):
             grouped.setdefault((hit["field"], hit["term"]), []).append(hit)
@@ -435,7 +514,7 @@ def explain(
             offsets = ", ".join(f"{h['start']}-{h['end']}" for h in hits[:5])
             more = f" (+{len(hits) - 5} more)" if len(hits) > 5 else ""
             console.print(
-                f"  {field} {term} ×{len(hits)} at {offsets}{more}: …{hits[0]['snippet']}…",
+                escape(f"  {field} {term} ×{len(hits)} at {offsets}{more}: …{hits[0]['snippet']}…"),
                 highlight=False,
             )
 
@@ -445,5 +524,7 @@ def main() -> None:
     try:
         app()
     except MediawatchError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]Error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]Error:[/] {escape(str(exc))}", highlight=False
+        )
         sys.exit(1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mediawatch.errors import MediawatchError
 from mediawatch.registry import known_files
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, Failure, Page, SavedFile
@@ -31,6 +32,25 @@ from transforms.saved_pages import (
 
 _UTF8_HTML = "text/html; charset=utf-8"
 _CHUNK = 1 << 20
+# The reason of a `seen` file: its status in the registry, e.g. "processed earlier".
+EARLIER = " earlier"
+
+
+class NotAFolder(MediawatchError):
+    """The saved-pages folder to read does not exist or is a file."""
+
+
+def check_folder(directory: Path) -> None:
+    """Refuse a folder that is not there: the CLI and the scheduled flow fail alike, visibly.
+
+    A missing inbox is not created: a typo in the path would then be a new,
+    empty folder and a run that reports nothing, for ever.
+    """
+    if not directory.is_dir():
+        raise NotAFolder(
+            f"{directory} is not a folder: create it (mkdir -p {directory}) "
+            "or give the folder your saved pages are in"
+        )
 
 
 def saved_files(directory: Path) -> list[Path]:
@@ -85,7 +105,12 @@ def list_folder(warehouse: Warehouse, directory: Path, source: str) -> FolderLis
             out.files.append(SavedFile(str(path), "", 0, "failed", "os_error"))
     known = known_files(warehouse, [digest for digest, _ in keys.values()])
     for path, (digest, size) in keys.items():
-        entry = SavedFile(str(path), digest, size, "seen" if digest in known else "processed")
+        earlier = known.get(digest)
+        entry = (
+            SavedFile(str(path), digest, size, "seen", earlier + EARLIER)
+            if earlier
+            else SavedFile(str(path), digest, size, "processed")
+        )
         out.files.append(entry)
         if entry.status == "processed":
             known[digest] = "processed"

@@ -7,20 +7,59 @@ reading code.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from mediawatch.errors import ConfigError
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 DEFAULTS_FILE = DEFAULTS_DIR / "settings.yaml"
+# The config file read when none is given: $MEDIAWATCH_CONFIG, else this one if it exists.
+CONFIG_ENV = "MEDIAWATCH_CONFIG"
+DEFAULT_CONFIG = Path("mediawatch.yaml")
+# Keys holding paths that, when relative, resolve against the folder of the file that set them.
+_PATH_KEYS = (("data_dir",), ("warehouse",), ("archive", "folder"), ("pages", "move_to"))
+
+DAY = 86_400
+GIB = 1024**3
+
+
+def _within(low: float, high: float) -> AfterValidator:
+    """A check that a number lies in [low, high]; its error states the allowed range.
+
+    Every numeric setting has an upper bound too: a huge value (10**30 seconds)
+    would otherwise pass validation and overflow deep inside a run.
+    """
+
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _int(low: int, high: int) -> Any:
+    return Annotated[int, _within(low, high)]
+
+
+def _float(low: float, high: float) -> Any:
+    return Annotated[float, _within(low, high)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(_Strict):
@@ -29,20 +68,20 @@ class Source(_Strict):
     name: Annotated[str, Field(min_length=1, pattern=r"^[\w.\- ]+$")]
     url: Annotated[str, Field(pattern=r"^https?://")]
     kind: Literal["feed"] = "feed"
-    max_items: int | None = Field(default=None, ge=1)
+    max_items: _int(1, 100_000) | None = None
     respect_robots: bool | None = None
 
 
 class Limits(_Strict):
-    max_items_per_feed: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-    min_body_chars: int = Field(ge=0)
-    max_file_bytes: int = Field(ge=1)
-    quarantine_threshold: float = Field(ge=0, le=1)
+    max_items_per_feed: _int(1, 100_000)
+    batch_size: _int(1, 100_000)
+    min_body_chars: _int(0, 1_000_000)
+    max_file_bytes: _int(1, 4 * GIB)
+    quarantine_threshold: _float(0, 1)
 
 
 class ExtractSettings(_Strict):
-    workers: int = Field(ge=0)
+    workers: _int(0, 256)
 
 
 class FeedSettings(_Strict):
@@ -56,11 +95,11 @@ class FeedSettings(_Strict):
     `fallback_min_chars` as its minimum body length instead of limits.min_body_chars.
     """
 
-    min_interval: int = Field(ge=1)
-    max_interval: int = Field(ge=1)
-    initial_interval: int = Field(ge=1)
-    max_failures: int = Field(ge=1)
-    fallback_min_chars: int = Field(ge=1)
+    min_interval: _int(1, 365 * DAY)
+    max_interval: _int(1, 365 * DAY)
+    initial_interval: _int(1, 365 * DAY)
+    max_failures: _int(1, 10_000)
+    fallback_min_chars: _int(1, 1_000_000)
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> FeedSettings:
@@ -73,17 +112,17 @@ class HttpSettings(_Strict):
     """Politeness, limits and safety of the one shared HTTP client."""
 
     user_agent: str = Field(min_length=1)
-    max_connections: int = Field(ge=1)
-    max_per_host: int = Field(ge=1)
-    min_host_delay: float = Field(ge=0)
-    connect_timeout: float = Field(gt=0)
-    read_timeout: float = Field(gt=0)
-    total_timeout: float = Field(gt=0)
-    max_bytes: int = Field(ge=1024)
-    max_redirects: int = Field(ge=0)
-    retries: int = Field(ge=0)
-    backoff_base: float = Field(ge=0)
-    backoff_max: float = Field(ge=0)
+    max_connections: _int(1, 1024)
+    max_per_host: _int(1, 256)
+    min_host_delay: _float(0, 3600)
+    connect_timeout: _float(0.001, 3600)
+    read_timeout: _float(0.001, 3600)
+    total_timeout: _float(0.001, DAY)
+    max_bytes: _int(1024, 4 * GIB)
+    max_redirects: _int(0, 100)
+    retries: _int(0, 100)
+    backoff_base: _float(0, 3600)
+    backoff_max: _float(0, DAY)
     respect_robots: bool
     allow_private: list[str]
 
@@ -108,8 +147,8 @@ class LoadSettings(_Strict):
     `concurrency_limit` (one slot).
     """
 
-    lock_attempts: int = Field(ge=1)
-    lock_backoff: float = Field(ge=0)
+    lock_attempts: _int(1, 30)
+    lock_backoff: _float(0, 60)
     concurrency_limit: Annotated[str, Field(min_length=1)]
 
 
@@ -120,7 +159,7 @@ class ArchiveSettings(_Strict):
     """
 
     folder: Path | None = None
-    roll_bytes: int = Field(ge=1024)
+    roll_bytes: _int(1024, 1024 * GIB)
 
 
 class PagesSettings(_Strict):
@@ -139,9 +178,9 @@ class PagesSettings(_Strict):
 class StoriesSettings(_Strict):
     """Near-duplicate grouping: MinHash over `shingle_words`-word shingles, LSH at `threshold`."""
 
-    threshold: float = Field(ge=0.05, le=0.95)  # LSH needs at least two bands
-    num_perm: int = Field(ge=16, le=1024)
-    shingle_words: int = Field(ge=1)
+    threshold: _float(0.05, 0.95)  # LSH needs at least two bands
+    num_perm: _int(16, 1024)
+    shingle_words: _int(1, 50)
 
 
 class Settings(_Strict):
@@ -194,10 +233,16 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping a YAML settings file holds; every way it can be unreadable is a ConfigError."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    except RecursionError as exc:
+        # PyYAML's composer recurses once per nesting level.
+        raise ConfigError(f"{path}: YAML nested too deeply to be a settings file") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if data is None:
@@ -207,35 +252,62 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _resolve(raw: dict[str, Any], key: str, base_dir: Path) -> None:
-    if key in raw and raw[key] is not None:
+def _resolve(raw: dict[str, Any], keys: tuple[str, ...], base_dir: Path) -> None:
+    """Make the relative path at `keys` (a nested key) absolute against `base_dir`."""
+    *parents, key = keys
+    for parent in parents:
+        raw = raw.get(parent)
+        if not isinstance(raw, dict):
+            return
+    if raw.get(key) is not None:
         path = Path(str(raw[key])).expanduser()
         raw[key] = path if path.is_absolute() else base_dir / path
 
 
 def _describe(error: ValidationError, origin: str) -> str:
-    lines = [f"invalid configuration in {origin}:"]
+    """One line naming every bad key and what is wrong with it, after the file's name."""
+    problems = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {key}: {item['msg']}")
-    return "\n".join(lines)
+        problems.append(f"{key}: {item['msg'].removeprefix('Value error, ')}")
+    return f"invalid configuration in {origin}: {'; '.join(problems)}"
+
+
+def config_file(path: Path | None) -> Path | None:
+    """The settings file to read: `path`, else $MEDIAWATCH_CONFIG, else ./mediawatch.yaml if any.
+
+    The one place the environment is consulted for configuration, so the CLI,
+    the flows and the deployments all find the same file.
+    """
+    if path is not None:
+        return path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Load the shipped defaults, merge the user's file and keyword overrides, validate.
+    """Load the shipped defaults, merge the config file and keyword overrides, validate.
 
-    Relative `taxonomy` paths resolve against the file that set them; relative
-    data paths resolve against the working directory, like any CLI tool's.
+    The file is `config_file(path)`. One rule for relative paths in it
+    (`warehouse`, `data_dir`, `taxonomy`, `archive.folder`, `pages.move_to`):
+    they resolve against the folder of the config file; without a file,
+    against the working directory. Outputs (`data_dir`: Data Docs, digests)
+    default to the warehouse's folder, wherever the warehouse is.
     """
     raw = _read_yaml(DEFAULTS_FILE)
-    _resolve(raw, "taxonomy", DEFAULTS_DIR)
+    _resolve(raw, ("taxonomy",), DEFAULTS_DIR)
     origin = "the built-in defaults"
+    path = config_file(path)
     if path is not None:
         user = _read_yaml(path)
-        _resolve(user, "taxonomy", path.parent)
         raw = _merge(raw, user)
+        for keys in (("taxonomy",), *_PATH_KEYS):
+            _resolve(raw, keys, path.parent)
         origin = str(path)
     raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
+    if raw.get("data_dir") is None and isinstance(raw.get("warehouse"), str | Path):
+        raw["data_dir"] = Path(raw["warehouse"]).parent
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -188,6 +188,8 @@ class RunSummary:
     sources: list[SourceCounts] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     files: list[SavedFile] = field(default_factory=list)
+    # Configured feeds this run did not poll, each with why: disabled, or when it is due.
+    not_polled: list[str] = field(default_factory=list)
     # Wall seconds per stage (poll, fetch, read, extract, classify, ...), summed over batches.
     timings: dict[str, float] = field(default_factory=dict)
 

@@ -19,6 +19,7 @@ import pytest
 
 import flows  # noqa: F401 - applies the project's Prefect defaults before Prefect loads
 from mediawatch.demo import LocalHTTPServer
+from mediawatch.settings import CONFIG_ENV
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article
 
@@ -183,6 +184,20 @@ def _make_article(**changes: object) -> Article:
 def make_article() -> Callable[..., Article]:
     """A factory of valid article records; tests override the fields they are about."""
     return _make_article
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests see the built-in settings, not a mediawatch.yaml (or $MEDIAWATCH_CONFIG) of the user.
+
+    MEDIAWATCH_CONFIG names an empty file in a temporary folder, so a test
+    that forgets to set the warehouse writes there, not into the checkout.
+    """
+    empty = tmp_path_factory.mktemp("config") / "mediawatch.yaml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CONFIG_ENV, str(empty))
+        yield
 
 
 @pytest.fixture(scope="session")

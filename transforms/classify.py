@@ -70,6 +70,8 @@ SNIPPET_CHARS = 60
 
 _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
 _TOPIC_KEYS = ("name", "query", "description", "min_score", "children")
+# The largest min_score accepted: far above any real score, small enough to stay a float.
+MAX_MIN_SCORE = 1e9
 
 # (field, start, end, term): one matched word or phrase, offsets into the original text.
 _Hit = tuple[str, int, int, str]
@@ -616,8 +618,14 @@ def _read_topic(item: dict[str, Any], label: str, context: str, parent: int | No
     min_score = item.get("min_score", 1)
     if query is None and "min_score" in item:
         raise TaxonomyError(f"{context}: 'min_score' needs a 'query' (grouping nodes take theirs)")
-    if isinstance(min_score, bool) or not isinstance(min_score, int | float) or min_score < 0:
-        raise TaxonomyError(f"{context}: 'min_score' must be a number >= 0")
+    if (
+        isinstance(min_score, bool)
+        or not isinstance(min_score, int | float)
+        or not 0 <= min_score <= MAX_MIN_SCORE  # NaN fails both comparisons
+    ):
+        raise TaxonomyError(
+            f"{context}: 'min_score' must be a number >= 0 and <= {MAX_MIN_SCORE:g}"
+        )
     description = item.get("description", "")
     if not isinstance(description, str):
         raise TaxonomyError(f"{context}: 'description' must be text")

@@ -149,3 +149,12 @@ def health(state: FeedState) -> str:
     if state.consecutive_failures:
         return "failing"
     return "ok" if state.last_polled_at else "new"
+
+
+def waits(state: FeedState) -> str:
+    """Why a feed is not polled now, e.g. `desk: disabled (10 failed polls ...)` or its due time."""
+    if state.disabled:
+        return f"{state.source}: disabled ({state.disabled_reason})"
+    backoff = f" after {state.consecutive_failures} failures" if state.consecutive_failures else ""
+    due = f"{state.next_poll_at:%Y-%m-%d %H:%M %Z}".strip() if state.next_poll_at else "now"
+    return f"{state.source}: next poll {due}{backoff}"

@@ -382,6 +382,13 @@ def test_a_run_polls_only_due_feeds(runs) -> None:
     third: RunSummary = runs["third"]
     assert third.total().feeds_polled == 0
     assert rows(runs, "SELECT count(*) FROM fetch_log WHERE run_id = ?", third.run_id) == [(0,)]
+    # The summary says which feeds waited and why, not only a log line.
+    waiting = dict(line.split(": ", 1) for line in third.not_polled)
+    assert set(waiting) == {s.name for s in runs["settings"].sources}
+    assert waiting["dns"].startswith("disabled (2 failed polls in a row; the last: ")
+    assert waiting["storm"].startswith("next poll 20") and waiting["storm"].endswith(
+        "after 1 failures"
+    )
 
 
 def test_fetch_log_has_every_exchange_with_typed_columns(runs) -> None:

@@ -16,6 +16,7 @@ from transforms.polling import (
     next_interval,
     polled_failed,
     polled_ok,
+    waits,
 )
 
 POLICY = FeedSettings(
@@ -126,3 +127,17 @@ def test_a_changed_source_url_starts_a_fresh_state() -> None:
     fresh = current_state("desk", "https://news.example.org/other.xml", stored)
     assert fresh == FeedState("desk", "https://news.example.org/other.xml", fresh.source_url)
     assert health(fresh) == "new"
+
+
+def test_a_corrected_url_ends_the_backoff_and_a_waiting_feed_says_why() -> None:
+    state = current_state("desk", URL, None)
+    for _ in range(POLICY.max_failures):
+        state = failed(state)
+    assert state.disabled
+    assert waits(state).startswith("desk: disabled (")
+    assert current_state("desk", URL, state) is state
+    fixed = current_state("desk", URL + "?v=2", state)
+    assert (fixed.disabled, fixed.consecutive_failures, fixed.next_poll_at) == (False, 0, None)
+    assert is_due(fixed, NOW)
+    backing_off = failed(current_state("desk", URL, None))
+    assert waits(backing_off) == "desk: next poll 2026-11-20 12:05 UTC after 1 failures"

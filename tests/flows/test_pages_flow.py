@@ -8,6 +8,7 @@ import pytest
 
 from flows.pages import ingest_pages
 from mediawatch.demo import render
+from mediawatch.saved_folder import NotAFolder
 from mediawatch.settings import load_settings
 from mediawatch.warehouse import connect
 
@@ -72,4 +73,16 @@ def test_folder_is_ingested_and_bad_files_are_named(folder: Path, tmp_path: Path
 
     # The registry knows every file's bytes: nothing is read again, the bad files included.
     again = ingest_pages(directory=str(folder), settings=settings).sources[0]
-    assert (again.items_seen, again.new, again.failed, again.skipped) == (0, 0, 0, 5)
+    # Counted by what happened to them: 2 processed fine (unchanged), 3 failed (skipped).
+    assert (again.items_seen, again.new, again.failed) == (0, 0, 0)
+    assert (again.unchanged, again.skipped) == (2, 3)
+
+
+def test_a_missing_folder_fails_the_run_as_the_cli_does(tmp_path: Path) -> None:
+    """The scheduled deployment on a folder that is not there fails visibly, before any write."""
+    settings = load_settings(warehouse=tmp_path / "w.duckdb")
+    missing = tmp_path / "data" / "inbox"
+    with pytest.raises(NotAFolder, match=r"inbox is not a folder: create it \(mkdir -p "):
+        ingest_pages(directory=str(missing), settings=settings)
+    assert not missing.exists()
+    assert not settings.warehouse.exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mediawatch.errors import ConfigError
-from mediawatch.settings import DEFAULTS_DIR, load_settings
+from mediawatch.settings import CONFIG_ENV, DEFAULTS_DIR, config_file, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -14,6 +14,14 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@pytest.fixture
+def no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No $MEDIAWATCH_CONFIG and no ./mediawatch.yaml: the built-in defaults alone."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+
+
+@pytest.mark.usefixtures("no_config")
 def test_defaults_alone_are_valid() -> None:
     settings = load_settings()
     assert settings.sources == []
@@ -44,7 +52,7 @@ taxonomy: topics.yaml
 
 def test_keyword_overrides_win_and_none_is_ignored(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "warehouse: a.duckdb\n"), warehouse=None)
-    assert settings.warehouse == Path("a.duckdb")
+    assert settings.warehouse == tmp_path / "a.duckdb"
     assert load_settings(None, warehouse=tmp_path / "b.duckdb").warehouse == tmp_path / "b.duckdb"
 
 
@@ -75,3 +83,64 @@ def test_errors_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_settings(tmp_path / "nope.yaml")
+
+
+@pytest.mark.usefixtures("no_config")
+def test_relative_paths_follow_the_config_file_and_outputs_the_warehouse(tmp_path: Path) -> None:
+    """Relative paths resolve against the config's folder; outputs sit by the warehouse."""
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    path = write(folder, "warehouse: db/w.duckdb\narchive: {folder: raw}\ntaxonomy: t.yaml\n")
+    settings = load_settings(path)
+    assert settings.warehouse == folder / "db" / "w.duckdb"
+    assert settings.data_dir == folder / "db"
+    assert settings.archive_dir == folder / "raw"
+    assert settings.taxonomy == folder / "t.yaml"
+    # --warehouse elsewhere takes the outputs (Data Docs, digests, spool) with it.
+    moved = load_settings(path, warehouse=tmp_path / "else" / "w.duckdb")
+    assert moved.data_dir == tmp_path / "else"
+    # Without a config file: the working directory, as before.
+    assert load_settings(None).data_dir == Path("data")
+
+
+@pytest.mark.usefixtures("no_config")
+def test_config_comes_from_the_environment_then_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert config_file(None) is None
+    write(tmp_path, "limits:\n  batch_size: 7\n")
+    assert config_file(None) == Path("mediawatch.yaml")
+    assert load_settings().limits.batch_size == 7
+    other = tmp_path / "other.yaml"
+    other.write_text("limits:\n  batch_size: 9\n", encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(other))
+    assert load_settings().limits.batch_size == 9
+    assert load_settings(tmp_path / "mediawatch.yaml").limits.batch_size == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (f"feeds:\n  min_interval: {10**30}\n", "feeds.min_interval: must be between 1 and "),
+        (f"feeds:\n  max_interval: {10**30}\n", "feeds.max_interval: must be between 1 and "),
+        ("http:\n  read_timeout: 1e300\n", "http.read_timeout: must be between"),
+        ("limits:\n  quarantine_threshold: .nan\n", "limits.quarantine_threshold"),
+        ("http:\n  backoff_max: .inf\n", "http.backoff_max"),
+        ("load:\n  lock_attempts: 1000000\n", "load.lock_attempts: must be between 1 and 30"),
+    ],
+)
+def test_every_number_is_bounded(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_unreadable_files_are_config_errors(tmp_path: Path) -> None:
+    binary = tmp_path / "latin.yaml"
+    binary.write_bytes(b"user_agent: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin\.yaml is not UTF-8 text \(byte 15\)"):
+        load_settings(binary)
+    deep = write(tmp_path, "[" * 20_000 + "]" * 20_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_settings(deep)
