@@ -33,7 +33,8 @@ import random
 import socket
 import time
 import urllib.robotparser
-from collections.abc import AsyncIterator, Callable, Sequence
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, Literal
 
+import brotli
 import httpcore
 import httpx
 
@@ -491,19 +493,119 @@ def _classify(exc: httpx.RequestError, url: httpx.URL, settings: HttpSettings) -
     return ProtocolError(f"{url}: {detail}")
 
 
+_PIECE = 64 * 1024  # the most any decoding step outputs at once
+_MAX_ENCODINGS = 2  # Content-Encoding layers accepted; more is a refused response
+
+
+class _ZlibLayer:
+    """gzip or deflate (zlib-wrapped or raw), inflated at most `_PIECE` bytes per step."""
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._inflate: zlib._Decompress | None = None
+        self._head = b""  # deflate's first bytes, until there are two to tell the format by
+
+    def _start(self, data: bytes) -> zlib._Decompress:
+        """The decompressor; deflate is zlib-wrapped by the RFC, but raw in the wild too."""
+        if self._gzip:
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._inflate is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
+            self._inflate = self._start(data)
+        inflate = self._inflate
+        while not inflate.eof:
+            out = inflate.decompress(data, _PIECE)
+            data = inflate.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _PIECE:
+                return
+
+
+class _BrotliLayer:
+    """brotli, through its streaming API with an output limit of `_PIECE` per step."""
+
+    def __init__(self) -> None:
+        self._inflate = brotli.Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        out = self._inflate.process(data, output_buffer_limit=_PIECE)
+        while True:
+            if out:
+                yield out
+            if self._inflate.can_accept_more_data() or self._inflate.is_finished():
+                return
+            out = self._inflate.process(b"", output_buffer_limit=_PIECE)
+
+
+_Layer = _ZlibLayer | _BrotliLayer
+
+
+def _layers(response: httpx.Response, url: httpx.URL) -> list[_Layer]:
+    """The decoding steps of a response, outermost first; too many stacked is refused.
+
+    Unknown and identity codings pass through, as httpx does.
+    """
+    names = [
+        name.strip().lower()
+        for name in response.headers.get("content-encoding", "").split(",")
+        if name.strip().lower() not in ("", "identity")
+    ]
+    if len(names) > _MAX_ENCODINGS:
+        raise ProtocolError(f"{url}: {len(names)} stacked content encodings ({', '.join(names)})")
+    layers: list[_Layer] = []
+    for name in reversed(names):  # the last coding applied is undone first
+        if name in ("gzip", "x-gzip", "deflate"):
+            layers.append(_ZlibLayer(name))
+        elif name == "br":
+            layers.append(_BrotliLayer())
+    return layers
+
+
+def _decoded(layers: Sequence[_Layer], data: bytes) -> Iterator[bytes]:
+    """`data` through every layer, each step's output bounded, so no bomb inflates at once."""
+    if not layers:
+        if data:
+            yield data
+        return
+    for piece in layers[0].decode(data):
+        yield from _decoded(layers[1:], piece)
+
+
 async def _read_capped(response: httpx.Response, url: httpx.URL, limit: int) -> bytes:
-    """Read the decoded body, aborting as soon as it exceeds `limit` bytes."""
+    """Read and decode the body, aborting as soon as it exceeds `limit` bytes.
+
+    The body is decoded here, not by httpx: httpx inflates each received chunk in
+    one call, so a few KB of stacked gzip or brotli would become gigabytes in
+    memory before any size check. Each step here outputs at most `_PIECE` bytes.
+    """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLargeError(f"{url}: Content-Length {declared} exceeds the {limit}-byte limit")
+    layers = _layers(response, url)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise TooLargeError(f"{url}: body exceeds the {limit}-byte limit")
-        chunks.append(chunk)
+    try:
+        async for raw in response.aiter_raw():
+            for chunk in _decoded(layers, raw):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"{url}: body exceeds the {limit}-byte limit")
+                chunks.append(chunk)
+    except (zlib.error, brotli.error) as exc:
+        raise ProtocolError(f"{url}: the body is not valid {_coding(response)} ({exc})") from exc
     return b"".join(chunks)
+
+
+def _coding(response: httpx.Response) -> str:
+    return response.headers.get("content-encoding", "").strip() or "data"
 
 
 class _Fetcher:

@@ -7,6 +7,8 @@ can assert on headers and timing.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -23,6 +26,7 @@ from mediawatch.warehouse import Warehouse
 from schemas.records import Article
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @dataclass
@@ -192,3 +196,17 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def hostile_inputs() -> ModuleType:
+    """bench/hostile_inputs.py: the bombs, deep feed and bad inbox the benchmark also uses.
+
+    bench/ is scripts, not a package, so the file is loaded by path.
+    """
+    spec = importlib.util.spec_from_file_location("bench_hostile", BENCH / "hostile_inputs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -6,8 +6,9 @@ their URLs through `discover_feeds`. Fetching is not done here (see
 mediawatch.http): feedparser only ever sees bytes, so it never touches the
 network, and expat's amplification limit stops entity-expansion bombs. A feed
 that parses partially (feedparser's "bozo" flag) keeps the entries it
-recovered; one that yields no entries at all raises `FeedError` with the
-reason, so the flow can record it against its source and go on.
+recovered; one that yields no entries at all, or nests too deeply for the
+parsers (`RecursionError`), raises `FeedError` with the reason, so the flow
+can record it against its source and go on.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def _json_entries(content: bytes, feed_url: str) -> tuple[str | None, list[_Entr
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FeedError("not_a_feed", f"{feed_url}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise FeedError("too_deep", f"{feed_url}: JSON nested too deeply to parse") from None
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or version.rstrip("/") not in JSON_FEED_VERSIONS:
         raise FeedError("not_a_feed", f"{feed_url}: JSON but not a JSON Feed (no known version)")
@@ -153,7 +156,10 @@ def _xml_entries(
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
+    except RecursionError:
+        raise FeedError("too_deep", f"{feed_url}: XML nested too deeply to parse") from None
     problem = parsed.get("bozo_exception")
     # A content type that is not XML is no problem: many servers send feeds as text/html.
     if isinstance(problem, feedparser.CharacterEncodingOverride):
