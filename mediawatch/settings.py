@@ -124,10 +124,14 @@ class ArchiveSettings(_Strict):
 
 
 class PagesSettings(_Strict):
-    """What happens to a saved file once processed: kept (default), moved or deleted."""
+    """What happens to a saved file once processed: kept (default), moved or deleted.
+
+    `follow_links_outside` lets symbolic links whose target is outside the folder be read.
+    """
 
     after: Literal["keep", "move", "delete"]
     move_to: Path | None = None
+    follow_links_outside: bool = False
 
     @model_validator(mode="after")
     def _target_for_move(self) -> PagesSettings:
