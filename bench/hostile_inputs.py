@@ -22,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 _STEP = 1 << 20
 GOOD_NAMES = ["good-1.html", "good-2.html", "good-3.html", "new\nline.html", "tab\tname.html"]
 ODD_NAME = os.fsdecode(b"odd\xff\xfe name.html")
+DAMAGED_UTF8 = "damaged-utf8.html"  # UTF-8 with three bad bytes: must stay UTF-8
 # What each bad file of the inbox must be reported as when read: name -> reason.
 # no-text.html reads fine and fails extraction instead (reason no_text).
 BAD_FILES = {
@@ -137,6 +138,8 @@ def write_inbox(folder: Path, outside: Path, *, big: int, warc_inflated: int) ->
         (folder / name).write_bytes(article(f"Harbour vote number {number}"))
     (folder / "good-1 copy.html").write_bytes((folder / GOOD_NAMES[0]).read_bytes())
     (folder / ODD_NAME).write_bytes(article("Harbour vote from an old disk"))
+    cafe = article("Harbour vote at the café")
+    (folder / DAMAGED_UTF8).write_bytes(cafe.replace(b"</h1>", b"</h1>\xff\xfe\x81", 1))
     (folder / "empty.html").write_bytes(b"")
     (folder / "garbage.html").write_bytes(bytes(range(256)) * 64)
     (folder / "no-text.html").write_bytes(b"<html><body><div>  </div></body></html>")

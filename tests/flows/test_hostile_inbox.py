@@ -40,6 +40,7 @@ def run(hostile_inputs, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         "no_text": "SELECT url, reason FROM failures WHERE run_id = $run AND stage = 'extract'",
         "files": "SELECT path, path_bytes, status, reason FROM saved_files",
         "articles": "SELECT title, raw_file FROM articles ORDER BY title",
+        "cafe": "SELECT body FROM articles WHERE title LIKE '%café%'",
         "status": "SELECT status FROM runs WHERE run_id = $run",
         "types": "SELECT column_name, data_type FROM duckdb_columns() "
         "WHERE table_name = 'saved_files'",
@@ -64,6 +65,7 @@ def test_the_run_completes_and_every_good_page_loads(run, hostile_inputs) -> Non
     assert run["status"] == "completed"
     titles = [title for title, _ in run["articles"]]
     assert titles == [
+        "Harbour vote at the café",
         "Harbour vote from an old disk",
         *(f"Harbour vote number {n}" for n in range(1, len(hostile_inputs.GOOD_NAMES) + 1)),
     ]
@@ -111,3 +113,10 @@ def test_odd_names_are_stored_losslessly_and_shown_readably(run, hostile_inputs)
 def test_the_page_saved_twice_is_read_once(run) -> None:
     statuses = {Path(f.path).name: f.status for f in run["summary"].files}
     assert {statuses["good-1.html"], statuses["good-1 copy.html"]} == {"processed", "seen"}
+
+
+def test_a_utf8_page_with_three_bad_bytes_stays_utf8(run) -> None:
+    """It was decoded whole as cp1250 ("cafĂŠ"): the declared UTF-8 almost fits."""
+    ((body,),) = run["cafe"]
+    assert "Harbour vote at the café: The harbour council" in body
+    assert "Ă" not in body
