@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/bench_hostile.py
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/lock.txt
 lock:

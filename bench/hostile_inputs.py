@@ -11,9 +11,11 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import brotli
 from warcio.statusandheaders import StatusAndHeaders
@@ -73,6 +75,21 @@ def deep_json_feed(depth: int = 100_000) -> bytes:
         + b"]" * depth
         + b"}"
     )
+
+
+def dripping(interval: float) -> Callable[[Any], None]:
+    """A loopback response body writing one byte per `interval` s until the client hangs up."""
+
+    def drip(handler: Any) -> None:
+        try:
+            while True:
+                handler.wfile.write(b"<")
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            return
+
+    return drip
 
 
 def article(title: str) -> bytes:

@@ -70,7 +70,11 @@ class FeedSettings(_Strict):
 
 
 class HttpSettings(_Strict):
-    """Politeness, limits and safety of the one shared HTTP client."""
+    """Politeness, limits and safety of the one shared HTTP client.
+
+    `host_budget` and `run_budget` bound the seconds a run spends fetching
+    pages from one host and in all; None is no bound.
+    """
 
     user_agent: str = Field(min_length=1)
     max_connections: int = Field(ge=1)
@@ -86,6 +90,8 @@ class HttpSettings(_Strict):
     backoff_max: float = Field(ge=0)
     respect_robots: bool
     allow_private: list[str]
+    host_budget: float | None = Field(default=None, gt=0)
+    run_budget: float | None = Field(default=None, gt=0)
 
 
 class AlertSubscription(_Strict):

@@ -51,9 +51,12 @@ Route = Response | Callable[[BaseHTTPRequestHandler], Response]
 
 
 class LoopbackServer:
-    """A threaded HTTP server on 127.0.0.1 whose routes the test sets."""
+    """A threaded HTTP server on 127.0.0.1 (or another loopback `host`) whose routes the test sets.
 
-    def __init__(self) -> None:
+    A second server on 127.0.0.2 is a second host for per-host limits.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -101,9 +104,9 @@ class LoopbackServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Keep test output clean; requests are recorded instead."""
 
-        self.httpd = LocalHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LocalHTTPServer((host, 0), Handler)
         self.port = self.httpd.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -127,8 +130,8 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-def _serving() -> Iterator[LoopbackServer]:
-    server = LoopbackServer()
+def _serving(host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
+    server = LoopbackServer(host)
     server.start()
     try:
         yield server
@@ -146,6 +149,12 @@ def loopback() -> Iterator[LoopbackServer]:
 def module_loopback() -> Iterator[LoopbackServer]:
     """A scripted loopback server shared by a module's tests, for module-scoped flow runs."""
     yield from _serving()
+
+
+@pytest.fixture(scope="module")
+def module_loopback_2() -> Iterator[LoopbackServer]:
+    """A second module-scoped server, on 127.0.0.2: another host for per-host limits."""
+    yield from _serving("127.0.0.2")
 
 
 @pytest.fixture

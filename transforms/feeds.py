@@ -27,7 +27,7 @@ from lxml.etree import LxmlError
 
 from schemas.records import FeedItem
 from transforms.charset import NotText, Undecodable, decode_html
-from transforms.urls import InvalidURL, article_id, canonicalize
+from transforms.urls import article_id, canonicalize
 
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 # `type` values of <link rel="alternate"> that name a feed we can parse.
@@ -192,8 +192,9 @@ def _items(
     seen_guids: set[str] = set()
     for entry in entries:
         try:
-            canonical = canonicalize(urljoin(feed_url, entry.link) if entry.link else "")
-        except InvalidURL:
+            url = urljoin(feed_url, entry.link) if entry.link else ""
+            canonical = canonicalize(url)
+        except ValueError:  # InvalidURL, or urljoin's for a broken host such as "http://[x"
             skipped[0] += 1
             continue
         if canonical in seen_urls or (entry.guid is not None and entry.guid in seen_guids):
@@ -204,7 +205,7 @@ def _items(
         yield FeedItem(
             source=source,
             feed_url=feed_url,
-            url=urljoin(feed_url, entry.link) if entry.link else canonical,
+            url=url,
             canonical_url=canonical,
             article_id=article_id(canonical),
             guid=entry.guid,

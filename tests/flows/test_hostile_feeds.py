@@ -1,6 +1,7 @@
 """Hostile feeds in one ingest run: each is its own feed's failure, the neighbour loads.
 
 A JSON Feed nested 100,000 arrays deep made json.loads raise RecursionError,
+and a link such as `http://[oops/` made urljoin raise ValueError, either of
 which failed poll-feeds and with it the whole run; compression bombs
 (`gzip, gzip`, brotli, deflate) inflated to gigabytes before the size check.
 Each must now be one failure row with its reason, and the run must complete.
@@ -25,6 +26,7 @@ EXPECTED = {
     "gzip-gzip": ("fetch", "too_large"),
     "brotli": ("fetch", "too_large"),
     "deflate": ("fetch", "too_large"),
+    "good": ("parse", "bad_entries"),  # a link urljoin cannot parse is skipped, not fatal
 }
 
 
@@ -32,6 +34,7 @@ def rss(link: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Good</title>'
         f"<item><title>Harbour vote</title><link>{link}</link><guid>good-1</guid></item>"
+        "<item><title>Broken</title><link>http://[oops/story.html</link></item>"
         "</channel></rss>"
     ).encode()
 
