@@ -111,7 +111,10 @@ def saved_files(
                 reason = _skip_reason(path, root, follow_links_outside)
             except OSError as exc:
                 reason = Skipped(path, "os_error", str(exc))
-            (files if reason is None else skipped).append(path if reason is None else reason)
+            if reason is None:
+                files.append(path)
+            else:
+                skipped.append(reason)
     files.sort()
     skipped.sort(key=lambda entry: entry.path)
     sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
@@ -184,7 +187,9 @@ def list_folder(
     for entry in skipped:
         name = shown(entry.path)
         out.failures.append(Failure(source, name, "read", entry.reason, f"{name}: {entry.detail}"))
-        out.files.append(SavedFile(name, "", 0, "failed", entry.reason, _exact(entry.path)))
+        out.files.append(
+            SavedFile(name, "", 0, "failed", entry.reason, path_bytes=_exact(entry.path))
+        )
     known = known_files(warehouse, [digest for digest, _ in keys.values()])
     for path, (digest, size) in keys.items():
         status = "seen" if digest in known else "processed"

@@ -23,6 +23,7 @@ from mediawatch.warehouse import connect
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 CAP = 1 << 20
+NOT_READ = {"not_a_file", "symlink_outside"}  # skipped without reading a byte
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,11 @@ def test_each_bad_entry_is_a_failure_with_its_reason(run, hostile_inputs) -> Non
     assert "outside the folder" in messages["passwd.html"]
     assert "/etc/passwd" in messages["passwd.html"]
     assert all(url.startswith(str(inbox)) for url, _, _ in run["failures"])
+    skipped = [f for f in run["summary"].files if not f.content_hash]
+    assert sorted(Path(f.path).name for f in skipped) == sorted(
+        name for name, reason in hostile_inputs.BAD_FILES.items() if reason in NOT_READ
+    )
+    assert all((f.status, f.documents, f.size) == ("failed", 0, 0) for f in skipped)
     page = (inbox / "no-text.html").read_bytes()
     assert run["no_text"] == [(f"file:{hashlib.sha256(page).hexdigest()}", "no_text")]
 
@@ -89,9 +95,7 @@ def test_files_with_bytes_are_in_the_registry_with_their_reason(run, hostile_inp
         Path(path).name: reason for path, _, status, reason in run["files"] if status == "failed"
     }
     hashable = {
-        name: reason
-        for name, reason in hostile_inputs.BAD_FILES.items()
-        if reason not in {"not_a_file", "symlink_outside"}
+        name: reason for name, reason in hostile_inputs.BAD_FILES.items() if reason not in NOT_READ
     }
     assert failed == hashable
     assert run["types"]["path_bytes"] == "BLOB" and run["types"]["path"] == "VARCHAR"
