@@ -29,11 +29,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: run the benchmarks and print measured numbers (about 10 minutes on 2 cores)
+## bench: run the benchmarks and print measured numbers (about 15 minutes on 2 cores)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/bench_hostile.py
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/lock.txt
 lock:

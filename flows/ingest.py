@@ -5,6 +5,9 @@
 
 Only feeds that are due and not disabled are polled (`poll_all` polls every
 one); their new state goes to feed_state and every HTTP exchange to fetch_log.
+Page fetching has a time budget per host and per run (`http.host_budget`,
+`http.run_budget`): pages past it are deferred, kept in deferred_items and
+fetched first by the next run, whatever their feed says by then.
 An item whose page cannot be fetched or extracted is kept as a fallback
 article made of its feed title and summary (`transforms/fallback.py`).
 A failing feed or page is recorded against its source and the run goes on;
@@ -27,8 +30,15 @@ from flows.stages import Batch, RunContext, log_failures, process_batch, process
 from mediawatch import feed_poller
 from mediawatch.archive import WarcArchive
 from mediawatch.feed_poller import FeedPoll, state_after
-from mediawatch.feed_store import load_states, logged, record_fetches, save_states
-from mediawatch.http import FetchRequest, fetch_all
+from mediawatch.feed_store import (
+    deferred_items,
+    load_states,
+    logged,
+    record_fetches,
+    save_states,
+    update_deferred,
+)
+from mediawatch.http import DeferredError, FetchRequest, TimeBudget, fetch_all
 from mediawatch.settings import HttpSettings, Settings, Source
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
@@ -61,12 +71,14 @@ def _feed_failures(poll: FeedPoll) -> list[Failure]:
 
 @task(name="fetch-pages", task_run_name="fetch-pages [{label}]", cache_policy=NO_CACHE)
 def fetch_pages(
-    ctx: RunContext, items: Sequence[FeedItem], label: str
+    ctx: RunContext, items: Sequence[FeedItem], label: str, budget: TimeBudget
 ) -> tuple[list[Page], list[Failure], list[FeedItem]]:
     """Fetch the article pages of a batch of feed items concurrently, logging every exchange.
 
     Returns the pages, the failures, and the items whose page could not be had
-    but may still get a fallback article (not those the server says are gone).
+    but may still get a fallback article (not those the server says are gone,
+    nor those deferred: the run's time `budget` ran out before them, so they
+    wait in deferred_items for the next run).
     """
     robots = {source.name: source.respect_robots for source in ctx.settings.sources}
     results = fetch_all(
@@ -75,7 +87,25 @@ def fetch_pages(
             for item in items
         ],
         ctx.settings.http,
+        budget=budget,
     )
+    deferred = [
+        item
+        for item, result in zip(items, results, strict=True)
+        if isinstance(result.error, DeferredError)
+    ]
+    update_deferred(
+        ctx.warehouse,
+        ctx.run_id,
+        deferred,
+        [item for item in items if item not in deferred],
+    )
+    if deferred:
+        get_run_logger().warning(
+            "%d of %d pages deferred to the next run: the time budget is spent",
+            len(deferred),
+            len(items),
+        )
     ctx.archive.write(results, items)
     record_fetches(
         ctx.warehouse,
@@ -101,7 +131,7 @@ def fetch_pages(
                     result.error.retryable,
                 )
             )
-            if result.status not in GONE_STATUSES:
+            if result.status not in GONE_STATUSES and item not in deferred:
                 unreachable.append(item)
             continue
         pages.append(
@@ -216,14 +246,35 @@ def _poll(
     for poll in polls:
         counts[poll.source].feeds_polled = 1
         counts[poll.source].items_seen = len(poll.items)
-    items = [item for poll in polls for item in poll.items]
+    waiting = [item for item in deferred_items(ctx.warehouse) if item.source in counts]
+    items = [item for poll in polls for item in poll.items] + waiting
     settled = ctx.warehouse.settled(
         [(i.article_id, i.url) for i in items],
         {i.article_id: (i.source, i.guid) for i in items if i.guid},
     )
     pending = _new_items(polls, settled, counts)
     _record_polls(ctx, feeds, polls, pending, now)
-    return polls, pending
+    return polls, pending + _still_waiting(waiting, pending, settled, counts)
+
+
+def _still_waiting(
+    waiting: Sequence[FeedItem],
+    pending: Sequence[FeedItem],
+    settled: dict[str, str],
+    counts: dict[str, SourceCounts],
+) -> list[FeedItem]:
+    """The items earlier runs deferred that still need their page, counted as seen.
+
+    Those the feeds listed again are in `pending` already; one settled since
+    (loaded through another URL) is not fetched again.
+    """
+    listed = {item.article_id for item in pending}
+    again = [i for i in waiting if i.article_id not in listed and i.article_id not in settled]
+    for item in again:
+        counts[item.source].items_seen += 1
+    if again:
+        get_run_logger().info("%d pages deferred by earlier runs are fetched now", len(again))
+    return again
 
 
 def _fallbacks(
@@ -280,8 +331,9 @@ def _process(
     if ctx.progress is not None:
         ctx.progress.start(len(batches))
     fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]] = {}
+    budget = TimeBudget.of(ctx.settings.http)  # the run's clock starts with its first page
     for done, loaded, batch_failures in process_batches(
-        ctx, _fetched(ctx, batches, failures, fetched)
+        ctx, _fetched(ctx, batches, failures, fetched, budget)
     ):
         batch, unreachable = fetched.pop(done.label)
         summary.failures.extend(batch_failures)
@@ -296,6 +348,7 @@ def _fetched(
     batches: Sequence[list[FeedItem]],
     failures: list[Failure],
     fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]],
+    budget: TimeBudget,
 ) -> Iterator[Batch]:
     """Fetch each batch's pages when the stages ask for it; the feed failures go with the first.
 
@@ -306,7 +359,7 @@ def _fetched(
     for number, batch in enumerate(batches, start=1):
         names = ", ".join(dict.fromkeys(item.source for item in batch)) or "feed failures"
         label = f"batch {number}/{len(batches)}: {names} ({len(batch)} items)"
-        yield _fetch_one(ctx, batch, label, failures, fetched)
+        yield _fetch_one(ctx, batch, label, failures, fetched=fetched, budget=budget)
         failures = []
 
 
@@ -315,12 +368,16 @@ def _fetch_one(
     batch: list[FeedItem],
     label: str,
     failures: list[Failure],
+    *,
     fetched: dict[str, tuple[list[FeedItem], list[FeedItem]]],
+    budget: TimeBudget,
 ) -> Batch:
     """Fetch one batch of items into a batch for the stages, with the failures it carries."""
     with ctx.timed("fetch"):
         pages, fetch_failures, unreachable = (
-            fetch_pages(opaque(ctx), opaque(batch), label) if batch else ([], [], [])
+            fetch_pages(opaque(ctx), opaque(batch), label, opaque(budget))
+            if batch
+            else ([], [], [])
         )
     fetched[label] = (batch, unreachable)
     return Batch(label, pages=pages, failures=[*failures, *fetch_failures])

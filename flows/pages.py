@@ -31,6 +31,8 @@ from mediawatch.saved_folder import (
     check_folder,
     list_folder,
     read_files,
+    real_path,
+    shown,
 )
 from mediawatch.settings import Settings
 from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
@@ -40,7 +42,12 @@ from transforms.saved_pages import sidecar_name
 @task(name="list-files", task_run_name="list-files [{source}]", cache_policy=NO_CACHE)
 def list_files(ctx: RunContext, directory: Path, source: str) -> FolderListing:
     """List and fingerprint the folder's files; those whose bytes the registry knows are `seen`."""
-    listing = list_folder(ctx.warehouse, directory, source)
+    listing = list_folder(
+        ctx.warehouse,
+        directory,
+        source,
+        follow_links_outside=ctx.settings.pages.follow_links_outside,
+    )
     log_failures(listing.failures)
     return listing
 
@@ -62,7 +69,7 @@ def _tidy(ctx: RunContext, directory: Path, files: list[SavedFile]) -> None:
     articles point at its new place.
     """
     policy = ctx.settings.pages
-    done = [Path(f.path) for f in files if f.status in {"processed", "partial"}]
+    done = [real_path(f) for f in files if f.status in {"processed", "partial"}]
     if policy.after == "keep" or not done:
         return
     logger = get_run_logger()
@@ -80,9 +87,9 @@ def _tidy(ctx: RunContext, directory: Path, files: list[SavedFile]) -> None:
             shutil.move(path, target)
             if sidecar.exists():
                 shutil.move(sidecar, target.with_name(sidecar.name))
-            moved.append((str(path), str(target)))
+            moved.append((shown(path), shown(target)))
         except OSError as exc:
-            logger.warning("%s: could not %s it: %s", path, policy.after, exc)
+            logger.warning("%s: could not %s it: %s", shown(path), policy.after, shown(str(exc)))
     move_raw_files(ctx.warehouse, moved)
 
 

@@ -29,7 +29,7 @@ import flows  # noqa: F401 - the project's Prefect defaults, before Prefect star
 from mediawatch.deployments import PREFECT_FILE
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
-from mediawatch.warehouse import connect
+from mediawatch.warehouse import connect, connect_for_queries
 from schemas.records import RunSummary, SourceCounts
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
@@ -367,25 +367,44 @@ def sql(
     format: Annotated[
         Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
+    allow_files: Annotated[
+        bool,
+        typer.Option(
+            "--allow-files",
+            help="Let the SQL read and write other files (COPY, EXPORT DATABASE, read_csv, "
+            "INSTALL); without it only the warehouse itself can be read.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result.
 
+    No statement can touch another file (COPY ... TO, EXPORT DATABASE, read_csv,
+    INSTALL, SET) unless --allow-files is given.
+
     Example: mediawatch sql "select title, topics from articles" --format csv
     """
     if not query.strip():
         raise MediawatchError('no SQL given: try mediawatch sql "select count(*) from articles"')
-    con = connect(_settings(config, warehouse).warehouse, read_only=True)
+    con = connect_for_queries(_settings(config, warehouse).warehouse, allow_files=allow_files)
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in (cursor and cursor.description) or []]
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
-        raise MediawatchError(f"SQL failed: {exc}") from exc
+        hint = " (use --allow-files to read or write files)" if _refused(exc) else ""
+        raise MediawatchError(f"SQL failed: {exc}{hint}") from exc
     finally:
         con.close()
     _print_rows(columns, rows, format)
+
+
+def _refused(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused the statement because of the `mediawatch sql` sandbox."""
+    return isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in str(
+        exc
+    )
 
 
 @app.command()

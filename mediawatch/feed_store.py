@@ -1,4 +1,4 @@
-"""Persistence of feed polling: the feed_state rows and the fetch_log of every HTTP exchange.
+"""Persistence of feed polling: feed_state rows, the fetch_log, and the deferred items.
 
 The rules live in `transforms/polling.py`; this module only reads and writes
 them, each write one `Warehouse.transaction`.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
 
 import duckdb
 
 from mediawatch.http import FetchAttempt, FetchResult
 from mediawatch.warehouse import Warehouse, insert_rows
+from schemas.records import FeedItem
 from transforms.polling import FeedState
 
 _STATE_COLUMNS = [f.name for f in fields(FeedState)]
@@ -79,4 +81,36 @@ def record_fetches(warehouse: Warehouse, run_id: str, fetches: Sequence[LoggedFe
                 )
                 for f in fetches
             ],
+        )
+
+
+_ITEM_COLUMNS = [f.name for f in fields(FeedItem)]
+
+
+def deferred_items(warehouse: Warehouse) -> list[FeedItem]:
+    """The feed items earlier runs deferred (time budget spent), oldest first."""
+    with warehouse.reader() as con:
+        rows = con.execute(
+            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM deferred_items ORDER BY deferred_at, url"
+        ).fetchall()
+    return [FeedItem(*row) for row in rows]
+
+
+def update_deferred(
+    warehouse: Warehouse, run_id: str, deferred: Sequence[FeedItem], fetched: Sequence[FeedItem]
+) -> None:
+    """Keep the items deferred again for the next run; forget those fetched (whatever came)."""
+    if not deferred and not fetched:
+        return
+    now = datetime.now(UTC)
+    with warehouse.transaction() as con:
+        con.execute(
+            "DELETE FROM deferred_items WHERE article_id IN (SELECT unnest(?))",
+            [[item.article_id for item in fetched]],
+        )
+        insert_rows(
+            con,
+            "deferred_items",
+            [(*astuple(item), run_id, now) for item in deferred],  # FeedItem's column order
+            replace=True,
         )

@@ -20,6 +20,8 @@ Policy decisions, in one place:
   origin for the rest of the call. This is Google's documented behaviour.
 - `total_timeout` bounds one HTTP exchange (one attempt of one hop, body included);
   retries and redirects are further exchanges with their own budget.
+- An optional `TimeBudget`, shared by a run's calls, bounds the seconds spent per host
+  (exchanges and backoff waits) and in all; a URL past it is `DeferredError`.
 - `FetchResult.attempts` holds the HTTP exchanges made for the request (robots.txt
   exchanges included, on the first request that needed them); a URL refused before
   any exchange (bad scheme, DNS, blocked address, robots) has none.
@@ -33,7 +35,8 @@ import random
 import socket
 import time
 import urllib.robotparser
-from collections.abc import AsyncIterator, Callable, Sequence
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +44,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, Literal
 
+import brotli
 import httpcore
 import httpx
 
@@ -51,6 +55,7 @@ __all__ = [
     "BadUrlError",
     "BlockedAddressError",
     "ConnectFailedError",
+    "DeferredError",
     "DnsError",
     "FetchAttempt",
     "FetchError",
@@ -62,6 +67,7 @@ __all__ = [
     "RedirectLoopError",
     "Resolver",
     "RobotsDisallowedError",
+    "TimeBudget",
     "TooLargeError",
     "TooManyRedirectsError",
     "afetch_all",
@@ -159,6 +165,13 @@ class RobotsDisallowedError(FetchError):
     """robots.txt of the page's origin disallows our user agent."""
 
     reason = "robots_disallowed"
+
+
+class DeferredError(FetchError):
+    """The run's or the host's time budget is spent: the URL waits for the next run."""
+
+    reason = "deferred"
+    default_retryable = True
 
 
 class ProtocolError(FetchError):
@@ -410,6 +423,46 @@ def _pinned_transport(settings: HttpSettings, guard: _AddressGuard) -> httpx.Asy
     return transport
 
 
+# --- time budgets -------------------------------------------------------------------
+
+
+class TimeBudget:
+    """Seconds a run may spend fetching: in all (`run_seconds`) and per host (`host_seconds`).
+
+    One budget is shared by every `fetch_all` call of a run. The run's clock
+    starts when the budget is made; a host is charged the wall time of each of
+    its exchanges and of each backoff wait. None is no bound.
+    """
+
+    def __init__(self, run_seconds: float | None, host_seconds: float | None) -> None:
+        self._deadline = None if run_seconds is None else time.monotonic() + run_seconds
+        self._host_seconds = host_seconds
+        self._spent: dict[str, float] = {}
+
+    @classmethod
+    def of(cls, settings: HttpSettings) -> TimeBudget:
+        return cls(settings.run_budget, settings.host_budget)
+
+    def left(self, host: str) -> float:
+        """Seconds left for `host` (inf when unbounded); 0 or less means spent."""
+        left = float("inf")
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+        if self._host_seconds is not None:
+            left = min(left, self._host_seconds - self._spent.get(host, 0.0))
+        return left
+
+    def charge(self, host: str, seconds: float) -> None:
+        self._spent[host] = self._spent.get(host, 0.0) + seconds
+
+    def check(self, url: httpx.URL) -> float:
+        """The seconds left for the host of `url`; raise `DeferredError` when none are."""
+        left = self.left(_host(url))
+        if left <= 0:
+            raise DeferredError(f"{url}: the time budget of this run or host is spent")
+        return left
+
+
 # --- politeness ---------------------------------------------------------------------
 
 
@@ -491,26 +544,129 @@ def _classify(exc: httpx.RequestError, url: httpx.URL, settings: HttpSettings) -
     return ProtocolError(f"{url}: {detail}")
 
 
+_PIECE = 64 * 1024  # the most any decoding step outputs at once
+_MAX_ENCODINGS = 2  # Content-Encoding layers accepted; more is a refused response
+
+
+class _ZlibLayer:
+    """gzip or deflate (zlib-wrapped or raw), inflated at most `_PIECE` bytes per step."""
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._inflate: zlib._Decompress | None = None
+        self._head = b""  # deflate's first bytes, until there are two to tell the format by
+
+    def _start(self, data: bytes) -> zlib._Decompress:
+        """The decompressor; deflate is zlib-wrapped by the RFC, but raw in the wild too."""
+        if self._gzip:
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._inflate is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
+            self._inflate = self._start(data)
+        inflate = self._inflate
+        while not inflate.eof:
+            out = inflate.decompress(data, _PIECE)
+            data = inflate.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _PIECE:
+                return
+
+
+class _BrotliLayer:
+    """brotli, through its streaming API with an output limit of `_PIECE` per step."""
+
+    def __init__(self) -> None:
+        self._inflate = brotli.Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        out = self._inflate.process(data, output_buffer_limit=_PIECE)
+        while True:
+            if out:
+                yield out
+            if self._inflate.can_accept_more_data() or self._inflate.is_finished():
+                return
+            out = self._inflate.process(b"", output_buffer_limit=_PIECE)
+
+
+_Layer = _ZlibLayer | _BrotliLayer
+
+
+def _layers(response: httpx.Response, url: httpx.URL) -> list[_Layer]:
+    """The decoding steps of a response, outermost first; too many stacked is refused.
+
+    Unknown and identity codings pass through, as httpx does.
+    """
+    names = [
+        name.strip().lower()
+        for name in response.headers.get("content-encoding", "").split(",")
+        if name.strip().lower() not in ("", "identity")
+    ]
+    if len(names) > _MAX_ENCODINGS:
+        raise ProtocolError(f"{url}: {len(names)} stacked content encodings ({', '.join(names)})")
+    layers: list[_Layer] = []
+    for name in reversed(names):  # the last coding applied is undone first
+        if name in ("gzip", "x-gzip", "deflate"):
+            layers.append(_ZlibLayer(name))
+        elif name == "br":
+            layers.append(_BrotliLayer())
+    return layers
+
+
+def _decoded(layers: Sequence[_Layer], data: bytes) -> Iterator[bytes]:
+    """`data` through every layer, each step's output bounded, so no bomb inflates at once."""
+    if not layers:
+        if data:
+            yield data
+        return
+    for piece in layers[0].decode(data):
+        yield from _decoded(layers[1:], piece)
+
+
 async def _read_capped(response: httpx.Response, url: httpx.URL, limit: int) -> bytes:
-    """Read the decoded body, aborting as soon as it exceeds `limit` bytes."""
+    """Read and decode the body, aborting as soon as it exceeds `limit` bytes.
+
+    The body is decoded here, not by httpx: httpx inflates each received chunk in
+    one call, so a few KB of stacked gzip or brotli would become gigabytes in
+    memory before any size check. Each step here outputs at most `_PIECE` bytes.
+    """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLargeError(f"{url}: Content-Length {declared} exceeds the {limit}-byte limit")
+    layers = _layers(response, url)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise TooLargeError(f"{url}: body exceeds the {limit}-byte limit")
-        chunks.append(chunk)
+    try:
+        async for raw in response.aiter_raw():
+            for chunk in _decoded(layers, raw):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"{url}: body exceeds the {limit}-byte limit")
+                chunks.append(chunk)
+    except (zlib.error, brotli.error) as exc:
+        raise ProtocolError(f"{url}: the body is not valid {_coding(response)} ({exc})") from exc
     return b"".join(chunks)
+
+
+def _coding(response: httpx.Response) -> str:
+    return response.headers.get("content-encoding", "").strip() or "data"
 
 
 class _Fetcher:
     """One `fetch_all` call's shared state: client, guard, host gates and robots cache."""
 
-    def __init__(self, settings: HttpSettings, resolver: Resolver) -> None:
+    def __init__(
+        self, settings: HttpSettings, resolver: Resolver, budget: TimeBudget | None = None
+    ) -> None:
         self._settings = settings
+        self._budget = budget
         self._guard = _AddressGuard(settings, resolver)
         self._client = httpx.AsyncClient(
             transport=_pinned_transport(settings, self._guard),
@@ -626,7 +782,10 @@ class _Fetcher:
         if rules is None:
             rules = asyncio.get_running_loop().create_future()
             self._robots[origin] = rules
-            rules.set_result(await self._load_robots(url, trace))
+            try:
+                rules.set_result(await self._load_robots(url, trace))
+            except DeferredError as exc:  # no time left for the origin: its pages wait too
+                rules.set_exception(exc)
         return (await rules).can_fetch(self._settings.user_agent, str(url))
 
     async def _load_robots(self, page: httpx.URL, trace: _Trace) -> _RobotRules:
@@ -634,6 +793,8 @@ class _Fetcher:
         robots = _Trace(page.copy_with(path="/robots.txt", query=None), kind="robots")
         try:
             response = await self._follow(robots, {}, None)
+        except DeferredError:
+            raise
         except FetchError as exc:
             return _blanket_rules(transient=exc.retryable)
         finally:
@@ -650,6 +811,8 @@ class _Fetcher:
         while True:
             try:
                 response = await self._exchange(trace, headers)
+            except DeferredError:
+                raise
             except FetchError as exc:
                 if not exc.retryable or attempt >= self._settings.retries:
                     raise
@@ -658,15 +821,28 @@ class _Fetcher:
                 if not _retryable_status(response.status) or attempt >= self._settings.retries:
                     return response
                 retry_after = response.headers.get("retry-after")
-            await asyncio.sleep(_backoff(self._settings, attempt, retry_after))
+            await self._wait(trace.url, _backoff(self._settings, attempt, retry_after))
             attempt += 1
+
+    async def _wait(self, url: httpx.URL, seconds: float) -> None:
+        """Sleep before a retry, charged to the host; defer if its budget cannot cover it."""
+        if self._budget is not None:
+            if self._budget.check(url) <= seconds:
+                raise DeferredError(f"{url}: the time budget is spent before the next try")
+            self._budget.charge(_host(url), seconds)
+        await asyncio.sleep(seconds)
 
     async def _exchange(self, trace: _Trace, headers: dict[str, str]) -> _Response:
         """One GET under the politeness limits, recorded as a `FetchAttempt` in `trace`."""
         gate = self._gates.setdefault(
             _host(trace.url), _HostGate(self._settings.max_per_host, self._settings.min_host_delay)
         )
+        limit = self._settings.total_timeout
+        if self._budget is not None:
+            self._budget.check(trace.url)
         async with gate.turn(self._everyone):
+            if self._budget is not None:
+                limit = min(limit, self._budget.check(trace.url))
             attempt = FetchAttempt(
                 url=str(trace.url),
                 kind=trace.kind,
@@ -680,24 +856,33 @@ class _Fetcher:
             trace.attempts.append(attempt)
             start = time.monotonic()
             try:
-                return await self._get(trace.url, headers, attempt, trace.body)
+                return await self._get(trace.url, headers, attempt, trace.body, limit)
             except FetchError as exc:
                 attempt.error_class, attempt.error_message = exc.reason, exc.message
                 raise
             finally:
                 attempt.duration = time.monotonic() - start
+                if self._budget is not None:
+                    self._budget.charge(_host(trace.url), attempt.duration)
 
     async def _get(
-        self, url: httpx.URL, headers: dict[str, str], attempt: FetchAttempt, body: bytes | None
+        self,
+        url: httpx.URL,
+        headers: dict[str, str],
+        attempt: FetchAttempt,
+        body: bytes | None,
+        limit: float,
     ) -> _Response:
-        """The bare GET (POST of `body` if given) within the total timeout.
+        """The bare GET (POST of `body` if given) within `limit` seconds.
 
+        `limit` is the total timeout, or less when the time budget has less
+        left: then running out of it defers the URL instead of failing it.
         Status and size go into `attempt` as they become known.
         """
         method = "GET" if body is None else "POST"
         try:
             async with (
-                asyncio.timeout(self._settings.total_timeout),
+                asyncio.timeout(limit),
                 self._client.stream(method, url, headers=headers, content=body) as response,
             ):
                 attempt.status = response.status_code
@@ -706,6 +891,10 @@ class _Fetcher:
                 finally:
                     attempt.bytes = response.num_bytes_downloaded
         except TimeoutError:
+            if limit < self._settings.total_timeout:
+                raise DeferredError(
+                    f"{url}: the time budget ran out {limit:.1f}s into the exchange"
+                ) from None
             raise FetchTimeoutError(
                 f"{url}: response not complete within the total timeout of "
                 f"{self._settings.total_timeout}s"
@@ -726,19 +915,27 @@ class _Fetcher:
 
 
 async def afetch_all(
-    requests: Sequence[FetchRequest], settings: HttpSettings, resolver: Resolver = system_resolver
+    requests: Sequence[FetchRequest],
+    settings: HttpSettings,
+    resolver: Resolver = system_resolver,
+    budget: TimeBudget | None = None,
 ) -> list[FetchResult]:
     """`fetch_all` for callers already inside an event loop."""
-    async with _Fetcher(settings, resolver) as fetcher:
+    async with _Fetcher(settings, resolver, budget) as fetcher:
         return list(await asyncio.gather(*(fetcher.fetch(request) for request in requests)))
 
 
 def fetch_all(
-    requests: Sequence[FetchRequest], settings: HttpSettings, resolver: Resolver = system_resolver
+    requests: Sequence[FetchRequest],
+    settings: HttpSettings,
+    resolver: Resolver = system_resolver,
+    budget: TimeBudget | None = None,
 ) -> list[FetchResult]:
     """Fetch a batch with one shared client; one result per request, in request order.
 
     Never raises for a per-URL problem. `resolver` exists so tests can resolve names
-    without a network; production code leaves it alone.
+    without a network; production code leaves it alone. With a `budget`, a URL
+    whose host (or run) has spent its time is not fetched: its error is
+    `DeferredError`, retryable.
     """
-    return asyncio.run(afetch_all(requests, settings, resolver))
+    return asyncio.run(afetch_all(requests, settings, resolver, budget))

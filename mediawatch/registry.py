@@ -50,6 +50,7 @@ def record_files(
                     f.documents,
                     run_id,
                     now,
+                    f.path_bytes,
                 )
                 for f in files
             ],

@@ -10,10 +10,13 @@ at most one batch of raw bytes, whatever the size of the folder.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from mediawatch.errors import MediawatchError
 from mediawatch.registry import known_files
@@ -53,15 +56,104 @@ def check_folder(directory: Path) -> None:
         )
 
 
-def saved_files(directory: Path) -> list[Path]:
-    """Files in the folder and below, in a stable order, without hidden files and sidecars.
+def shown(path: Path | str) -> str:
+    """A path as people (and DuckDB) can take it: no surrogates, no raw control characters.
 
-    Unsupported types are kept so that the reader reports them instead of the
-    run passing over them in silence.
+    Bytes that are not UTF-8 become `\\xff`, a newline `\\n`, a tab `\\t`; the
+    exact bytes are kept apart (`SavedFile.path_bytes`).
     """
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def real_path(entry: SavedFile) -> Path:
+    """The file an entry names, from its exact bytes when it has them."""
+    return Path(os.fsdecode(entry.path_bytes)) if entry.path_bytes else Path(entry.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A folder entry that is not read: `reason` is a stable name, `detail` says why."""
+
+    path: Path
+    reason: str
+    detail: str
+
+
+def _skip_reason(path: Path, root: Path, follow_links_outside: bool) -> Skipped | None:
+    """Why an entry of the folder is not to be read, or None for a regular file to read.
+
+    Checked without opening anything: a FIFO would block the reader for good.
+    """
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            return Skipped(path, "broken_link", f"a symbolic link to {shown(target)}, not there")
+        if not (follow_links_outside or target.is_relative_to(root)):
+            return Skipped(
+                path,
+                "symlink_outside",
+                f"a symbolic link to {shown(target)}, outside the folder "
+                "(pages.follow_links_outside is false)",
+            )
+        if target.is_dir():
+            return Skipped(path, "linked_folder", "a symbolic link to a folder is not walked into")
+    if not stat.S_ISREG(path.stat().st_mode):
+        return Skipped(path, "not_a_file", "not a regular file (a FIFO, socket or device)")
+    return None
+
+
+def saved_files(
+    directory: Path, *, follow_links_outside: bool = False
+) -> tuple[list[Path], list[Skipped]]:
+    """Files in the folder and below in a stable order, and the entries skipped, with why.
+
+    Hidden files and sidecars are left out; unsupported types are kept so that
+    the reader reports them instead of the run passing over them in silence.
+    Linked folders are not walked into; a link to a file outside the folder
+    is skipped unless `follow_links_outside`.
+    """
+    root = directory.resolve()
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for folder, folders, names in os.walk(directory):
+        entries = [
+            *names,
+            *(name for name in folders if os.path.islink(os.path.join(folder, name))),
+        ]
+        for name in entries:
+            path = Path(folder, name)
+            if name.startswith("."):
+                continue
+            try:
+                reason = _skip_reason(path, root, follow_links_outside)
+            except OSError as exc:
+                reason = Skipped(path, "os_error", str(exc))
+            if reason is None:
+                files.append(path)
+            else:
+                skipped.append(reason)
+    files.sort()
+    skipped.sort(key=lambda entry: entry.path)
     sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
-    return [p for p in files if p not in sidecars]
+    return [p for p in files if p not in sidecars], skipped
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file.
+
+    O_NONBLOCK keeps a FIFO put in the file's place since listing from blocking the run.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise UnreadableFile(shown(path), "not_a_file", "not a regular file")
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def fingerprint(path: Path) -> tuple[str, int]:
@@ -71,12 +163,14 @@ def fingerprint(path: Path) -> tuple[str, int]:
     """
     digest = hashlib.sha256()
     sidecar = path.with_name(sidecar_name(path.name))
+    size = 0
     for part in (path, sidecar):
         if part == path or part.exists():
-            with part.open("rb") as stream:
+            with open_regular(part) as stream:
                 for chunk in iter(lambda: stream.read(_CHUNK), b""):
                     digest.update(chunk)
-    return digest.hexdigest(), path.stat().st_size
+                    size += len(chunk) if part == path else 0
+    return digest.hexdigest(), size
 
 
 @dataclass(slots=True)
@@ -93,29 +187,44 @@ class FolderListing:
     failures: list[Failure] = field(default_factory=list)
 
 
-def list_folder(warehouse: Warehouse, directory: Path, source: str) -> FolderListing:
-    """List and fingerprint the folder's files and sort out those already processed."""
+def list_folder(
+    warehouse: Warehouse, directory: Path, source: str, *, follow_links_outside: bool = False
+) -> FolderListing:
+    """List and fingerprint the folder's files and sort out those already processed.
+
+    Entries not read (links leaving the folder, FIFOs, files that cannot be
+    hashed) are `failed` entries with a failure each, tried again next run.
+    """
     out = FolderListing()
     keys: dict[Path, tuple[str, int]] = {}
-    for path in saved_files(directory):
+    files, skipped = saved_files(directory, follow_links_outside=follow_links_outside)
+    for path in files:
         try:
             keys[path] = fingerprint(path)
-        except OSError as exc:
-            out.failures.append(Failure(source, str(path), "read", "os_error", f"{path}: {exc}"))
-            out.files.append(SavedFile(str(path), "", 0, "failed", "os_error"))
+        except (UnreadableFile, OSError) as exc:
+            reason = exc.reason if isinstance(exc, UnreadableFile) else "os_error"
+            skipped.append(Skipped(path, reason, str(exc)))
+    for entry in skipped:
+        name = shown(entry.path)
+        out.failures.append(Failure(source, name, "read", entry.reason, f"{name}: {entry.detail}"))
+        out.files.append(
+            SavedFile(name, "", 0, "failed", entry.reason, path_bytes=_exact(entry.path))
+        )
     known = known_files(warehouse, [digest for digest, _ in keys.values()])
     for path, (digest, size) in keys.items():
         earlier = known.get(digest)
-        entry = (
-            SavedFile(str(path), digest, size, "seen", earlier + EARLIER)
-            if earlier
-            else SavedFile(str(path), digest, size, "processed")
-        )
+        status, reason = ("seen", earlier + EARLIER) if earlier else ("processed", None)
+        entry = SavedFile(shown(path), digest, size, status, reason, path_bytes=_exact(path))
         out.files.append(entry)
         if entry.status == "processed":
             known[digest] = "processed"
             out.to_read.append(entry)
     return out
+
+
+def _exact(path: Path) -> bytes | None:
+    """The path's bytes when its shown form differs, else None (the shown form is exact)."""
+    return None if shown(path) == str(path) else os.fsencode(path)
 
 
 def document_input(
@@ -146,18 +255,23 @@ def document_input(
 def read_saved_file(path: Path, name: str, max_bytes: int) -> ReadResult:
     """Read one saved file and its sidecar; raise UnreadableFile (or OSError) if it yields none.
 
-    A file other than a WARC that is over `max_bytes` is refused without reading it.
+    Nothing is read past the cap: a file other than a WARC stops at `max_bytes`
+    + 1 bytes (then refused), a WARC is streamed and each record's payload
+    stops there, however far its compressed bytes inflate.
     """
-    size = path.stat().st_size
-    if not name.lower().endswith(WARC_SUFFIXES) and size > max_bytes:
-        raise UnreadableFile(name, "too_large", f"{size} bytes is over {max_bytes}")
     sidecar = path.with_name(sidecar_name(path.name))
-    return read_saved(
-        name,
-        path.read_bytes(),
-        sidecar.read_bytes() if sidecar.exists() else None,
-        max_bytes=max_bytes,
-    )
+    meta = None
+    if sidecar.exists():
+        with open_regular(sidecar) as stream:
+            meta = stream.read(_CHUNK)
+    with open_regular(path) as stream:
+        if name.lower().endswith(WARC_SUFFIXES):
+            return read_saved(name, stream, meta, max_bytes=max_bytes)
+        data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = os.fstat(stream.fileno()).st_size
+            raise UnreadableFile(name, "too_large", f"{size} bytes is over {max_bytes}")
+    return read_saved(name, data, meta, max_bytes=max_bytes)
 
 
 @dataclass(slots=True)
@@ -180,17 +294,18 @@ def read_files(
     """
     out = FilesRead()
     for entry in files:
-        path = Path(entry.path)
+        path = real_path(entry)
         try:
-            result = read_saved_file(path, str(path.relative_to(directory)), max_bytes)
+            result = read_saved_file(path, shown(path.relative_to(directory)), max_bytes)
             read_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         except (UnreadableFile, OSError) as exc:
             reason = exc.reason if isinstance(exc, UnreadableFile) else "os_error"
-            out.failures.append(Failure(source, str(path), "read", reason, f"{path}: {exc}"))
+            message = f"{entry.path}: {shown(str(exc))}"
+            out.failures.append(Failure(source, entry.path, "read", reason, message))
             out.files.append(replace(entry, status="failed", reason=reason))
             continue
         out.failures.extend(
-            Failure(source, str(path), "read", error.reason, str(error)) for error in result.errors
+            Failure(source, entry.path, "read", error.reason, str(error)) for error in result.errors
         )
         partial = result.errors[0].reason if result.errors else None
         out.files.append(
@@ -207,7 +322,7 @@ def read_files(
                 url=doc.url or file_identity(doc.content_hash),
                 source=doc.source or source,
                 read_at=read_at,
-                raw_file=str(path),
+                raw_file=entry.path,
             )
             (out.articles if isinstance(made, Article) else out.pages).append(made)
     return out

@@ -109,7 +109,11 @@ class FeedSettings(_Strict):
 
 
 class HttpSettings(_Strict):
-    """Politeness, limits and safety of the one shared HTTP client."""
+    """Politeness, limits and safety of the one shared HTTP client.
+
+    `host_budget` and `run_budget` bound the seconds a run spends fetching
+    pages from one host and in all; None is no bound.
+    """
 
     user_agent: str = Field(min_length=1)
     max_connections: _int(1, 1024)
@@ -125,6 +129,8 @@ class HttpSettings(_Strict):
     backoff_max: _float(0, DAY)
     respect_robots: bool
     allow_private: list[str]
+    host_budget: float | None = Field(default=None, gt=0)
+    run_budget: float | None = Field(default=None, gt=0)
 
 
 class AlertSubscription(_Strict):
@@ -163,10 +169,14 @@ class ArchiveSettings(_Strict):
 
 
 class PagesSettings(_Strict):
-    """What happens to a saved file once processed: kept (default), moved or deleted."""
+    """What happens to a saved file once processed: kept (default), moved or deleted.
+
+    `follow_links_outside` lets symbolic links whose target is outside the folder be read.
+    """
 
     after: Literal["keep", "move", "delete"]
     move_to: Path | None = None
+    follow_links_outside: bool = False
 
     @model_validator(mode="after")
     def _target_for_move(self) -> PagesSettings:

@@ -154,6 +154,33 @@ def connect(
     return con
 
 
+# DuckDB settings of `mediawatch sql`: no file, network or extension access, and the
+# configuration locked so that no statement (SET, PRAGMA) can lift it.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def connect_for_queries(
+    path: Path | str, *, allow_files: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for user SQL that cannot read or write any other file.
+
+    Read-only alone still lets COPY, EXPORT DATABASE, read_csv and INSTALL touch
+    the file system; `SANDBOX` refuses them. `allow_files` is the user's explicit
+    opt-out (`mediawatch sql --allow-files`).
+    """
+    target = str(path)
+    _require_file(target)
+    config = {} if allow_files else SANDBOX
+    return _open(
+        target, read_only=True, attempts=_LOCK_ATTEMPTS, backoff=_LOCK_BACKOFF, config=config
+    )
+
+
 def _require_file(target: str) -> None:
     """Refuse to read a warehouse that does not exist yet (DuckDB would create an empty one)."""
     if not Path(target).exists():
@@ -161,12 +188,17 @@ def _require_file(target: str) -> None:
 
 
 def _open(
-    target: str, *, read_only: bool, attempts: int, backoff: float
+    target: str,
+    *,
+    read_only: bool,
+    attempts: int,
+    backoff: float,
+    config: dict[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Connect to the file, retrying with backoff while another process holds its lock."""
     for attempt in range(attempts):
         try:
-            return duckdb.connect(target, read_only=read_only)
+            return duckdb.connect(target, read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc

@@ -167,15 +167,17 @@ class SavedFile:
     """What a pages run did with one saved file: a row of the saved_files registry.
 
     `status` is processed, partial (some records unreadable), failed, or seen
-    (the same bytes were processed before: skipped).
+    (the same bytes were processed before: skipped). A name need not be UTF-8,
+    so `path` is for people and the warehouse, `path_bytes` for opening the file.
     """
 
-    path: str
+    path: str  # readable: bytes that are not UTF-8 and control characters backslash-escaped
     content_hash: str
     size: int
     status: str
     reason: str | None = None
     documents: int = 0
+    path_bytes: bytes | None = None  # the exact name (os.fsencode); None: `path` is exact
 
 
 @dataclass(slots=True)

@@ -7,6 +7,8 @@ can assert on headers and timing.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +27,7 @@ from mediawatch.warehouse import Warehouse
 from schemas.records import Article
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @dataclass
@@ -48,9 +52,12 @@ Route = Response | Callable[[BaseHTTPRequestHandler], Response]
 
 
 class LoopbackServer:
-    """A threaded HTTP server on 127.0.0.1 whose routes the test sets."""
+    """A threaded HTTP server on 127.0.0.1 (or another loopback `host`) whose routes the test sets.
 
-    def __init__(self) -> None:
+    A second server on 127.0.0.2 is a second host for per-host limits.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -98,9 +105,9 @@ class LoopbackServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Keep test output clean; requests are recorded instead."""
 
-        self.httpd = LocalHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LocalHTTPServer((host, 0), Handler)
         self.port = self.httpd.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -124,8 +131,8 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-def _serving() -> Iterator[LoopbackServer]:
-    server = LoopbackServer()
+def _serving(host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
+    server = LoopbackServer(host)
     server.start()
     try:
         yield server
@@ -143,6 +150,12 @@ def loopback() -> Iterator[LoopbackServer]:
 def module_loopback() -> Iterator[LoopbackServer]:
     """A scripted loopback server shared by a module's tests, for module-scoped flow runs."""
     yield from _serving()
+
+
+@pytest.fixture(scope="module")
+def module_loopback_2() -> Iterator[LoopbackServer]:
+    """A second module-scoped server, on 127.0.0.2: another host for per-host limits."""
+    yield from _serving("127.0.0.2")
 
 
 @pytest.fixture
@@ -207,3 +220,17 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def hostile_inputs() -> ModuleType:
+    """bench/hostile_inputs.py: the bombs, deep feed and bad inbox the benchmark also uses.
+
+    bench/ is scripts, not a package, so the file is loaded by path.
+    """
+    spec = importlib.util.spec_from_file_location("bench_hostile", BENCH / "hostile_inputs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,8 +1,10 @@
 """Turn the bytes of a saved or fetched page into text, choosing the charset carefully.
 
 Order: byte-order mark, the declared (HTTP) charset, `<meta charset>` /
-`http-equiv` in the first 2 KB, charset_normalizer detection, then UTF-8 with
-replacement. A declaration is skipped when the bytes do not decode under it, or
+`http-equiv` in the first 2 KB, then a declared charset that almost fits (a
+UTF-8 page with a few bad bytes keeps its UTF-8, the bad bytes replaced),
+charset_normalizer detection (only then: nothing declared fits), then UTF-8
+with replacement. A declaration is skipped when the bytes do not decode under it, or
 when it names a single-byte legacy charset but the bytes are valid multi-byte
 UTF-8 (a page re-saved as UTF-8 that kept its old `<meta>` is far more common
 than legacy text that happens to be valid UTF-8). Labels follow the WHATWG
@@ -19,6 +21,9 @@ from charset_normalizer import from_bytes
 SNIFF_BYTES = 2048
 # Share of U+FFFD replacement characters above which the last resort gives up.
 MAX_REPLACEMENT_RATIO = 0.05
+# Share of bad bytes up to which a declared charset still "almost fits": the page is
+# decoded in it with those bytes replaced, rather than guessed as another charset.
+ALMOST_FITS_RATIO = 0.01
 
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -121,6 +126,22 @@ def _looks_utf8(data: bytes) -> bool:
     return not data.isascii() and _strict(data, "utf-8") is not None
 
 
+def _almost(data: bytes, codec: str) -> str | None:
+    """The text in `codec` with its few bad bytes replaced, if the declaration almost fits.
+
+    Almost fits: at most `ALMOST_FITS_RATIO` of the bytes are bad and, for
+    UTF-8, some multi-byte characters decode, which legacy text mislabelled
+    as UTF-8 would not have.
+    """
+    text = data.decode(codec, errors="replace")
+    bad = text.count("\ufffd")
+    if bad > ALMOST_FITS_RATIO * len(data):
+        return None
+    if codec == "utf-8" and not any(ord(c) > 127 and c != "\ufffd" for c in text):
+        return None
+    return text
+
+
 def decode_html(data: bytes, declared: str | None = None) -> str:
     """Decode page bytes to text; raise NotText for binary data, Undecodable for noise."""
     for bom, codec in BOMS:
@@ -131,10 +152,17 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     meta_codec = _codec(meta.group(1).decode("ascii")) if meta else None
     if _is_utf16_or_32(meta_codec):
         meta_codec = "utf-8"  # an ASCII-readable <meta> cannot be in UTF-16 (WHATWG rule)
-    for codec in (_codec(declared), meta_codec):
-        if codec is None or (_legacy_single_byte(codec) and _looks_utf8(data)):
-            continue
+    codecs_declared = [
+        codec
+        for codec in (_codec(declared), meta_codec)
+        if codec is not None and not (_legacy_single_byte(codec) and _looks_utf8(data))
+    ]
+    for codec in codecs_declared:
         text = _strict(data, codec)
+        if text is not None:
+            return text
+    for codec in codecs_declared:
+        text = _almost(data, codec)
         if text is not None:
             return text
     best = from_bytes(data).best()

@@ -6,8 +6,9 @@ their URLs through `discover_feeds`. Fetching is not done here (see
 mediawatch.http): feedparser only ever sees bytes, so it never touches the
 network, and expat's amplification limit stops entity-expansion bombs. A feed
 that parses partially (feedparser's "bozo" flag) keeps the entries it
-recovered; one that yields no entries at all raises `FeedError` with the
-reason, so the flow can record it against its source and go on.
+recovered; one that yields no entries at all, or nests too deeply for the
+parsers (`RecursionError`), raises `FeedError` with the reason, so the flow
+can record it against its source and go on.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lxml.etree import LxmlError
 
 from schemas.records import FeedItem
 from transforms.charset import NotText, Undecodable, decode_html
-from transforms.urls import InvalidURL, article_id, canonicalize
+from transforms.urls import article_id, canonicalize
 
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 # `type` values of <link rel="alternate"> that name a feed we can parse.
@@ -123,6 +124,8 @@ def _json_entries(content: bytes, feed_url: str) -> tuple[str | None, list[_Entr
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FeedError("not_a_feed", f"{feed_url}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise FeedError("too_deep", f"{feed_url}: JSON nested too deeply to parse") from None
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or version.rstrip("/") not in JSON_FEED_VERSIONS:
         raise FeedError("not_a_feed", f"{feed_url}: JSON but not a JSON Feed (no known version)")
@@ -153,7 +156,10 @@ def _xml_entries(
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
+    except RecursionError:
+        raise FeedError("too_deep", f"{feed_url}: XML nested too deeply to parse") from None
     problem = parsed.get("bozo_exception")
     # A content type that is not XML is no problem: many servers send feeds as text/html.
     if isinstance(problem, feedparser.CharacterEncodingOverride):
@@ -186,8 +192,9 @@ def _items(
     seen_guids: set[str] = set()
     for entry in entries:
         try:
-            canonical = canonicalize(urljoin(feed_url, entry.link) if entry.link else "")
-        except InvalidURL:
+            url = urljoin(feed_url, entry.link) if entry.link else ""
+            canonical = canonicalize(url)
+        except ValueError:  # InvalidURL, or urljoin's for a broken host such as "http://[x"
             skipped[0] += 1
             continue
         if canonical in seen_urls or (entry.guid is not None and entry.guid in seen_guids):
@@ -198,7 +205,7 @@ def _items(
         yield FeedItem(
             source=source,
             feed_url=feed_url,
-            url=urljoin(feed_url, entry.link) if entry.link else canonical,
+            url=url,
             canonical_url=canonical,
             article_id=article_id(canonical),
             guid=entry.guid,

@@ -17,11 +17,12 @@ import email
 import hashlib
 import io
 import json
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy
 from html.parser import HTMLParser
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import urljoin, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -42,6 +43,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SIDECAR_KEYS = frozenset({"url", "published", "source"})
 # Only the head is searched for <link rel=canonical> / og:url.
 HEAD_SCAN_CHARS = 100_000
+_CHUNK = 1 << 20  # how much of an archive is read at a time
+# Compressed bytes warcio inflates in one call: gzip inflates at most ~1000x,
+# so a record of zeros costs at most ~4 MB at a time (warcio's default: 16 MB).
+_GZIP_BLOCK = 4096
 
 Kind = Literal["html", "text"]
 
@@ -257,7 +262,8 @@ def _warc_record(
     """
     html = _is_html_response(record)
     payload = record.content_stream().read(max_bytes + 1) if html else b""
-    record.raw_stream.read()
+    for _ in iter(lambda: record.raw_stream.read(_CHUNK), b""):
+        pass  # to the record's end, a chunk at a time: a payload may inflate to gigabytes
     offset = records.get_record_offset()
     doc_name = f"{name}#{offset}"
     cut = isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0
@@ -276,15 +282,23 @@ def _warc_record(
     return replace(_html_document(doc_name, payload, content_type, target), offset=offset)
 
 
-def _read_warc(name: str, data: bytes, max_bytes: int) -> ReadResult:
+def _rest_is_blank(stream: BinaryIO, end: int) -> bool:
+    """Whether the file holds nothing but padding after byte `end`, read a chunk at a time."""
+    stream.seek(end)
+    return all(not chunk.strip(b"\r\n\x00 ") for chunk in iter(lambda: stream.read(_CHUNK), b""))
+
+
+def _read_warc(name: str, stream: BinaryIO, max_bytes: int) -> ReadResult:
     """Documents from every 2xx HTML response record; broken records become errors.
 
-    A truncated archive keeps the records read before the cut and adds a
+    The archive is streamed: each record's payload is read up to `max_bytes`
+    and the rest of it skipped in chunks, so no record is ever held whole. A
+    truncated archive keeps the records read before the cut and adds a
     `truncated_archive` error; it raises only when no document was read.
     """
     documents: list[SavedDocument] = []
     errors: list[UnreadableFile] = []
-    records = ArchiveIterator(io.BytesIO(data))
+    records = ArchiveIterator(stream, block_size=_GZIP_BLOCK)
     end = 0  # where the last complete record ends
     try:
         for record in records:
@@ -303,9 +317,11 @@ def _read_warc(name: str, data: bytes, max_bytes: int) -> ReadResult:
     except AttributeError as exc:
         # warcio fails this way (a None URI) when the archive ends inside a record header.
         errors.append(UnreadableFile(name, "truncated_archive", f"a record header is cut: {exc}"))
+    except (zlib.error, EOFError) as exc:
+        errors.append(UnreadableFile(name, "truncated_archive", f"a gzip member is cut: {exc}"))
     else:
         # warcio stops quietly at a partial gzip member or a cut header: bytes are left over.
-        if data[end:].strip(b"\r\n\x00 "):
+        if not _rest_is_blank(stream, end):
             detail = f"the archive ends inside a record after byte {end}"
             errors.append(UnreadableFile(name, "truncated_archive", detail))
     if not documents:
@@ -333,25 +349,41 @@ def _apply_sidecar(result: ReadResult, sidecar: _Sidecar, name: str) -> ReadResu
 
 
 def read_saved(
-    name: str, data: bytes, sidecar: bytes | None = None, *, max_bytes: int = 20 * 1024 * 1024
+    name: str,
+    data: bytes | BinaryIO,
+    sidecar: bytes | None = None,
+    *,
+    max_bytes: int = 20 * 1024 * 1024,
 ) -> ReadResult:
     """Read one saved file into documents; raise UnreadableFile if it yields none.
 
     `max_bytes` limits the file, or for a WARC each record's payload (archives
-    are routinely larger than any one page).
+    are routinely larger than any one page). A WARC may come as a seekable
+    binary stream, read record by record; other formats come as bytes.
     """
     lowered = name.lower()
     is_warc = lowered.endswith(WARC_SUFFIXES)
     if not lowered.endswith(SUPPORTED_SUFFIXES):
         allowed = ", ".join(SUPPORTED_SUFFIXES)
         raise UnreadableFile(name, "unsupported_type", f"not one of {allowed}")
-    if not data.strip():
+    if isinstance(data, bytes):
+        stream = io.BytesIO(data) if is_warc else None
+    elif is_warc:
+        stream = data
+    else:
+        stream, data = None, data.read(max_bytes + 1)
+    if stream is not None:
+        head = stream.read(_CHUNK)
+        stream.seek(0)
+        if not head.strip():
+            raise UnreadableFile(name, "empty", "the file is empty")
+    elif not data.strip():
         raise UnreadableFile(name, "empty", "the file is empty")
     if not is_warc and len(data) > max_bytes:
         raise UnreadableFile(name, "too_large", f"{len(data)} bytes is over {max_bytes}")
     meta = _read_sidecar(name, sidecar) if sidecar is not None else _Sidecar()
-    if is_warc:
-        result = _read_warc(name, data, max_bytes)
+    if stream is not None:
+        result = _read_warc(name, stream, max_bytes)
     elif lowered.endswith(MHTML_SUFFIXES):
         result = ReadResult(_read_mhtml(name, data))
     elif lowered.endswith(TEXT_SUFFIXES):

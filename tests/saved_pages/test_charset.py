@@ -106,3 +106,33 @@ def test_noise_is_undecodable() -> None:
     with pytest.raises(Undecodable) as info:
         decode_html(noise, declared="utf-8")
     assert info.value.reason == "undecodable"
+
+
+def damaged_utf8(body: str, meta: str) -> bytes:
+    """A UTF-8 page with three bytes that are not UTF-8, as a bad copy-paste leaves them."""
+    data = page(body * 20, meta).encode("utf-8")
+    middle = len(data) // 2
+    return data[:middle] + b"\xff\xfe\x81" + data[middle:]
+
+
+@pytest.mark.parametrize(
+    ("declared", "meta"),
+    [("text/html; charset=utf-8", '<meta charset="utf-8">'), (None, '<meta charset="utf-8">')],
+)
+def test_a_declared_charset_that_almost_fits_is_kept(declared: str | None, meta: str) -> None:
+    """Three bad bytes used to send the page to detection, which chose cp1250 ("cafĂŠ")."""
+    text = decode_html(damaged_utf8(FRENCH, meta), declared=declared)
+    assert text.count(FRENCH) >= 19
+    assert text.count("\ufffd") == 3
+    assert "cafĂ" not in text
+
+
+def test_legacy_text_mislabelled_as_utf8_is_still_detected() -> None:
+    """No valid multi-byte UTF-8 at all: the label is wrong, not the bytes damaged."""
+    data = page(RUSSIAN * 5).encode("cp1251")
+    assert RUSSIAN in decode_html(data, declared="utf-8")
+
+
+def test_nothing_declared_is_still_guessed() -> None:
+    data = page(FRENCH * 5).encode("cp1252") + b"\x81"
+    assert FRENCH in decode_html(data)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mediawatch.errors import WarehouseError
-from mediawatch.warehouse import Warehouse, connect, migrate
+from mediawatch.warehouse import MIGRATIONS, Warehouse, connect, migrate
 from schemas.records import Evidence, Failure, QuarantinedRecord, TopicLabel
 
 LABEL = TopicLabel(
@@ -72,7 +72,12 @@ def test_migrate_is_idempotent(memory_warehouse: Warehouse) -> None:
     with memory_warehouse.connection() as con:
         version = migrate(con)
         assert migrate(con) == version >= 1
-        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == version
+        shipped = sorted(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
+        assert (
+            con.execute("SELECT list(version ORDER BY version) FROM schema_version").fetchone()[0]
+            == shipped
+        )
+        assert version == shipped[-1]
 
 
 def test_load_inserts_then_is_idempotent(memory_warehouse: Warehouse, make_article) -> None:
