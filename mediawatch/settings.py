@@ -104,13 +104,13 @@ class LoadSettings(_Strict):
 
     A locked file is retried `lock_attempts` times, waiting `lock_backoff`
     seconds doubled after each try; then the batch is spooled to the data
-    folder. Flow writes share the Prefect global concurrency limit named
-    `concurrency_limit` (one slot).
+    folder. Flow runs take turns writing through a lock file next to the
+    warehouse, each waiting at most `lock_timeout` seconds for another run.
     """
 
     lock_attempts: int = Field(ge=1)
     lock_backoff: float = Field(ge=0)
-    concurrency_limit: Annotated[str, Field(min_length=1)]
+    lock_timeout: float = Field(gt=0, le=86400)
 
 
 class ArchiveSettings(_Strict):

@@ -38,7 +38,7 @@ PAGES = (
     "ledger/2026/10/ransomware-hits-logistics-firm.html",
     "marketwire/2026/10/ecb-holds-rates-inflation-target.html",
 )
-FAST_LOCKS = {"lock_attempts": 2, "lock_backoff": 0.05, "concurrency_limit": "mw-test-writes"}
+FAST_LOCKS = {"lock_attempts": 2, "lock_backoff": 0.05, "lock_timeout": 60}
 
 
 def _inbox(root: Path, pages: tuple[str, ...]) -> Path:
