@@ -53,6 +53,8 @@ class ValidatedBatch:
     failures: list[Failure]
     outcomes: list[ExpectationOutcome]
     signatures: list[StorySignature] = field(default_factory=list)
+    # False: spooled before story grouping (the story index was unreadable); grouped at load.
+    grouped: bool = True
 
 
 def load_validated(warehouse: Warehouse, batch: ValidatedBatch) -> dict[str, SourceCounts]:
