@@ -31,7 +31,8 @@ from prefect.settings import PREFECT_API_URL
 
 from mediawatch.write_slot import read_holder
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# Each cycle starts a command (Python, Prefect, GX imports): seconds each, more on a loaded machine.
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(1200)]
 
 PAGES = 40
 STUBS = 4  # pages too short to pass validation: quarantined

@@ -230,8 +230,8 @@ def test_a_lock_held_from_the_first_extract_to_the_end_fails_nothing(tmp_path: P
     assert list((tmp_path / "spool").glob("*.json")) == []
     stored = _query(
         settings.warehouse,
-        "SELECT count(*), count(story_id), typeof(any_value(story_id)), count(s.minhash) "
-        "FROM articles LEFT JOIN story_signatures s USING (article_id)",
+        "SELECT count(*), count(a.story_id), typeof(any_value(a.story_id)), count(s.minhash) "
+        "FROM articles a LEFT JOIN story_signatures s USING (article_id)",
     )
     assert stored == [(len(PAGES), len(PAGES), "VARCHAR", len(PAGES))]
     runs = _query(settings.warehouse, "SELECT run_id, status FROM runs ORDER BY started_at")
