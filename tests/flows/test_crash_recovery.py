@@ -34,7 +34,7 @@ from mediawatch.write_slot import read_holder
 # Each cycle starts a command (Python, Prefect, GX imports): seconds each, more on a loaded machine.
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(1200)]
 
-PAGES = 40
+PAGES = 24
 STUBS = 4  # pages too short to pass validation: quarantined
 BODY = (
     "The harbour board of {town} met on Tuesday to settle the budget for dredging "
@@ -54,7 +54,8 @@ load:
 
 
 def _page(n: int) -> bytes:
-    body = "" if n < STUBS else "".join(f"<p>{BODY.format(town=f'Town {n}', n=n)}</p>" * 4)
+    paragraphs = [BODY.format(town=f"Town {n}-{part}", n=n + part) for part in range(4)]
+    body = "" if n < STUBS else "".join(f"<p>{text}</p>" for text in paragraphs)
     title = f"Harbour board budget {n}"
     return (
         f"<html><head><title>{title}</title>"
