@@ -1,8 +1,9 @@
 """What every flow run does around its stages: settings, taxonomy, run record, summary.
 
 `pipeline_run` loads and validates everything that can be checked before any
-write (settings, taxonomy, alert topics), records the run in the warehouse,
-loads the batches earlier runs spooled, and on the way out stores the counts,
+write (settings, taxonomy, alert topics), records the run in the warehouse
+(holding a run lock that says it is alive, and clearing what crashed runs
+left: `recover`), loads the batches earlier runs spooled, and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
 and its GX Data Docs, fails the run when too much was quarantined, and marks
 a crashed run as failed. What has nothing to do is skipped, so that a run
