@@ -26,6 +26,7 @@ from mediawatch.feed_store import LoggedFetch, load_states, record_fetches
 from mediawatch.http import FetchAttempt
 from mediawatch.registry import known_files, record_files, stored_signatures
 from mediawatch.warehouse import Warehouse
+from mediawatch.write_slot import WriterLock
 from schemas.records import (
     Article,
     Evidence,
@@ -73,12 +74,12 @@ def make_articles(count: int, labels: int) -> list[Article]:
 
 @contextmanager
 def counted_slot(taken: list[str]) -> Iterator[None]:
-    """Replace the Prefect write slot by a counter for the block."""
+    """Replace the writer lock by a counter for the block."""
     real = mediawatch.write_slot.write_slot
 
     @contextmanager
-    def counter(name: str) -> Iterator[None]:
-        taken.append(name)
+    def counter(lock: WriterLock) -> Iterator[None]:
+        taken.append(str(lock.path))
         yield
 
     mediawatch.write_slot.write_slot = counter
@@ -152,7 +153,8 @@ def main() -> None:
     ]
     taken: list[str] = []
     with tempfile.TemporaryDirectory() as folder, counted_slot(taken):
-        warehouse = Warehouse(Path(folder) / "w.duckdb", write_limit="bench-writes")
+        path = Path(folder) / "w.duckdb"
+        warehouse = Warehouse(path, write_lock=WriterLock.beside(path, 60.0))
         warehouse.start_run("run-1", "bench", [])
         print(f"{args.articles} articles x {args.labels} labels")
         total = 0.0

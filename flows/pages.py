@@ -23,6 +23,7 @@ from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batches
+from mediawatch.errors import WarehouseLocked
 from mediawatch.registry import move_raw_files, record_files
 from mediawatch.saved_folder import (
     EARLIER,
@@ -121,7 +122,11 @@ def ingest_pages(
         summary.files = [read_entries.get(f.path, f) for f in listing.files]
         # A file that could not even be hashed (an OS error) is tried again next run.
         done = [f for f in summary.files if f.status != "seen" and f.content_hash]
-        record_files(ctx.warehouse, ctx.run_id, name, done)
+        try:
+            record_files(ctx.warehouse, ctx.run_id, name, done)
+        except WarehouseLocked as exc:
+            # Their articles are loaded or spooled: the next run reads them again, changing nothing.
+            get_run_logger().warning("%s: %d files are recorded by the next run", exc, len(done))
         _tidy(ctx, folder, summary.files)
     return summary
 

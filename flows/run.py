@@ -1,8 +1,9 @@
 """What every flow run does around its stages: settings, taxonomy, run record, summary.
 
 `pipeline_run` loads and validates everything that can be checked before any
-write (settings, taxonomy, alert topics), records the run in the warehouse,
-loads the batches earlier runs spooled, and on the way out stores the counts,
+write (settings, taxonomy, alert topics), records the run in the warehouse
+(holding a run lock that says it is alive, and clearing what crashed runs
+left: `recover`), loads the batches earlier runs spooled, and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
 and its GX Data Docs, fails the run when too much was quarantined, and marks
 a crashed run as failed. What has nothing to do is skipped, so that a run
@@ -29,9 +30,9 @@ from mediawatch import data_docs
 from mediawatch.errors import MediawatchError
 from mediawatch.preflight import checked_taxonomy
 from mediawatch.settings import Settings, load_settings
-from mediawatch.spool import pending
+from mediawatch.spool import clear_partial, pending
 from mediawatch.warehouse import Warehouse
-from mediawatch.write_slot import ensure_limit
+from mediawatch.write_slot import WriterLock, run_alive, runs_folder, still_running
 from schemas.records import RunSummary
 from transforms.extract import ExtractorPool
 
@@ -78,34 +79,32 @@ def pipeline_run(
     settings = settings or load_settings(Path(config) if config else None)
     taxonomy = checked_taxonomy(settings)
     run_id = str(flow_run.get_id())
-    ensure_limit(settings.load.concurrency_limit)
     warehouse = Warehouse(
         settings.warehouse,
         lock_attempts=settings.load.lock_attempts,
         lock_backoff=settings.load.lock_backoff,
-        write_limit=settings.load.concurrency_limit,
+        write_lock=WriterLock.beside(settings.warehouse, settings.load.lock_timeout, run_id, flow),
     )
     if sources is None:
         sources = [(s.name, "feed", s.url) for s in settings.sources]
-    warehouse.start_run(run_id, flow, sources)
-    if pending(spool_dir(settings)):
-        load_spool(warehouse, opaque(settings), run_id)
-    summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
-    ctx: RunContext | None = None
-    try:
-        with ExtractorPool(settings.extract.workers) as pool:
-            ctx = RunContext(
-                run_id, settings, taxonomy, warehouse, pool, RunProgress(flow), summary.timings
-            )
-            yield ctx, summary
-    except BaseException:
-        warehouse.finish_run(run_id, "failed", asdict(summary.total()))
-        publish_run_artifacts(settings, warehouse, summary, [])
-        if ctx is not None and ctx.validated:
-            build_data_docs(settings, run_id)
-        raise
-    total = summary.total()
-    warehouse.finish_run(run_id, "completed", asdict(total))
+    with run_alive(runs_folder(settings.warehouse), run_id):
+        recover(settings, warehouse, run_id, flow, sources)
+        summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
+        ctx: RunContext | None = None
+        try:
+            with ExtractorPool(settings.extract.workers) as pool:
+                ctx = RunContext(
+                    run_id, settings, taxonomy, warehouse, pool, RunProgress(flow), summary.timings
+                )
+                yield ctx, summary
+        except BaseException:
+            warehouse.finish_run(run_id, "failed", asdict(summary.total()))
+            publish_run_artifacts(settings, warehouse, summary, [])
+            if ctx is not None and ctx.validated:
+                build_data_docs(settings, run_id)
+            raise
+        total = summary.total()
+        warehouse.finish_run(run_id, "completed", asdict(total))
     if ctx.validated:
         build_data_docs(settings, run_id)
     alerts = send_alerts(opaque(ctx)).rows() if settings.alerts else []
@@ -126,3 +125,35 @@ def pipeline_run(
             f"{share:.0%} of this run's articles were quarantined "
             f"(limit {settings.limits.quarantine_threshold:.0%}): see the quarantine table"
         )
+
+
+def recover(
+    settings: Settings,
+    warehouse: Warehouse,
+    run_id: str,
+    flow: str,
+    sources: Sequence[tuple[str, str, str]],
+) -> None:
+    """Record the run's start, clearing what crashed runs left, then load their spooled batches.
+
+    Runs recorded as running whose process is gone are marked crashed, and
+    spool files a crash left half-written are removed; each is logged. (The
+    writer lock itself cannot be left held: see `mediawatch.write_slot`.)
+    """
+    logger = get_run_logger()
+    folder = runs_folder(settings.warehouse)
+
+    def alive(other: str) -> bool:
+        return other == run_id or still_running(folder, other)
+
+    crashed = warehouse.start_run(run_id, flow, sources, alive=alive)
+    if crashed:
+        logger.warning(
+            "marked %d runs that ended without finishing as crashed: %s",
+            len(crashed),
+            ", ".join(crashed),
+        )
+    for partial in clear_partial(spool_dir(settings), alive):
+        logger.warning("removed a spool file a crash left half-written: %s", partial)
+    if pending(spool_dir(settings)):
+        load_spool(warehouse, opaque(settings), run_id)

@@ -25,7 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import opaque
 
 from flows.artifacts import RunProgress
-from flows.stories import group_stories
+from flows.stories import assign_stories, group_stories, story_index
 from mediawatch import data_docs
 from mediawatch.archive import WarcArchive
 from mediawatch.errors import WarehouseLocked
@@ -175,7 +175,7 @@ def load_batch(
     ctx: RunContext,
     report: ValidationReport,
     failures: Sequence[Failure],
-    signatures: Sequence[StorySignature],
+    signatures: Sequence[StorySignature] | None,
     label: str,
 ) -> dict[str, SourceCounts]:
     """Load the valid articles and their story signatures, the rejects and validation results.
@@ -183,7 +183,8 @@ def load_batch(
     One transaction, so a crash keeps the whole batch or none of it. The
     warehouse retries a locked file with backoff; if it stays locked, the
     batch is spooled to the data folder for the next run, and only the
-    quarantined and failed counts (known without loading) are returned.
+    quarantined and failed counts (known without loading) are returned. A
+    batch not grouped into stories (`signatures` None) is spooled at once.
     """
     logger = get_run_logger()
     batch = ValidatedBatch(
@@ -195,7 +196,8 @@ def load_batch(
         quarantined=list(report.quarantined),
         failures=list(failures),
         outcomes=list(report.outcomes),
-        signatures=list(signatures),
+        signatures=list(signatures or []),
+        grouped=signatures is not None,
     )
     try:
         data_docs.store_results(
@@ -204,6 +206,8 @@ def load_batch(
     except data_docs.DataDocsError as exc:
         logger.warning("%s: Data Docs: %s", label, exc)
     try:
+        if not batch.grouped:
+            raise WarehouseLocked("the story index could not be read")
         counts = load_validated(ctx.warehouse, batch)
     except WarehouseLocked as exc:
         path = write_spool(spool_dir(ctx.settings), batch)
@@ -217,12 +221,14 @@ def load_batch(
 def load_spool(warehouse: Warehouse, settings: Settings, run_id: str) -> int:
     """Load the batches earlier runs spooled, oldest first, before anything new; return how many.
 
-    Each file is deleted once its batch is in. A file that does not decode is
+    A batch spooled before story grouping is grouped first, against every
+    stored signature. Each file is deleted once its batch is in. A file that does not decode is
     moved to `spool/corrupt/`, reported as a failure of this run, and kept.
     If the warehouse is locked again, the rest stay for the next run.
     """
     logger = get_run_logger()
     loaded = 0
+    index: StoryIndex | None = None  # for batches spooled before story grouping
     for path in pending(spool_dir(settings)):
         try:
             batch = read_spool(path)
@@ -237,6 +243,10 @@ def load_spool(warehouse: Warehouse, settings: Settings, run_id: str) -> int:
             )
             continue
         try:
+            if not batch.grouped:
+                index = index or story_index(settings.stories, warehouse)
+                articles, signatures = assign_stories(index, batch.articles)
+                batch = replace(batch, articles=articles, signatures=signatures, grouped=True)
             counts = load_validated(warehouse, batch)
         except WarehouseLocked as exc:
             logger.warning("spooled batches wait for the next run: %s", exc)
@@ -252,10 +262,16 @@ def rewrite_batch(
     ctx: RunContext,
     report: ValidationReport,
     failures: Sequence[Failure],
-    signatures: Sequence[StorySignature],
+    signatures: Sequence[StorySignature] | None,
     label: str,
 ) -> dict[str, SourceCounts]:
-    """Store re-derived articles where they differ (reprocess); rejects are recorded, rows kept."""
+    """Store re-derived articles where they differ (reprocess); rejects are recorded, rows kept.
+
+    Reprocessing needs the warehouse throughout: a batch whose story index
+    could not be read fails like any other write to a held file.
+    """
+    if signatures is None:
+        raise WarehouseLocked(f"{label}: the story index could not be read")
     counts = ctx.warehouse.load(
         ctx.run_id,
         articles=[],
@@ -307,7 +323,7 @@ def _finish(
     The write slot for the load is asked for first, so taking it overlaps the stages.
     """
     report = ValidationReport(valid=[], quarantined=[], outcomes=[])
-    signatures: list[StorySignature] = []
+    signatures: list[StorySignature] | None = []
     with ctx.warehouse.writing_soon():
         if articles:
             with ctx.timed("classify"):

@@ -3,19 +3,25 @@
 The first batch of a run loads every stored signature into the run's
 `StoryIndex`; each batch then adds its own, so copies are grouped across
 batches and runs. The signatures are stored with the batch, in its load
-transaction (or its spool file): an article is never stored without one.
+transaction (or its spool file): an article is never stored without one. A
+batch whose run could not read the index (the file held elsewhere) is spooled
+ungrouped and grouped by the run that loads it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from mediawatch.errors import WarehouseLocked
 from mediawatch.registry import stored_signatures
-from schemas.records import StorySignature
+from mediawatch.settings import StoriesSettings
+from mediawatch.warehouse import Warehouse
+from schemas.records import Article, StorySignature
 from transforms.stories import StoryIndex
 from transforms.validate import ValidationReport
 
@@ -23,39 +29,55 @@ if TYPE_CHECKING:
     from flows.stages import RunContext
 
 
-def _index(ctx: RunContext) -> StoryIndex:
-    """The run's story index, loaded from the warehouse on first use."""
-    if ctx.stories is None:
-        settings = ctx.settings.stories
-        index = StoryIndex(
-            threshold=settings.threshold,
-            num_perm=settings.num_perm,
-            shingle_words=settings.shingle_words,
+def story_index(settings: StoriesSettings, warehouse: Warehouse) -> StoryIndex:
+    """A story index holding every stored signature; `WarehouseLocked` if the file is held."""
+    index = StoryIndex(
+        threshold=settings.threshold,
+        num_perm=settings.num_perm,
+        shingle_words=settings.shingle_words,
+    )
+    stored = stored_signatures(warehouse)
+    loaded = index.load(stored)
+    if loaded < len(stored):
+        get_run_logger().warning(
+            "%d stored story signatures have another num_perm and were skipped: "
+            "run `mediawatch reprocess` to group those articles again",
+            len(stored) - loaded,
         )
-        stored = stored_signatures(ctx.warehouse)
-        loaded = index.load(stored)
-        if loaded < len(stored):
-            get_run_logger().warning(
-                "%d stored story signatures have another num_perm and were skipped: "
-                "run `mediawatch reprocess` to group those articles again",
-                len(stored) - loaded,
-            )
-        ctx.stories = index
-    return ctx.stories
+    return index
+
+
+def assign_stories(
+    index: StoryIndex, articles: Sequence[Article]
+) -> tuple[list[Article], list[StorySignature]]:
+    """Give each article its text hash and story id, adding it to the index; return signatures."""
+    grouped = []
+    signatures = []
+    for article in articles:
+        found = index.assign(article.article_id, article.body)
+        grouped.append(replace(article, text_hash=found.text_hash, story_id=found.story_id))
+        signatures.append(StorySignature(article.article_id, found.story_id, found.signature))
+    return grouped, signatures
 
 
 @task(name="group-stories", task_run_name="group-stories [{label}]", cache_policy=NO_CACHE)
 def group_stories(
     ctx: RunContext, report: ValidationReport, label: str
-) -> tuple[ValidationReport, list[StorySignature]]:
-    """Give each valid article its text hash and story id; return the signatures to store."""
+) -> tuple[ValidationReport, list[StorySignature] | None]:
+    """Give each valid article its text hash and story id; return the signatures to store.
+
+    The run's index is read from the warehouse by the first batch that needs
+    it. While the file is held by another process (a DuckDB client), the
+    batch is left ungrouped (signatures None): it is spooled and grouped when
+    a later run loads it, and the next batch tries the read again.
+    """
     if not report.valid:
         return report, []
-    index = _index(ctx)
-    grouped = []
-    signatures = []
-    for article in report.valid:
-        found = index.assign(article.article_id, article.body)
-        grouped.append(replace(article, text_hash=found.text_hash, story_id=found.story_id))
-        signatures.append(StorySignature(article.article_id, found.story_id, found.signature))
+    if ctx.stories is None:
+        try:
+            ctx.stories = story_index(ctx.settings.stories, ctx.warehouse)
+        except WarehouseLocked as exc:
+            get_run_logger().warning("%s: story index unreadable; %s is grouped later", exc, label)
+            return report, None
+    grouped, signatures = assign_stories(ctx.stories, report.valid)
     return replace(report, valid=grouped), signatures

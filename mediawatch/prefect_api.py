@@ -20,7 +20,9 @@ deployments do) keep them, and get no temporary server.
 from __future__ import annotations
 
 import atexit
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import prefect
 from prefect.context import refresh_global_settings_context
+from prefect.logging import get_logger
 from prefect.settings import (
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_UI_URL,
@@ -39,8 +42,17 @@ from prefect.settings import (
 from prefect.settings import temporary_settings as prefect_settings
 
 from mediawatch.errors import MediawatchError
+from mediawatch.lifetime import alive
 
 _POLL_SECONDS = 0.05
+_SERVER_APP = "prefect.server.api.server:create_app"
+# `python -m uvicorn ARGS` in a server that ends with this process, even when it is
+# killed outright (SIGKILL): argv[1] is the pid to follow (`die_with_parent`).
+_DIE_WITH_PARENT_THEN_UVICORN = (
+    "import runpy, sys; from mediawatch.lifetime import die_with_parent; "
+    "die_with_parent(parent=int(sys.argv.pop(1))); sys.argv[0] = 'uvicorn'; "
+    "runpy.run_module('uvicorn', run_name='__main__', alter_sys=True)"
+)
 
 
 class PrefectAPIUnavailable(MediawatchError):
@@ -74,7 +86,10 @@ class TemporaryServer:
 
     The command line is Prefect's own (`SubprocessASGIServer`): uvicorn with
     the server's app factory, no UI and no background services beyond those
-    an ephemeral server runs.
+    an ephemeral server runs; uvicorn is started through a line that first
+    ties the server's life to this process (`mediawatch.lifetime`). Each
+    server is noted under Prefect's home folder until stopped, so a later
+    command can stop one a dead process left (`stop_leftover_servers`).
     """
 
     def __init__(self) -> None:
@@ -90,12 +105,13 @@ class TemporaryServer:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "uvicorn",
+                "-c",
+                _DIE_WITH_PARENT_THEN_UVICORN,
+                str(os.getpid()),
                 "--app-dir",
                 str(Path(prefect.__file__).parent.parent),
                 "--factory",
-                "prefect.server.api.server:create_app",
+                _SERVER_APP,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -107,6 +123,7 @@ class TemporaryServer:
             ],
             env=environment,
         )
+        self.record = _record_server(self.process.pid)
         # Registered before any Prefect worker starts, so it runs after they flush.
         atexit.register(self.stop)
 
@@ -132,6 +149,7 @@ class TemporaryServer:
 
     def stop(self) -> None:
         """Stop the server (at exit); kill it if it does not stop within 5 s."""
+        self.record.unlink(missing_ok=True)
         if self.process.poll() is not None:
             return
         self.process.terminate()
@@ -140,6 +158,56 @@ class TemporaryServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _servers_folder() -> Path:
+    return Path(get_current_settings().home) / "mediawatch-temporary-servers"
+
+
+def _record_server(pid: int) -> Path:
+    """Note a started server (its pid and this process's) so a later run can stop a leftover."""
+    folder = _servers_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / f"{pid}.json"
+    record.write_text(json.dumps({"server": pid, "parent": os.getpid()}), "utf-8")
+    return record
+
+
+def stop_leftover_servers() -> list[int]:
+    """Stop temporary servers whose process died without stopping them; return their pids.
+
+    A leftover can only come from a system without the parent-death signal,
+    or a server started by an older version; its record names its parent.
+    """
+    folder = _servers_folder()
+    stopped = []
+    for record in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            noted = json.loads(record.read_text("utf-8"))
+            server, parent = int(noted["server"]), int(noted["parent"])
+        except (OSError, ValueError, KeyError, TypeError):
+            record.unlink(missing_ok=True)
+            continue
+        if alive(parent):
+            continue
+        if alive(server) and _SERVER_APP in _command_line(server):
+            os.kill(server, signal.SIGTERM)
+            stopped.append(server)
+        record.unlink(missing_ok=True)
+    if stopped:
+        get_logger("mediawatch").warning(
+            "stopped %d temporary Prefect API servers left by ended processes: pids %s",
+            len(stopped),
+            ", ".join(map(str, stopped)),
+        )
+    return stopped
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 @contextmanager
@@ -151,6 +219,7 @@ def cli_session() -> Iterator[None]:
     if not uses_temporary_server():
         yield
         return
+    stop_leftover_servers()
     server = TemporaryServer()
     os.environ["PREFECT_API_URL"] = server.url
     refresh_global_settings_context()

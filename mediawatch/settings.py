@@ -149,13 +149,13 @@ class LoadSettings(_Strict):
 
     A locked file is retried `lock_attempts` times, waiting `lock_backoff`
     seconds doubled after each try; then the batch is spooled to the data
-    folder. Flow writes share the Prefect global concurrency limit named
-    `concurrency_limit` (one slot).
+    folder. Flow runs take turns writing through a lock file next to the
+    warehouse, each waiting at most `lock_timeout` seconds for another run.
     """
 
     lock_attempts: _int(1, 30)
     lock_backoff: _float(0, 60)
-    concurrency_limit: Annotated[str, Field(min_length=1)]
+    lock_timeout: _float(0.001, 86400)
 
 
 class ArchiveSettings(_Strict):

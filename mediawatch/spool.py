@@ -19,6 +19,7 @@ import os
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from transforms.validate import ExpectationOutcome
 FORMAT = "mediawatch-spool"
 VERSION = 1
 CORRUPT = "corrupt"
+_RUN_ID_CHARS = 36  # a Prefect flow-run id: a UUID in its canonical form
 
 
 class CorruptSpool(MediawatchError):
@@ -51,6 +53,8 @@ class ValidatedBatch:
     failures: list[Failure]
     outcomes: list[ExpectationOutcome]
     signatures: list[StorySignature] = field(default_factory=list)
+    # False: spooled before story grouping (the story index was unreadable); grouped at load.
+    grouped: bool = True
 
 
 def load_validated(warehouse: Warehouse, batch: ValidatedBatch) -> dict[str, SourceCounts]:
@@ -118,6 +122,24 @@ def pending(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(directory.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def clear_partial(directory: Path, alive: Callable[[str], bool]) -> list[Path]:
+    """Remove the temporary files of spool writes a crash cut short; return their paths.
+
+    A temporary file is named after its run (`.<run id>-...json.tmp`, see
+    `spool_name`); those of runs still `alive` are being written and stay.
+    """
+    if not directory.is_dir():
+        return []
+    partial = [
+        path
+        for path in sorted(directory.glob(".*.json.tmp"))
+        if not alive(path.name[1 : 1 + _RUN_ID_CHARS])
+    ]
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return partial
 
 
 def read_spool(path: Path) -> ValidatedBatch:

@@ -9,10 +9,11 @@ batch twice changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict
@@ -34,7 +35,7 @@ from schemas.records import (
 )
 
 if TYPE_CHECKING:
-    from mediawatch.write_slot import SlotRequest
+    from mediawatch.write_slot import SlotRequest, WriterLock
     from transforms.validate import ExpectationOutcome
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
@@ -44,13 +45,13 @@ _LOCK_BACKOFF = 0.5
 
 
 class _SlotHeld:
-    """The write slot, taken by this context: nothing to wait for."""
+    """The writer lock, taken by this context: nothing to wait for."""
 
     def wait(self) -> None:
         """Return at once: the slot is held."""
 
 
-# The write slot this context holds, or has asked for (a `SlotRequest`); None if neither.
+# The writer lock this context holds, or has asked for (a `SlotRequest`); None if neither.
 _SLOT: ContextVar[_SlotHeld | SlotRequest | None] = ContextVar("write_slot", default=None)
 _INCOMING = "incoming_rows"
 
@@ -332,6 +333,17 @@ def replace_topics(
     )
 
 
+def quarantine_key(record: QuarantinedRecord) -> str:
+    """One quarantine row per page content and reason (what migration 0006 computes in SQL)."""
+    parts = [
+        record.article.article_id or "",
+        record.article.url or "",
+        record.article.content_hash or "",
+        ",".join(sorted(record.failed_expectations)),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
 def tally_rejects(
     quarantined: Sequence[QuarantinedRecord], failures: Sequence[Failure]
 ) -> dict[str, SourceCounts]:
@@ -358,8 +370,8 @@ def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None
 class Warehouse:
     """The warehouse file, one short-lived connection per operation.
 
-    Writes (`connection`, `transaction`) hold the Prefect write slot named
-    `write_limit`; reads (`reader`) never wait for it.
+    Writes (`connection`, `transaction`) hold the writer lock `write_lock`
+    (`mediawatch.write_slot`); reads (`reader`) never wait for it.
     """
 
     def __init__(
@@ -368,12 +380,12 @@ class Warehouse:
         *,
         lock_attempts: int = _LOCK_ATTEMPTS,
         lock_backoff: float = _LOCK_BACKOFF,
-        write_limit: str | None = None,
+        write_lock: WriterLock | None = None,
     ) -> None:
         self.path = path
         self.lock_attempts = lock_attempts
         self.lock_backoff = lock_backoff
-        self.write_limit = write_limit
+        self.write_lock = write_lock
         self._memory: duckdb.DuckDBPyConnection | None = None
 
     def _in_memory(self) -> duckdb.DuckDBPyConnection | None:
@@ -386,7 +398,7 @@ class Warehouse:
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection under the write slot, held only for the `with` block."""
+        """A write connection under the writer lock, held only for the `with` block."""
         if (memory := self._in_memory()) is not None:
             yield memory
             return
@@ -399,7 +411,7 @@ class Warehouse:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the Prefect write slot named `write_limit` for the block (none if unset).
+        """Hold the writer lock `write_lock` for the block (none if unset).
 
         Writes inside the block do not take it again, so several transactions
         in a row cost one acquisition. Inside `writing_soon` the slot asked for
@@ -410,12 +422,12 @@ class Warehouse:
             held.wait()
             yield
             return
-        if not self.write_limit:
+        if self.write_lock is None:
             yield
             return
         from mediawatch.write_slot import write_slot
 
-        with write_slot(self.write_limit):
+        with write_slot(self.write_lock):
             token = _SLOT.set(_SlotHeld())
             try:
                 yield
@@ -424,17 +436,17 @@ class Warehouse:
 
     @contextmanager
     def writing_soon(self) -> Iterator[None]:
-        """Ask for the write slot now, in the background, for the writes later in the block.
+        """Ask for the writer lock now, in the background, for the writes later in the block.
 
         For a block that works before it writes (a batch's stages before its
         load): the acquisition, and any retry of it, overlaps that work.
         """
-        if not self.write_limit or _SLOT.get() is not None:
+        if self.write_lock is None or _SLOT.get() is not None:
             yield
             return
         from mediawatch.write_slot import SlotRequest
 
-        request = SlotRequest(self.write_limit)
+        request = SlotRequest(self.write_lock)
         token = _SLOT.set(request)
         try:
             yield
@@ -444,7 +456,7 @@ class Warehouse:
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for queries only, without the write slot, held for the `with` block.
+        """A connection for queries only, without the writer lock, held for the `with` block.
 
         DuckDB lets one process hold the file, so it is opened like a writer's
         (a busy file is retried the same way) but never migrated, and read in
@@ -480,10 +492,32 @@ class Warehouse:
                 raise
             con.execute("COMMIT")
 
-    def start_run(self, run_id: str, flow: str, sources: Sequence[tuple[str, str, str]]) -> None:
-        """Record a run as started and register its sources as (name, kind, url)."""
+    def start_run(
+        self,
+        run_id: str,
+        flow: str,
+        sources: Sequence[tuple[str, str, str]],
+        *,
+        alive: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Record a run as started and register its sources as (name, kind, url).
+
+        Other runs still recorded as `running` whose process is gone
+        (`alive(run_id)` is false) are marked `crashed`; returns their ids.
+        """
         now = datetime.now(UTC)
         with self.transaction() as con:
+            crashed = []
+            if alive is not None:
+                running = con.execute(
+                    "SELECT run_id FROM runs WHERE status = 'running' AND run_id <> ?", [run_id]
+                ).fetchall()
+                crashed = [other for (other,) in running if not alive(other)]
+            if crashed:
+                con.executemany(
+                    "UPDATE runs SET status = 'crashed' WHERE run_id = ?",
+                    [[other] for other in crashed],
+                )
             con.execute(
                 "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') "
                 "ON CONFLICT (run_id) DO UPDATE SET started_at = excluded.started_at, "
@@ -496,6 +530,7 @@ class Warehouse:
                     "kind = excluded.kind, url = excluded.url, last_run_id = excluded.last_run_id",
                     [name, kind, url, now, run_id],
                 )
+        return crashed
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, object]) -> None:
         with self.transaction() as con:
@@ -571,10 +606,11 @@ class Warehouse:
         New articles are inserted; an article whose content hash is unchanged
         only gets `last_seen_at`; a changed one is rewritten with `updated_at`
         set, and its topic rows replaced. The articles' story signatures
-        replace older ones of the same articles. Quarantine, failure and
-        validation rows already stored for the same run (and batch) are not
-        added again, so loading a batch twice, e.g. from a spool file after a
-        crash, changes nothing. Returns the counts per source.
+        replace older ones of the same articles. A quarantined record already
+        stored with the same content and reason (`quarantine_key`, by any
+        run), and failure and validation rows already stored for the same run
+        (and batch), are not added again, so loading a batch twice, e.g. from
+        a spool file or a rerun after a crash, changes nothing. Returns the counts per source.
         """
         now = datetime.now(UTC)
         counts = tally_rejects(quarantined, failures)
@@ -606,10 +642,11 @@ class Warehouse:
                         _json(r.values),
                         _json(asdict(r.article)),
                         now,
+                        quarantine_key(r),
                     )
                     for r in quarantined
                 ],
-                unique_on=("run_id", "article_id", "url"),
+                unique_on=("quarantine_key",),
             )
             insert_rows(
                 con,

@@ -1,138 +1,237 @@
-"""One warehouse writer at a time across flow runs: a Prefect global concurrency limit.
+"""One warehouse writer at a time: an `flock` on a file next to the warehouse.
 
 DuckDB lets one process write a file. Runs that overlap (a schedule firing
-while a manual run loads) queue for the single slot of a named global
-concurrency limit instead of fighting over the file lock; the limit lives in
-the Prefect API the runs report to, so it holds across processes and
-workers. A DuckDB client a user opens is outside Prefect: that case is left to
-the loader's lock retries and spool.
+while a manual run loads) queue for an exclusive `flock` on
+`<warehouse>.lock` instead of fighting over DuckDB's own lock. The operating
+system drops an `flock` when the process holding it dies, however it dies, so
+a crashed run can never leave the warehouse held. (A Prefect global
+concurrency limit was used before: the temporary API server of a CLI run
+keeps its leases in memory, so a run killed while holding the slot left it
+taken for good and every later run hung. A Prefect limit is only worth having
+when runs on several machines share one warehouse through a Prefect server
+with durable, renewed leases; the single-file DuckDB warehouse is one
+machine's, so it is gone.)
 
-The slot is taken with a lease through Prefect's client, as Prefect's own
-`concurrency()` takes it, with one difference: on a SQLite-backed API (the
-temporary server of a CLI run, or a default `prefect server start`) about
-half the requests meet "database is locked" and come back 503, which
-Prefect's client retries after 2 s, then 4 s. Those are retried here after
-50 ms instead. `SlotRequest` also asks for the slot ahead of need, in a
-background thread, so any wait overlaps the batch's stages. The lease
-(`LEASE_SECONDS`) frees the slot if its holder dies; it is not renewed, so a
-write that holds it longer (reclassifying a very large warehouse) may see
-another run start writing, which DuckDB's own lock then makes retry or spool.
+The lock file also says who holds it (run id, pid, flow, since when), written
+after the lock is taken and emptied before it is released. A run that waits
+logs the holder at INFO every `_REPORT_SECONDS`, and gives up after
+`load.lock_timeout` seconds with `WarehouseBusy`, a `WarehouseLocked`: a
+batch load spools the batch, so nothing read is lost. A holder record left
+by a killed process (the lock is free but the file is not empty) is logged
+and cleared by the next writer.
+
+`SlotRequest` takes the lock in a background thread, ahead of need, so any
+wait overlaps the batch's stages. A DuckDB client a user opens is outside
+this lock: that case is left to the loader's lock retries and the spool.
 """
 
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import json
+import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
-from uuid import UUID
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
-from prefect.client.orchestration import get_client
-from prefect.exceptions import PrefectHTTPStatusError
-from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 
-from mediawatch.errors import MediawatchError
+from mediawatch.errors import WarehouseLocked
 
-if TYPE_CHECKING:
-    from prefect.client.orchestration import SyncPrefectClient
-
-_T = TypeVar("_T")
-# Longer than any batch holds the slot, short enough that a crashed run frees it soon.
-LEASE_SECONDS = 600.0
-_BUSY_RETRY_SECONDS = 0.05
-_BUSY_GIVE_UP_SECONDS = 60.0
-_LOCKED = 423  # the slot is taken: wait as long as the API's Retry-After says
-_BUSY = 503  # the API's database was busy: try again at once
+_POLL_SECONDS = 0.05
+_REPORT_SECONDS = 5.0
 
 
-class WriteSlotMissing(MediawatchError):
-    """The concurrency limit to take the slot from does not exist in the Prefect API."""
+class WarehouseBusy(WarehouseLocked):
+    """Another run held the warehouse's writer lock longer than this run may wait."""
 
 
-def ensure_limit(name: str) -> None:
-    """Create the limit with one slot, or set an existing one back to one slot."""
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(name, 1)
+@dataclass(frozen=True, slots=True)
+class WriterLock:
+    """The lock file of one warehouse, and who takes it: which run, of which flow."""
+
+    path: Path
+    timeout: float
+    run_id: str = ""
+    flow: str = ""
+
+    @classmethod
+    def beside(
+        cls, warehouse: Path | str, timeout: float, run_id: str = "", flow: str = ""
+    ) -> WriterLock:
+        """The lock for the warehouse file `warehouse`: `<warehouse>.lock` in its folder."""
+        target = Path(warehouse)
+        return cls(target.with_name(f"{target.name}.lock"), timeout, run_id, flow)
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
+
+
+def read_holder(path: Path) -> dict[str, object] | None:
+    """The holder record in the lock file, or None if it is empty, missing or unreadable."""
+    try:
+        return json.loads(path.read_text("utf-8") or "null")
+    except (OSError, ValueError):
+        return None
+
+
+def describe(holder: dict[str, object] | None) -> str:
+    """`run X (pid N, flow F) since T`, or `another process` when nothing is recorded."""
+    if not holder:
+        return "another process"
+    return (
+        f"run {holder.get('run_id') or '?'} (pid {holder.get('pid')}, "
+        f"flow {holder.get('flow') or '?'}) since {holder.get('since')}"
+    )
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _acquire(fd: int, lock: WriterLock) -> None:
+    """Take the lock on `fd`, reporting the holder while waiting; `WarehouseBusy` at the timeout."""
+    if _try_lock(fd):
+        return
+    started = time.monotonic()
+    next_report = started
+    while not _try_lock(fd):
+        now = time.monotonic()
+        holder = describe(read_holder(lock.path))
+        if now - started >= lock.timeout:
+            raise WarehouseBusy(
+                f"the warehouse is held by {holder}; gave up after waiting "
+                f"{lock.timeout:g} s (load.lock_timeout)"
+            )
+        if now >= next_report:
+            _logger().info(
+                "warehouse held by %s; waiting up to %g s", holder, lock.timeout - (now - started)
+            )
+            next_report = now + _REPORT_SECONDS
+        time.sleep(_POLL_SECONDS)
+    _logger().info("warehouse writer lock taken after %.1f s", time.monotonic() - started)
+
+
+def _record(fd: int, lock: WriterLock) -> None:
+    """Write this process as the holder, clearing (and logging) a record a crash left behind."""
+    left = os.pread(fd, 4096, 0)
+    if left:
+        _logger().warning(
+            "cleared a writer-lock record left by a process that ended without releasing it: %s",
+            left.decode("utf-8", "replace"),
+        )
+    holder = {
+        "run_id": lock.run_id,
+        "pid": os.getpid(),
+        "flow": lock.flow,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode(), 0)
 
 
 @contextmanager
-def write_slot(name: str) -> Iterator[None]:
-    """Hold the limit's one slot for the block; wait while another run holds it."""
-    with get_client(sync_client=True) as client:
-        lease = _acquire(client, name)
+def write_slot(lock: WriterLock) -> Iterator[None]:
+    """Hold the warehouse's writer lock for the block; wait (bounded) while another holds it."""
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        _acquire(fd, lock)
         try:
+            _record(fd, lock)
             yield
         finally:
-            _busy_retried(lambda: client.release_concurrency_slots_with_lease(lease))
-
-
-def _acquire(client: SyncPrefectClient, name: str) -> UUID:
-    """Take the slot, waiting while it is held elsewhere; return the lease id."""
-    while True:
-        try:
-            response = _busy_retried(
-                lambda: client.increment_concurrency_slots_with_lease(
-                    names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS
-                )
-            )
-        except PrefectHTTPStatusError as exc:
-            if exc.response.status_code != _LOCKED:
-                raise
-            time.sleep(float(exc.response.headers.get("Retry-After", 1)))
-            continue
-        granted = response.json()
-        if not granted["limits"]:
-            raise WriteSlotMissing(f"there is no Prefect concurrency limit named {name!r}")
-        return UUID(granted["lease_id"])
-
-
-def _busy_retried(request: Callable[[], _T]) -> _T:
-    """Make a Prefect API request, repeating it every 50 ms while the API answers 503.
-
-    Gives up (raising the 503) after `_BUSY_GIVE_UP_SECONDS` of busy answers.
-    """
-    deadline = time.monotonic() + _BUSY_GIVE_UP_SECONDS
-    while True:
-        try:
-            with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
-                return request()
-        except PrefectHTTPStatusError as exc:
-            if exc.response.status_code != _BUSY or time.monotonic() > deadline:
-                raise
-        time.sleep(_BUSY_RETRY_SECONDS)
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 class SlotRequest:
-    """The write slot, asked for now and taken by a background thread while the caller works.
+    """The writer lock, asked for now and taken by a background thread while the caller works.
 
     The thread holds it from when it is granted until `release`; the caller
     `wait`s for it before writing.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, lock: WriterLock) -> None:
         self._granted: Future[None] = Future()
         self._released = threading.Event()
-        executor = ThreadPoolExecutor(1, thread_name_prefix=f"write-slot-{name}")
-        # The thread sees this one's Prefect settings and run context.
-        self._holder = executor.submit(contextvars.copy_context().run, self._hold, name)
+        executor = ThreadPoolExecutor(1, thread_name_prefix="writer-lock")
+        # The thread sees this one's Prefect settings and run context (for its logs).
+        self._holder = executor.submit(contextvars.copy_context().run, self._hold, lock)
         executor.shutdown(wait=False)
 
-    def _hold(self, name: str) -> None:
-        with write_slot(name):
+    def _hold(self, lock: WriterLock) -> None:
+        with write_slot(lock):
             self._granted.set_result(None)
             self._released.wait()
 
     def wait(self) -> None:
-        """Block until the slot is held; raise what stopped it from being taken."""
+        """Block until the lock is held; raise what stopped it from being taken."""
         wait([self._granted, self._holder], return_when=FIRST_COMPLETED)
         if not self._granted.done():
             self._holder.result()
 
     def release(self) -> None:
-        """Let the slot go: now if it is held, else as soon as it is granted."""
+        """Let the lock go: now if it is held, else as soon as it is granted."""
         self._released.set()
         if self._granted.done():
             self._holder.result()
+
+
+def runs_folder(warehouse: Path | str) -> Path:
+    """Where live runs keep their run locks: `<warehouse>.runs/` in the warehouse's folder."""
+    target = Path(warehouse)
+    return target.with_name(f"{target.name}.runs")
+
+
+@contextmanager
+def run_alive(folder: Path, run_id: str) -> Iterator[None]:
+    """Hold `<folder>/<run_id>.lock` for the block: the run is alive while the lock is held.
+
+    The file is removed at the end; a killed run leaves it, unlocked.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run_id}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def still_running(folder: Path, run_id: str) -> bool:
+    """Whether a live process holds the run's lock; a run lock a crash left is removed."""
+    path = folder / f"{run_id}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        if not _try_lock(fd):
+            return True
+        path.unlink(missing_ok=True)
+        return False
+    finally:
+        os.close(fd)

@@ -23,6 +23,7 @@ from lxml.etree import LxmlError
 from trafilatura import bare_extraction, load_html
 from trafilatura.settings import use_config
 
+from mediawatch.lifetime import exit_when_gone
 from schemas.records import Article, Failure, Page
 from transforms.boilerplate import strip_boilerplate
 from transforms.charset import decode_html
@@ -225,7 +226,13 @@ class ExtractorPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=start_forkserver())
+            # A worker ends within a second of this process, even if it is killed outright.
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=start_forkserver(),
+                initializer=exit_when_gone,
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     def map(self, pages: Sequence[Page]) -> Iterator[Article | Failure]:

@@ -118,3 +118,37 @@ def _processes_with(variable: str) -> list[int]:
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return found
+
+
+def test_a_server_left_by_a_dead_process_is_stopped_and_a_live_ones_kept(tmp_path: Path) -> None:
+    """What a crash on a system without the parent-death signal could leave: stopped, logged."""
+    from prefect.settings import PREFECT_HOME
+
+    from mediawatch.prefect_api import stop_leftover_servers
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    sleeper = [
+        sys.executable,
+        "-c",
+        "import time; time.sleep(60)",
+        "prefect.server.api.server:create_app",
+    ]
+    leftover, kept = subprocess.Popen(sleeper), subprocess.Popen(sleeper)
+    folder = tmp_path / "mediawatch-temporary-servers"
+    folder.mkdir()
+    for server, parent in ((leftover, dead.pid), (kept, os.getpid())):
+        (folder / f"{server.pid}.json").write_text(
+            json.dumps({"server": server.pid, "parent": parent}), "utf-8"
+        )
+    try:
+        with temporary_settings(updates={PREFECT_HOME: tmp_path}):
+            stopped = stop_leftover_servers()
+        assert stopped == [leftover.pid]
+        assert leftover.wait(timeout=10) == -15
+        assert kept.poll() is None
+        assert sorted(p.name for p in folder.iterdir()) == [f"{kept.pid}.json"]
+    finally:
+        for process in (leftover, kept):
+            process.kill()
+            process.wait()

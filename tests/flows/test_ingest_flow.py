@@ -93,13 +93,14 @@ def test_first_run_loads_every_demo_article_once(runs) -> None:
 
 def test_quarantined_gallery_is_kept_with_its_reason(runs) -> None:
     (row,) = runs["after_first"]["quarantine"]
-    run_id, _, source, url, failed, values, record, _ = row
+    run_id, _, source, url, failed, values, record, _, key = row
     assert run_id == runs["first"].run_id
     assert source == "northern-courier"
     assert url.endswith("gallery-autumn-storms.html")
     assert "body_long_enough" in failed
     assert json.loads(record)["url"] == url
     assert json.loads(values)
+    assert isinstance(key, str) and len(key) == 64  # sha256 hex: one row per content and reason
 
 
 def test_broken_link_is_a_named_failure(runs) -> None:

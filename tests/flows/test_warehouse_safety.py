@@ -20,10 +20,12 @@ import duckdb
 import pytest
 from prefect.settings import PREFECT_API_URL
 
+import flows.pages
 import flows.stages
 from flows.pages import ingest_pages
 from mediawatch.demo import render
 from mediawatch.settings import load_settings
+from mediawatch.spool import read_spool
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -38,7 +40,7 @@ PAGES = (
     "ledger/2026/10/ransomware-hits-logistics-firm.html",
     "marketwire/2026/10/ecb-holds-rates-inflation-target.html",
 )
-FAST_LOCKS = {"lock_attempts": 2, "lock_backoff": 0.05, "concurrency_limit": "mw-test-writes"}
+FAST_LOCKS = {"lock_attempts": 2, "lock_backoff": 0.05, "lock_timeout": 60}
 
 
 def _inbox(root: Path, pages: tuple[str, ...]) -> Path:
@@ -191,3 +193,48 @@ def test_two_overlapping_runs_both_load_everything(tmp_path: Path) -> None:
         ("a", 2),
         ("b", 1),
     ]
+
+
+def test_a_lock_held_from_the_first_extract_to_the_end_fails_nothing(tmp_path: Path) -> None:
+    """Issue 20: the story index read and file records wait; the run completes, loses nothing."""
+    folder = _inbox(tmp_path / "inbox", PAGES)
+    settings = load_settings(
+        warehouse=tmp_path / "w.duckdb", data_dir=tmp_path / "data", load=FAST_LOCKS
+    )
+    holder = LockHolder(settings.warehouse)
+    real_extract, real_record = flows.stages.extract_batch, flows.pages.record_files
+
+    def lock_then_extract(*args: Any, **kwargs: Any) -> Any:
+        holder.take()
+        return real_extract(*args, **kwargs)
+
+    def record_then_unlock(*args: Any, **kwargs: Any) -> None:
+        try:
+            real_record(*args, **kwargs)
+        finally:
+            holder.release()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flows.stages, "extract_batch", lock_then_extract)
+        patch.setattr(flows.pages, "record_files", record_then_unlock)
+        try:
+            first = ingest_pages(directory=str(folder), settings=settings)
+        finally:
+            holder.release()
+    spooled = list((tmp_path / "spool").glob("*.json"))
+    assert len(spooled) == 1 and read_spool(spooled[0]).grouped is False
+    assert _query(settings.warehouse, "SELECT count(*) FROM articles") == [(0,)]
+    assert _query(settings.warehouse, "SELECT count(*) FROM saved_files") == [(0,)]
+
+    second = ingest_pages(directory=str(folder), settings=settings)
+    assert list((tmp_path / "spool").glob("*.json")) == []
+    stored = _query(
+        settings.warehouse,
+        "SELECT count(*), count(a.story_id), typeof(any_value(a.story_id)), count(s.minhash) "
+        "FROM articles a LEFT JOIN story_signatures s USING (article_id)",
+    )
+    assert stored == [(len(PAGES), len(PAGES), "VARCHAR", len(PAGES))]
+    runs = _query(settings.warehouse, "SELECT run_id, status FROM runs ORDER BY started_at")
+    assert runs == [(first.run_id, "completed"), (second.run_id, "completed")]
+    files = _query(settings.warehouse, "SELECT DISTINCT run_id FROM saved_files")
+    assert files == [(second.run_id,)]

@@ -25,6 +25,7 @@ from mediawatch.registry import (
     stored_signatures,
 )
 from mediawatch.warehouse import Warehouse, insert_rows
+from mediawatch.write_slot import WriterLock
 from schemas.records import Failure, QuarantinedRecord, SavedFile, StorySignature
 from transforms.polling import FeedState
 from transforms.validate import ExpectationOutcome
@@ -84,7 +85,7 @@ def test_saved_files_and_signatures_replace_older_rows(memory_warehouse: Warehou
     assert known_files(memory_warehouse, ["h1", "h2"]) == {"h1": "processed"}
 
 
-def test_rejects_are_stored_once_per_run_even_when_repeated(
+def test_rejects_are_stored_once_per_run_and_quarantine_once_per_content_and_reason(
     memory_warehouse: Warehouse, make_article
 ) -> None:
     bad = make_article(article_id="badbadbadbadbad0", body="too short")
@@ -113,11 +114,11 @@ def test_rejects_are_stored_once_per_run_even_when_repeated(
     quarantine = typed(
         memory_warehouse,
         "SELECT run_id, failed_expectations, typeof(failed_expectations), offending_values, "
-        "typeof(record) FROM quarantine ORDER BY run_id",
+        "typeof(record), typeof(quarantine_key) FROM quarantine ORDER BY run_id",
     )
-    assert [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in quarantine] == [
-        ("run-1", ["body_long_enough"], "VARCHAR[]", {"body": 9}, "JSON"),
-        ("run-2", ["body_long_enough"], "VARCHAR[]", {"body": 9}, "JSON"),
+    # The same page content and reason is quarantined once, whichever run sees it again.
+    assert [(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in quarantine] == [
+        ("run-1", ["body_long_enough"], "VARCHAR[]", {"body": 9}, "JSON", "VARCHAR"),
     ]
     assert typed(
         memory_warehouse,
@@ -131,7 +132,7 @@ def test_rejects_are_stored_once_per_run_even_when_repeated(
 
 
 def test_unique_columns_compare_nulls_as_equal(memory_warehouse: Warehouse) -> None:
-    row = ("run-1", None, "example", None, ["x"], "{}", "{}", STARTED)
+    row = ("run-1", None, "example", None, ["x"], "{}", "{}", STARTED, None)
     with memory_warehouse.transaction() as con:
         insert_rows(con, "quarantine", [row], unique_on=("run_id", "article_id", "url"))
         insert_rows(con, "quarantine", [row, row], unique_on=("run_id", "article_id", "url"))
@@ -144,14 +145,21 @@ def test_a_row_of_the_wrong_length_is_refused(memory_warehouse: Warehouse) -> No
     assert stored_signatures(memory_warehouse) == []
 
 
+def _locked(tmp_path: Path) -> Warehouse:
+    """A file warehouse whose writes take its writer lock."""
+    return Warehouse(
+        tmp_path / "w.duckdb", write_lock=WriterLock.beside(tmp_path / "w.duckdb", 5.0)
+    )
+
+
 @contextmanager
 def counted_slots(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Record each time the Prefect write slot is taken (no Prefect API needed)."""
+    """Record each time the writer lock is taken."""
     taken: list[str] = []
 
     @contextmanager
-    def slot(name: str) -> Iterator[None]:
-        taken.append(name)
+    def slot(lock: WriterLock) -> Iterator[None]:
+        taken.append(lock.path.name)
         yield
 
     monkeypatch.setattr(mediawatch.write_slot, "write_slot", slot)
@@ -161,7 +169,7 @@ def counted_slots(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def test_each_write_takes_the_slot_once_and_reads_never(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_article
 ) -> None:
-    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    warehouse = _locked(tmp_path)
     article = make_article(raw_file="/in/a.html", raw_offset=0)
     with counted_slots(monkeypatch) as taken:
         warehouse.start_run("run-1", "pages", [("inbox", "folder", "/in")])
@@ -180,7 +188,7 @@ def test_each_write_takes_the_slot_once_and_reads_never(
         states = load_states(warehouse)
         pointers, missing = raw_pointers(warehouse)
     assert (writes, len(taken)) == (4, 4)
-    assert set(taken) == {"mw-writes"}
+    assert set(taken) == {"w.duckdb.lock"}
     assert settled == {article.article_id: "loaded"}
     assert files == {"h1": "processed"}
     assert signatures == [(article.article_id, article.article_id, b"\x01")]
@@ -191,7 +199,7 @@ def test_each_write_takes_the_slot_once_and_reads_never(
 def test_writes_inside_writing_share_one_slot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    warehouse = _locked(tmp_path)
     with counted_slots(monkeypatch) as taken:
         with warehouse.writing():
             warehouse.start_run("run-1", "ingest", [])
@@ -209,12 +217,12 @@ def test_writes_inside_writing_share_one_slot(
 def test_a_slot_asked_for_early_is_taken_beside_the_work_and_used_by_the_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    warehouse = _locked(tmp_path)
     granted = threading.Event()
     threads: list[str] = []
 
     @contextmanager
-    def slow_slot(name: str) -> Iterator[None]:
+    def slow_slot(lock: WriterLock) -> Iterator[None]:
         threads.append(threading.current_thread().name)
         granted.wait(timeout=10)  # held up, as by a retry, until the "work" is done
         yield
@@ -224,33 +232,33 @@ def test_a_slot_asked_for_early_is_taken_beside_the_work_and_used_by_the_writes(
         granted.set()  # the batch's stages ran while the slot was being taken
         warehouse.start_run("run-1", "pages", [])
         save_states(warehouse, [FeedState("example", "https://x.example/feed")])
-    assert len(threads) == 1 and threads[0].startswith("write-slot-mw-writes")
+    assert len(threads) == 1 and threads[0].startswith("writer-lock")
     assert typed(warehouse, "SELECT run_id FROM runs") == [("run-1",)]
 
 
 def test_a_slot_that_cannot_be_taken_fails_the_write_that_needs_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    warehouse = _locked(tmp_path)
 
     @contextmanager
-    def refused(name: str) -> Iterator[None]:
-        raise RuntimeError(f"Unable to acquire concurrency slots on {name!r}")
+    def refused(lock: WriterLock) -> Iterator[None]:
+        raise RuntimeError(f"Unable to take {lock.path.name}")
         yield
 
     monkeypatch.setattr(mediawatch.write_slot, "write_slot", refused)
-    with pytest.raises(RuntimeError, match="mw-writes"), warehouse.writing_soon():
+    with pytest.raises(RuntimeError, match=r"w\.duckdb\.lock"), warehouse.writing_soon():
         warehouse.start_run("run-1", "pages", [])
 
 
 def test_leaving_before_the_slot_is_granted_lets_it_go_when_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warehouse = Warehouse(tmp_path / "w.duckdb", write_limit="mw-writes")
+    warehouse = _locked(tmp_path)
     grant, released = threading.Event(), threading.Event()
 
     @contextmanager
-    def late_slot(name: str) -> Iterator[None]:
+    def late_slot(lock: WriterLock) -> Iterator[None]:
         grant.wait(timeout=10)
         try:
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 
 from mediawatch import warehouse
 from mediawatch.errors import WarehouseError
-from mediawatch.warehouse import connect, migrate
+from mediawatch.warehouse import connect, migrate, quarantine_key
+from schemas.records import QuarantinedRecord
 
 FIRST = sorted(warehouse.MIGRATIONS.glob("0001_*.sql"))
 
@@ -114,3 +116,48 @@ def test_a_failing_migration_leaves_the_previous_version_intact(
     assert "half_done" not in tables
     assert "validation_results" not in tables
     assert "articles" in tables
+
+
+def test_version_6_keeps_one_quarantine_row_per_content_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_article
+) -> None:
+    """Rows a crashed run's rerun doubled are reduced to the first; keys match the loader's."""
+    path = tmp_path / "w.duckdb"
+    before = sorted(p for p in warehouse.MIGRATIONS.glob("*.sql") if p.name < "0006")
+    monkeypatch.setattr(warehouse, "MIGRATIONS", _only(tmp_path, before))
+    stub = make_article(article_id="stubstubstubstub", body="too short")
+    record = QuarantinedRecord(stub, ["body_long_enough", "article_id_present"])
+    con = connect(path)
+    stored = [
+        ("r1", 1, ["article_id_present", "body_long_enough"]),
+        ("r2", 2, ["body_long_enough", "article_id_present"]),  # the same reason, rerun
+        ("r2", 2, ["title_present"]),
+    ]
+    for run_id, day, failed in stored:
+        con.execute(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
+            [
+                run_id,
+                stub.article_id,
+                stub.source,
+                stub.url,
+                failed,
+                json.dumps({"content_hash": stub.content_hash}),
+                datetime(2026, 11, day, tzinfo=UTC),
+            ],
+        )
+    con.close()
+    monkeypatch.undo()
+    con = connect(path)
+    try:
+        rows = con.execute(
+            "SELECT run_id, failed_expectations, quarantine_key, typeof(quarantine_key) "
+            "FROM quarantine ORDER BY run_id, failed_expectations"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("r1", ["article_id_present", "body_long_enough"], "VARCHAR"),
+        ("r2", ["title_present"], "VARCHAR"),
+    ]
+    assert rows[0][2] == quarantine_key(record)

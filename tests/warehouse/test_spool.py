@@ -15,6 +15,7 @@ from mediawatch.errors import WarehouseLocked
 from mediawatch.spool import (
     CorruptSpool,
     canonical_json,
+    clear_partial,
     pending,
     read_spool,
     set_aside,
@@ -85,3 +86,15 @@ def test_a_file_held_by_another_process_is_retried_then_reported_locked(tmp_path
         holder.communicate(b"")
     counts = Warehouse(path).load("r1", articles=make_batch(1).articles, taxonomy_version="t1")
     assert counts["port-news"].new == ARTICLES
+
+
+def test_half_written_spool_files_of_dead_runs_are_removed_and_live_ones_kept(
+    tmp_path: Path,
+) -> None:
+    dead, live = "0b7c1e52-7f4e-4a57-9d0e-3f1a8c2d9e10", "5d0f9a31-2c4b-4e8f-a1b7-6e2d4c8f0a93"
+    for run_id in (dead, live):
+        (tmp_path / f".{run_id}-inbox-files-1-4-of-8-0a1b2c3d.json.tmp").write_bytes(b'{"form')
+    (tmp_path / f"{dead}-inbox-files-5-8-of-8-4e5f6a7b.json").write_bytes(b"{}")
+    removed = clear_partial(tmp_path, alive=lambda run_id: run_id == live)
+    assert [p.name[1:37] for p in removed] == [dead]
+    assert sorted(p.name[:37] for p in tmp_path.iterdir()) == [f".{live}", f"{dead}-"]

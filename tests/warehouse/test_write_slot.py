@@ -1,89 +1,107 @@
-"""The write slot: one holder at a time through the Prefect API, busy answers retried at once."""
+"""The writer lock: one holder at a time, waits that say who holds it, nothing a crash can leak."""
 
 from __future__ import annotations
 
+import json
+import logging
+import signal
+import subprocess
+import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
-from prefect.exceptions import PrefectHTTPStatusError
 
-import mediawatch.write_slot
-from mediawatch.write_slot import WriteSlotMissing, _acquire, ensure_limit, write_slot
+from mediawatch.write_slot import (
+    WarehouseBusy,
+    WriterLock,
+    read_holder,
+    run_alive,
+    still_running,
+    write_slot,
+)
 
-
-def _status(code: int, retry_after: str | None = None) -> PrefectHTTPStatusError:
-    headers = {"Retry-After": retry_after} if retry_after else {}
-    response = SimpleNamespace(status_code=code, headers=headers)
-    return PrefectHTTPStatusError(f"HTTP {code}", request=None, response=response)
-
-
-class ScriptedClient:
-    """Answers increment requests from a script: errors to raise, then a granted lease."""
-
-    def __init__(self, answers: list[PrefectHTTPStatusError], lease: uuid.UUID) -> None:
-        self.answers, self.lease, self.calls = list(answers), lease, 0
-
-    def increment_concurrency_slots_with_lease(self, **request: object) -> SimpleNamespace:
-        self.calls += 1
-        if self.answers:
-            raise self.answers.pop(0)
-        granted = {"limits": [{"name": request["names"]}], "lease_id": str(self.lease)}
-        return SimpleNamespace(json=lambda: granted)
+# Takes the writer lock as run `killed-run` and says so; killed while holding it.
+HOLD = """
+import sys, time
+from pathlib import Path
+from mediawatch.write_slot import WriterLock, write_slot
+with write_slot(WriterLock.beside(Path(sys.argv[1]), 5.0, "killed-run", "pages")):
+    print("held", flush=True)
+    time.sleep(60)
+"""
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waited: list[float] = []
-    monkeypatch.setattr(mediawatch.write_slot.time, "sleep", waited.append)
-    return waited
+def _lock(tmp_path: Path, run_id: str, timeout: float = 5.0) -> WriterLock:
+    return WriterLock.beside(tmp_path / "w.duckdb", timeout, run_id, "pages")
 
 
-def test_busy_answers_are_retried_at_once_and_a_held_slot_as_told(sleeps: list[float]) -> None:
-    lease = uuid.uuid4()
-    client = ScriptedClient([_status(503), _status(503), _status(423, "1.5")], lease)
-    assert _acquire(client, "mw-writes") == lease  # type: ignore[arg-type]
-    assert client.calls == 4
-    assert sleeps == [0.05, 0.05, 1.5]
-
-
-def test_other_errors_are_not_retried(sleeps: list[float]) -> None:
-    client = ScriptedClient([_status(500)], uuid.uuid4())
-    with pytest.raises(PrefectHTTPStatusError):
-        _acquire(client, "mw-writes")  # type: ignore[arg-type]
-    assert (client.calls, sleeps) == (1, [])
-
-
-@pytest.fixture
-def limit(prefect_harness: None) -> Iterator[str]:
-    name = f"test-writes-{uuid.uuid4().hex[:8]}"
-    ensure_limit(name)
-    yield name
-
-
-def test_a_second_writer_waits_for_the_first(limit: str) -> None:
+def test_a_second_writer_waits_and_says_who_holds_the_warehouse(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "mediawatch.write_slot")
     events: list[str] = []
-    first_holds, second_asked = threading.Event(), threading.Event()
+    asked = threading.Event()
 
     def second() -> None:
-        second_asked.set()
-        with write_slot(limit):
+        asked.set()
+        with write_slot(_lock(tmp_path, "run-2")):
             events.append("second holds")
 
-    with write_slot(limit):
-        first_holds.set()
+    with write_slot(_lock(tmp_path, "run-1")):
+        holder = read_holder(tmp_path / "w.duckdb.lock")
         waiter = threading.Thread(target=second)
         waiter.start()
-        second_asked.wait(timeout=10)
-        time.sleep(0.5)  # time for the second to be refused at least once
+        asked.wait(timeout=10)
+        time.sleep(0.3)  # time for the second to find the lock taken and report it
         events.append("first releases")
     waiter.join(timeout=30)
     assert events == ["first releases", "second holds"]
+    assert holder is not None and (holder["run_id"], holder["flow"]) == ("run-1", "pages")
+    assert isinstance(holder["pid"], int) and isinstance(holder["since"], str)
+    waits = [r.getMessage() for r in caplog.records if "held by" in r.getMessage()]
+    assert waits and waits[0].startswith(f"warehouse held by run run-1 (pid {holder['pid']}")
+    assert "waiting up to" in waits[0]
+    assert read_holder(tmp_path / "w.duckdb.lock") is None  # emptied on release
 
 
-def test_a_missing_limit_is_named(prefect_harness: None) -> None:
-    with pytest.raises(WriteSlotMissing, match="no-such-limit"), write_slot("no-such-limit"):
-        pytest.fail("wrote without a slot")
+def test_a_wait_past_the_timeout_fails_naming_the_holder(tmp_path: Path) -> None:
+    with write_slot(_lock(tmp_path, "run-1")):
+        started = time.monotonic()
+        with (
+            pytest.raises(WarehouseBusy, match=r"held by run run-1 .*load\.lock_timeout"),
+            write_slot(_lock(tmp_path, "run-2", timeout=0.3)),
+        ):
+            pytest.fail("took a held lock")
+        assert time.monotonic() - started >= 0.3
+
+
+def test_a_killed_holder_leaves_the_lock_free_and_its_record_is_cleared(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "mediawatch.write_slot")
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "w.duckdb")], stdout=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == b"held"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    left = read_holder(tmp_path / "w.duckdb.lock")
+    assert left is not None and (left["run_id"], left["pid"]) == ("killed-run", child.pid)
+    with write_slot(_lock(tmp_path, "run-2", timeout=0.5)):
+        now = json.loads((tmp_path / "w.duckdb.lock").read_text("utf-8"))
+    assert now["run_id"] == "run-2"
+    cleared = [r for r in caplog.records if "cleared a writer-lock record" in r.getMessage()]
+    assert len(cleared) == 1 and "killed-run" in cleared[0].getMessage()
+    assert not any("held by" in r.getMessage() for r in caplog.records)
+
+
+def test_a_run_is_alive_while_its_run_lock_is_held(tmp_path: Path) -> None:
+    folder = tmp_path / "w.duckdb.runs"
+    with run_alive(folder, "run-1"):
+        assert still_running(folder, "run-1")
+    assert not still_running(folder, "run-1")
+    (folder / "run-2.lock").touch()  # what a killed run leaves: the file, unlocked
+    assert not still_running(folder, "run-2")
+    assert list(folder.iterdir()) == []

@@ -1,0 +1,62 @@
+"""Child processes that end with their parent, even when the parent is killed with SIGKILL.
+
+A process killed outright runs no cleanup, so its children (the temporary
+Prefect API server, the extraction workers) would live on, holding ports and
+memory. Two mechanisms, both set up in the child: Linux's parent-death signal
+(`prctl(PR_SET_PDEATHSIG)`), which the kernel sends when the parent thread
+exits, and a watchdog thread that exits the child once a given pid is gone,
+for a child whose parent is not the process to follow (a worker forked by the
+forkserver follows the run's process) or a system without `prctl`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+_WATCH_SECONDS = 0.5
+
+
+def die_with_parent(sig: int = signal.SIGTERM, *, parent: int | None = None) -> None:
+    """Ask the kernel to send `sig` to this process when its parent dies (Linux only).
+
+    Called first thing in the child (the setting survives a later exec). If
+    the parent (`parent`, when given) is already gone, exit now: the signal
+    would never come.
+    """
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists and has not ended (a zombie has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def exit_when_gone(pid: int) -> None:
+    """Start a daemon thread that ends this process within half a second of `pid` ending."""
+
+    def watch() -> None:
+        while alive(pid) and os.getppid() != 1:
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name=f"exit-when-{pid}-ends", daemon=True).start()
