@@ -4,7 +4,8 @@
 write (settings, taxonomy, alert topics), records the run in the warehouse,
 loads the batches earlier runs spooled, and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
-and its GX Data Docs, fails the run when too much was quarantined, and marks
+and its GX Data Docs, prunes what the retention settings no longer keep
+(`flows/retention.py`), fails the run when too much was quarantined, and marks
 a crashed run as failed. What has nothing to do is skipped, so that a run
 with nothing new stays cheap: no spool task without spool files, no Data Docs
 without a validated batch, no alert task without subscriptions.
@@ -24,6 +25,7 @@ from prefect.utilities.annotations import opaque
 
 from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
+from flows.retention import prune_old_data
 from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
 from mediawatch.errors import MediawatchError
@@ -110,6 +112,8 @@ def pipeline_run(
         build_data_docs(settings, run_id)
     alerts = send_alerts(opaque(ctx)).rows() if settings.alerts else []
     publish_run_artifacts(settings, warehouse, summary, alerts)
+    if settings.retention.after_runs and settings.retention.configured:
+        prune_old_data(opaque(settings), warehouse)
     considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(
         "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",

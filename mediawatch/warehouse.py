@@ -125,6 +125,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return current
 
 
+def migration_status(con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
+    """The schema version of a warehouse and the migrations `migrate` would apply, in order.
+
+    Reads only: works on a read-only connection and on a file not migrated yet.
+    """
+    (known,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'"
+    ).fetchone()
+    current = 0
+    if known:
+        (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return current, [name for version, name, _ in _migrations() if version > current]
+
+
 def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
