@@ -117,3 +117,26 @@ def test_backup_never_overwrites_a_file(tmp_path: Path, monkeypatch, capsys) -> 
         cli.main()
     assert capsys.readouterr().err.startswith(f"Error: {taken} exists")
     assert taken.read_bytes() == b"keep me"
+
+
+def test_a_migration_numbered_below_the_version_is_still_applied(
+    old_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Branches reserve migration numbers: a merge can bring one below the current version."""
+    folder = old_warehouse.parent / "migrations"
+    (folder / "0009_later.sql").write_text("CREATE TABLE later (a INTEGER);", encoding="utf-8")
+    monkeypatch.setattr(warehouse, "MIGRATIONS", folder)
+    connect(old_warehouse).close()
+    (folder / "0005_merged.sql").write_text("CREATE TABLE merged (a INTEGER);", encoding="utf-8")
+    out = invoke("--warehouse", str(old_warehouse), "migrate")
+    assert out == "Schema version 9 -> 9: applied 0005_merged."
+    con = connect(old_warehouse, read_only=True)
+    try:
+        assert con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall() == [
+            (1,),
+            (5,),
+            (9,),
+        ]
+        assert con.execute("SELECT count(*) FROM merged").fetchone() == (0,)
+    finally:
+        con.close()
