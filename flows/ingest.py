@@ -31,6 +31,7 @@ from mediawatch import feed_poller
 from mediawatch.archive import WarcArchive
 from mediawatch.feed_poller import FeedPoll, state_after
 from mediawatch.feed_store import (
+    configured_states,
     deferred_items,
     load_states,
     logged,
@@ -42,7 +43,7 @@ from mediawatch.http import DeferredError, FetchRequest, TimeBudget, fetch_all
 from mediawatch.settings import HttpSettings, Settings, Source
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
-from transforms.polling import FeedState, current_state, is_due, waits
+from transforms.polling import FeedState, is_due, waits
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -173,12 +174,17 @@ def _due_feeds(
 ) -> tuple[list[tuple[Source, FeedState]], list[str]]:
     """The configured feeds to poll now, with their state (due and enabled, or all).
 
-    Also returns the others, each with why it waits, for the run summary.
+    Also returns the others, each with why it waits, for the run summary. A
+    waiting feed whose state the configuration changed (a first fingerprint)
+    is stored now, so that a later change of its entry is seen.
     """
     stored = load_states(ctx.warehouse)
-    feeds = [(s, current_state(s.name, s.url, stored.get(s.name))) for s in ctx.settings.sources]
+    states = configured_states(ctx.settings, stored)
+    feeds = [(s, states[s.name]) for s in ctx.settings.sources]
     due = [(source, state) for source, state in feeds if is_due(state, now, force=poll_all)]
-    waiting = [waits(state) for source, state in feeds if (source, state) not in due]
+    waiting = [state for source, state in feeds if (source, state) not in due]
+    save_states(ctx.warehouse, [s for s in waiting if s != stored.get(s.source)])
+    waiting = [waits(state) for state in waiting]
     if waiting:
         get_run_logger().info("not polled: %s", "; ".join(waiting))
     return due, waiting

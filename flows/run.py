@@ -5,7 +5,8 @@ write (settings, taxonomy, alert topics), records the run in the warehouse
 (holding a run lock that says it is alive, and clearing what crashed runs
 left: `recover`), loads the batches earlier runs spooled, and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
-and its GX Data Docs, fails the run when too much was quarantined, and marks
+and its GX Data Docs, prunes what the retention settings no longer keep
+(`flows/retention.py`), fails the run when too much was quarantined, and marks
 a crashed run as failed. What has nothing to do is skipped, so that a run
 with nothing new stays cheap: no spool task without spool files, no Data Docs
 without a validated batch, no alert task without subscriptions.
@@ -25,6 +26,7 @@ from prefect.utilities.annotations import opaque
 
 from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
+from flows.retention import prune_old_data
 from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
 from mediawatch.errors import MediawatchError
@@ -109,6 +111,8 @@ def pipeline_run(
         build_data_docs(settings, run_id)
     alerts = send_alerts(opaque(ctx)).rows() if settings.alerts else []
     publish_run_artifacts(settings, warehouse, summary, alerts)
+    if settings.retention.after_runs and settings.retention.configured:
+        prune_old_data(opaque(settings), warehouse)
     considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(
         "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",

@@ -84,6 +84,14 @@ def _item_from_json(data: bytes) -> FeedItem:
     return FeedItem(**values)
 
 
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the archive folder's exclusive lock: writers (and pruning) take turns with it."""
+    with open(folder / ".lock", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 class WarcArchive:
     """Appends fetched exchanges to the current WARC file of `folder`, rolling by size."""
 
@@ -97,8 +105,7 @@ class WarcArchive:
     def _current(self) -> Iterator[tuple[Path, BinaryIO]]:
         """The file to append to, opened at its end, under the folder's exclusive lock."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self.folder / ".lock", "wb") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._thread_lock, folder_lock(self.folder):
             serials = [
                 (int(m.group(1)), p)
                 for p in self.folder.iterdir()
@@ -197,6 +204,13 @@ class WarcArchive:
                     warc_headers_dict=linked,
                 )
             )
+
+
+def archive_files(folder: Path) -> list[Path]:
+    """The archive's WARC files in `folder` (none if it does not exist), oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _NAME.match(p.name) is not None)
 
 
 def is_archive_file(path: str) -> bool:

@@ -12,8 +12,9 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import asdict, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -419,8 +420,8 @@ def sources(
 
     Example: mediawatch sources --config mediawatch.yaml
     """
-    from mediawatch.feed_store import read_states
-    from transforms.polling import current_state, health
+    from mediawatch.feed_store import configured_states, read_states
+    from transforms.polling import health
 
     settings = _settings(config, warehouse)
     con = connect(settings.warehouse, read_only=True)
@@ -428,9 +429,7 @@ def sources(
         stored = read_states(con)
     finally:
         con.close()
-    configured = {
-        s.name: current_state(s.name, s.url, stored.get(s.name)) for s in settings.sources
-    }
+    configured = configured_states(settings, stored)
     columns = [
         "source",
         "health",
@@ -536,6 +535,145 @@ def explain(
                 escape(f"  {field} {term} ×{len(hits)} at {offsets}{more}: …{hits[0]['snippet']}…"),
                 highlight=False,
             )
+
+
+def _warehouse(settings: Settings) -> Any:
+    """The configured warehouse, opened with the configured lock retries (no write slot)."""
+    from mediawatch.warehouse import Warehouse
+
+    return Warehouse(
+        settings.warehouse,
+        lock_attempts=settings.load.lock_attempts,
+        lock_backoff=settings.load.lock_backoff,
+    )
+
+
+@app.command()
+def prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")
+    ] = False,
+    include_referenced: Annotated[
+        bool,
+        typer.Option(
+            "--include-referenced",
+            help="Also delete old archive files that stored articles point to "
+            "(reprocess then reports those articles as raw_missing).",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Delete archive files and fetch_log rows older than the `retention:` settings keep.
+
+    Example: mediawatch prune --dry-run --config mediawatch.yaml
+    """
+    from mediawatch.retention import describe
+    from mediawatch.retention import prune as prune_old
+
+    settings = _settings(config, warehouse)
+    if not settings.retention.configured:
+        console.print(
+            "Nothing to prune: retention.archive_days and retention.fetch_log_days are null "
+            "(kept forever). Set them in your config file."
+        )
+        return
+    pruned = prune_old(
+        settings, _warehouse(settings), dry_run=dry_run, include_referenced=include_referenced
+    )
+    for line in describe(pruned, dry_run=dry_run):
+        console.print(line, highlight=False)
+
+
+@app.command()
+def migrate(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the pending migrations; apply nothing.")
+    ] = False,
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Apply the warehouse's pending schema migrations, all or none; print the version.
+
+    Every write migrates too; run this after an upgrade to see what changes,
+    with a backup first (`mediawatch backup`).
+
+    Example: mediawatch migrate --dry-run && mediawatch migrate
+    """
+    from mediawatch.warehouse import migration_status
+
+    settings = _settings(config, warehouse)
+    path = Path(settings.warehouse)
+    attempts = {"attempts": settings.load.lock_attempts, "backoff": settings.load.lock_backoff}
+    reading = connect(path, read_only=True, **attempts) if path.exists() else duckdb.connect()
+    with closing(reading) as con:
+        before, pending = migration_status(con)
+    if not pending:
+        console.print(f"Schema version {before}: up to date, nothing to apply.")
+        return
+    if dry_run:
+        console.print(
+            f"Schema version {before}; {_plural(len(pending), 'pending migration')}: "
+            f"{', '.join(pending)}. `mediawatch migrate` applies them.",
+            highlight=False,
+        )
+        return
+    with closing(connect(path, **attempts)) as con:  # migrates
+        after, _ = migration_status(con)
+    console.print(
+        f"Schema version {before} -> {after}: applied {', '.join(pending)}.", highlight=False
+    )
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="The new DuckDB file to copy the warehouse to.")],
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Copy the warehouse into a new DuckDB file, consistently, while scheduled runs go on.
+
+    Restore by stopping the runs and copying the file over the warehouse.
+
+    Example: mediawatch backup backups/warehouse-$(date +%F).duckdb
+    """
+    from mediawatch.backup import backup as copy_warehouse
+
+    settings = _settings(config, warehouse)
+    written = copy_warehouse(
+        Path(settings.warehouse),
+        target,
+        attempts=settings.load.lock_attempts,
+        backoff=settings.load.lock_backoff,
+    )
+    console.print(f"Backup: {escape(str(written.resolve()))}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def digest(
+    days: Annotated[
+        float, typer.Option(min=0.01, max=3660, help="Length of the period, in days.")
+    ] = 1.0,
+    stories: Annotated[int, typer.Option(min=1, max=100, help="Top stories listed per topic.")] = 5,
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write the digest of the last DAYS now: an HTML page with its chart, and a PNG.
+
+    The same report as the daily-digest deployment, on demand; it goes to
+    digests/ in the data folder and to the Prefect UI as a Markdown artifact.
+
+    Example: mediawatch digest --days 7
+    """
+    from mediawatch.prefect_api import cli_session
+
+    settings = _settings(config, warehouse)
+    connect(settings.warehouse, read_only=True).close()  # a missing warehouse is one Error line
+    with cli_session():
+        page = _flow("flows.digest:digest")(
+            days=days, stories_per_topic=stories, end=datetime.now(UTC), settings=settings
+        )
+    console.print(f"Digest: {escape(str(Path(page).resolve()))}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

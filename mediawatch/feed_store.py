@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 import duckdb
 
 from mediawatch.http import FetchAttempt, FetchResult
+from mediawatch.settings import Settings
 from mediawatch.warehouse import Warehouse, insert_rows
 from schemas.records import FeedItem
-from transforms.polling import FeedState
+from transforms.polling import FeedState, current_state
 
 _STATE_COLUMNS = [f.name for f in fields(FeedState)]
 
@@ -37,6 +38,14 @@ def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
     """Every stored feed state, by source name."""
     rows = con.execute(f"SELECT {', '.join(_STATE_COLUMNS)} FROM feed_state").fetchall()
     return {row[0]: FeedState(*row) for row in rows}
+
+
+def configured_states(settings: Settings, stored: dict[str, FeedState]) -> dict[str, FeedState]:
+    """The state each configured feed starts a run from, by name (see `current_state`)."""
+    return {
+        s.name: current_state(s.name, s.url, stored.get(s.name), settings.fetch_fingerprint(s))
+        for s in settings.sources
+    }
 
 
 def load_states(warehouse: Warehouse) -> dict[str, FeedState]:

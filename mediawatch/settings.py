@@ -7,6 +7,8 @@ reading code.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -193,6 +195,24 @@ class StoriesSettings(_Strict):
     shingle_words: _int(1, 50)
 
 
+class RetentionSettings(_Strict):
+    """How many days the archive's WARC files and `fetch_log` rows are kept (null: forever).
+
+    Applied by `mediawatch prune`, and at the end of every completed run when
+    `after_runs` is true. An archive file that a stored article still points
+    to is kept whatever its age, unless `mediawatch prune --include-referenced`.
+    """
+
+    archive_days: _int(1, 100_000) | None = None
+    fetch_log_days: _int(1, 100_000) | None = None
+    after_runs: bool
+
+    @property
+    def configured(self) -> bool:
+        """Whether anything is ever pruned."""
+        return self.archive_days is not None or self.fetch_log_days is not None
+
+
 class Settings(_Strict):
     """Everything a run needs to know, with paths already resolved."""
 
@@ -209,6 +229,7 @@ class Settings(_Strict):
     archive: ArchiveSettings
     pages: PagesSettings
     stories: StoriesSettings
+    retention: RetentionSettings
 
     @property
     def archive_dir(self) -> Path:
@@ -225,6 +246,16 @@ class Settings(_Strict):
             if dupes:
                 raise ValueError(f"{kind} names must be unique, repeated: {', '.join(dupes)}")
         return self
+
+    def fetch_fingerprint(self, source: Source) -> str:
+        """A hash of everything configured that decides how `source` is fetched.
+
+        Its entry (URL, options) and the `http:` section (allow-list, robots,
+        user agent, limits): when it changes, the feed's backoff ends, since
+        the change may be the fix.
+        """
+        fetching = {"source": source.model_dump(mode="json"), "http": self.http.model_dump()}
+        return hashlib.sha256(json.dumps(fetching, sort_keys=True).encode()).hexdigest()[:16]
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with top-level fields replaced (for CLI flags)."""

@@ -99,7 +99,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the schema up to date in one transaction and return the version.
 
     Either every pending migration applies or none does: a warehouse is never
-    left between two versions.
+    left between two versions. Pending means not recorded in schema_version,
+    so a migration numbered below the current version (branches merged with
+    reserved numbers) is applied too.
     """
     con.execute("BEGIN TRANSACTION")
     try:
@@ -107,9 +109,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
         )
-        current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        applied = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+        current = max(applied, default=0)
         for version, name, sql in _migrations():
-            if version <= current:
+            if version in applied:
                 continue
             try:
                 con.execute(sql)
@@ -118,12 +121,25 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(
                 "INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, datetime.now(UTC)]
             )
-            current = version
+            current = max(current, version)
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
     return current
+
+
+def migration_status(con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
+    """The schema version of a warehouse and the migrations `migrate` would apply, in order.
+
+    Reads only: works on a read-only connection and on a file not migrated yet.
+    """
+    (known,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'"
+    ).fetchone()
+    query = "SELECT version FROM schema_version"
+    applied = {v for (v,) in con.execute(query).fetchall()} if known else set()
+    return max(applied, default=0), [n for v, n, _ in _migrations() if v not in applied]
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:

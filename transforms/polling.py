@@ -12,6 +12,9 @@ loads the states, polls the due feeds and stores what these functions return.
   A success resets both and re-enables the feed.
 - A feed URL found by autodiscovery is polled directly; when it fails for good
   the state goes back to the configured URL, so discovery runs again.
+- A changed configuration: a new URL starts the state over; any other change
+  to what decides a fetch (the source's options, the `http:` settings, seen as
+  a changed `source_fingerprint`) ends the backoff, so the next run polls it.
 """
 
 from __future__ import annotations
@@ -45,13 +48,34 @@ class FeedState:
     disabled: bool = False
     disabled_reason: str | None = None
     last_error: str | None = None
+    source_fingerprint: str | None = None
 
 
-def current_state(source: str, url: str, stored: FeedState | None) -> FeedState:
-    """The stored state of a source, or a fresh one if there is none or its URL was changed."""
+def current_state(
+    source: str, url: str, stored: FeedState | None, fingerprint: str | None = None
+) -> FeedState:
+    """The state a run starts from, given the source's configured URL and fingerprint.
+
+    A fresh state if there is none or the URL changed; the stored one with its
+    backoff ended (due now, failures and disabling cleared) if the fingerprint
+    changed; the stored one as it is otherwise. A row stored before
+    fingerprints existed (NULL) adopts the current one without a reset.
+    """
     if stored is None or stored.source_url != url:
-        return FeedState(source=source, feed_url=url, source_url=url)
-    return stored
+        return FeedState(source, feed_url=url, source_url=url, source_fingerprint=fingerprint)
+    if fingerprint is None or stored.source_fingerprint == fingerprint:
+        return stored
+    if stored.source_fingerprint is None:
+        return replace(stored, source_fingerprint=fingerprint)
+    return replace(
+        stored,
+        consecutive_failures=0,
+        next_poll_at=None,
+        disabled=False,
+        disabled_reason=None,
+        last_error=None,
+        source_fingerprint=fingerprint,
+    )
 
 
 def is_due(state: FeedState, now: datetime, *, force: bool = False) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +142,24 @@ def test_a_corrected_url_ends_the_backoff_and_a_waiting_feed_says_why() -> None:
     assert is_due(fixed, NOW)
     backing_off = failed(current_state("desk", URL, None))
     assert waits(backing_off) == "desk: next poll 2026-11-20 12:05 UTC after 1 failures"
+
+
+def test_a_changed_fingerprint_ends_the_backoff_but_keeps_the_history() -> None:
+    stored = current_state("desk", URL, None, "f1")
+    for _ in range(POLICY.max_failures):
+        stored = failed(stored)
+    stored = replace(stored, etag='"v1"', items_seen=7)
+    assert current_state("desk", URL, stored, "f1") is stored
+    reset = current_state("desk", URL, stored, "f2")
+    assert (reset.disabled, reset.consecutive_failures, reset.next_poll_at) == (False, 0, None)
+    assert (reset.disabled_reason, reset.last_error, reset.source_fingerprint) == (None, None, "f2")
+    assert (reset.etag, reset.items_seen) == ('"v1"', 7)
+    assert is_due(reset, NOW)
+
+
+def test_a_state_stored_before_fingerprints_adopts_one_without_a_reset() -> None:
+    stored = failed(current_state("desk", URL, None))
+    assert stored.source_fingerprint is None
+    adopted = current_state("desk", URL, stored, "f1")
+    assert adopted == replace(stored, source_fingerprint="f1")
+    assert not is_due(adopted, NOW)
