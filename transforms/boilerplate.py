@@ -42,14 +42,19 @@ def _compile(category: str, sources: object, path: Path) -> re.Pattern[str]:
         raise ConfigError(f"{path}: rules.{category} has an invalid regex: {exc}") from exc
 
 
-def load_rules(path: Path) -> BoilerplateRules:
-    """Read and compile a boilerplate rules file; raise ConfigError naming the bad key."""
+def read_rules_file(path: Path, what: str) -> object:
+    """The parsed YAML of a rules data file; ConfigError if it cannot be read or parsed."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read boilerplate rules {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def load_rules(path: Path) -> BoilerplateRules:
+    """Read and compile a boilerplate rules file; raise ConfigError naming the bad key."""
+    raw = read_rules_file(path, "boilerplate rules")
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), dict):
         raise ConfigError(f"{path}: expected a mapping with a `rules` mapping")
     max_chars = raw.get("max_line_chars")
