@@ -90,8 +90,10 @@ _MONTH_KEYS = (
 )
 _WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _TIME = (
-    r"(?:,?\s+(?:at\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::(?P<S>\d{2}))?"
-    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>[a-z]{1,4}|[+-]\d{2}:?\d{2}))?)?"
+    r"(?:,?\s+(?:(?:at|à|um|a las|alle|om|às)\s+)?(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>(?:"
+    + "|".join(ZONE_OFFSETS)
+    + r")\b|[+-]\d{2}:?\d{2}))?)?"
 )
 # Connectors between day, month and year in other languages ("3 de agosto de 2022", "3. Mai").
 _LINK = r"(?:\.|er|º|°)?\s*(?:(?:de|del|di)\s+)?"
@@ -110,7 +112,7 @@ _BULLET = re.compile(r"^(?:[*•\-–—·▪►]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 
@@ -403,6 +405,8 @@ def _blocks(text: str) -> list[_Block]:
         if not line:
             continue
         bullet = _BULLET.match(line)
+        if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
+            bullet = None  # "3. August 2022" is a date, not list item 3
         content = line[bullet.end() :] if bullet else line
         blocks.append(
             _Block(
@@ -488,6 +492,36 @@ def _revise(blocks: list[_Block]) -> None:
             block.cls = BAD if both_bad else GOOD
 
 
+def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
+    """A lone good paragraph amid furniture, after the story, is a sign-up or privacy notice.
+
+    Story paragraphs come in runs (an advertisement or a credit between them
+    does not count); a single one walled in by menus or pickers, below a
+    longer run of story, is not part of it.
+    """
+    runs: list[list[int]] = []
+    previous = -2
+    for i, block in enumerate(blocks):
+        if block.cls != GOOD:
+            continue
+        between = blocks[previous + 1 : i] if previous >= 0 else [None]
+        if runs and all(b is not None and b.furniture for b in between):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        previous = i
+    if len(runs) < 2:
+        return
+    longest = max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
+    for run in runs:
+        if (
+            len(run) == 1
+            and run[0] > longest[-1]
+            and len(blocks[run[0]].text) < 2 * rules.length_high
+        ):
+            blocks[run[0]].cls = BAD
+
+
 def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Block], str | None]:
     """The copy's lines, each classified good (story) or bad (furniture), and its language."""
     rules = rules or default_text_rules()
@@ -502,6 +536,7 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
     if not any(b.cls == GOOD for b in blocks):  # a note too short for context: keep its sentences
         for block in sentences:
             block.cls = GOOD
+    _drop_islands(blocks, rules)
     return blocks, lang
 
 
@@ -633,7 +668,8 @@ def _headline(
     for lines, upward in options:
         title_at, standfirst_at = _pick(blocks, lines, upward)
         if title_at is not None:
-            return title_at, standfirst_at if standfirst_at != start else None
+            after_meta = not meta.lines or title_at > meta.lines[-1]
+            return title_at, None if after_meta and standfirst_at == start else standfirst_at
     nearest = (i for i in range(start - 1, low - 1, -1) if i not in skip)
     return next((i for i in nearest if _title_like(blocks[i])), None), None
 
@@ -652,7 +688,11 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     start = next((i for i, b in enumerate(blocks) if b.cls == GOOD), len(blocks))
     low = max(0, start - rules.header_window)
     # The header may run past a standfirst taken for story, not past a second story block.
-    goods = (i for i in range(start + 1, min(len(blocks), start + 6)) if blocks[i].cls == GOOD)
+    goods = (
+        i
+        for i in range(start + 1, min(len(blocks), start + 6))
+        if blocks[i].cls == GOOD and (blocks[i].final or len(blocks[i].text) >= rules.length_low)
+    )
     metas = {
         i: meta
         for i in range(low, next(goods, min(len(blocks), start + 6)))
