@@ -22,15 +22,19 @@ DEFAULT_RULES_FILE = Path(__file__).parent.parent / "mediawatch" / "defaults" / 
 
 # Bullets, separators and trailing punctuation that decorate furniture lines.
 _DECORATION = " \t\u00a0•·|>»›:.!-–—"
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
 class BoilerplateRules:
-    """Compiled furniture patterns, one full-line regex per category."""
+    """Compiled furniture patterns, one full-line regex per category, and their union.
+
+    The union answers "is it furniture at all?" in one regex pass per line;
+    the category is looked up only for lines that are.
+    """
 
     max_line_chars: int
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    union: re.Pattern[str]
 
 
 def _compile(category: str, sources: object, path: Path) -> re.Pattern[str]:
@@ -63,7 +67,8 @@ def load_rules(path: Path) -> BoilerplateRules:
     patterns = tuple(
         (category, _compile(category, sources, path)) for category, sources in raw["rules"].items()
     )
-    return BoilerplateRules(max_line_chars=max_chars, patterns=patterns)
+    union = re.compile("|".join(f"(?:{p.pattern})" for _, p in patterns), re.IGNORECASE)
+    return BoilerplateRules(max_line_chars=max_chars, patterns=patterns, union=union)
 
 
 @cache
@@ -73,14 +78,18 @@ def default_rules() -> BoilerplateRules:
 
 
 def _normalise(line: str) -> str:
-    return _SPACES.sub(" ", line).strip(_DECORATION)
+    return " ".join(line.split()).strip(_DECORATION)
 
 
 def boilerplate_kind(line: str, rules: BoilerplateRules | None = None) -> str | None:
     """The furniture category a whole line belongs to, or None for content."""
     rules = rules or default_rules()
+    if len(line) > 4 * rules.max_line_chars:  # too long even before spaces are squeezed
+        return None
     candidate = _normalise(line)
     if not candidate or len(candidate) > rules.max_line_chars:
+        return None
+    if not rules.union.fullmatch(candidate):
         return None
     for category, pattern in rules.patterns:
         if pattern.fullmatch(candidate):

@@ -115,6 +115,7 @@ _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +142,9 @@ class TextRules:
     stopwords_high: float
     min_furniture_run: int
     header_window: int
-    byline_prefixes: tuple[str, ...]
-    published_prefixes: tuple[str, ...]
-    updated_prefixes: tuple[str, ...]
+    byline_prefixes: re.Pattern[str]
+    published_prefixes: re.Pattern[str]
+    updated_prefixes: re.Pattern[str]
     role: re.Pattern[str]
     credit: re.Pattern[str]
     segment_split: re.Pattern[str]
@@ -161,6 +162,11 @@ def _number(raw: dict, key: str, path: Path, kind: type) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise ConfigError(f"{path}: {key} must be a positive number")
     return kind(value)
+
+
+def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
+    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
 
 
 def load_text_rules(path: Path) -> TextRules:
@@ -191,9 +197,9 @@ def load_text_rules(path: Path) -> TextRules:
         stopwords_high=_number(raw, "stopwords_high", path, float),
         min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
         header_window=int(_number(raw, "header_window", path, int)),
-        byline_prefixes=_words(raw, "byline_prefixes", path),
-        published_prefixes=_words(raw, "published_prefixes", path),
-        updated_prefixes=updated,
+        byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
+        published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
+        updated_prefixes=_prefixes(updated),
         role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
         credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
         # Segments of a meta line: "|", "•", "·" separators, and an update stamp even
@@ -322,15 +328,10 @@ def find_date(text: str, lang: str | None = None) -> datetime | None:
     return None
 
 
-def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str | None:
+def _strip_prefix(text: str, prefixes: re.Pattern[str]) -> str | None:
     """The rest of `text` after one of `prefixes` (and an optional colon), or None."""
-    lowered = text.lower()
-    for prefix in prefixes:
-        if lowered.startswith(prefix) and (
-            len(text) == len(prefix) or not text[len(prefix)].isalnum()
-        ):
-            return text[len(prefix) :].lstrip(" :\t")
-    return None
+    match = prefixes.match(text)
+    return text[match.end() :] if match else None
 
 
 # --- bylines ---------------------------------------------------------------
@@ -453,43 +454,47 @@ def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
         run = []
 
 
-def _neighbour(
-    blocks: list[_Block], index: int, step: int, ignore_near: bool, skip_furniture: bool = False
-) -> str:
-    """The class of the nearest decided block before (step -1) or after (+1); BAD at an edge."""
-    index += step
-    while 0 <= index < len(blocks):
-        cls = blocks[index].cls
-        if skip_furniture and blocks[index].furniture:
-            pass
-        elif cls in (GOOD, BAD) or (cls == NEAR and not ignore_near):
-            return cls
-        index += step
-    return BAD
+def _nearest(blocks: list[_Block], step: int, ignore_near: bool, skip_furniture: bool) -> list[str]:
+    """For each block, the class of the nearest decided block before (step -1) or after (+1).
+
+    "Decided" is good or bad (and near-good unless `ignore_near`); an edge
+    counts as bad. One pass over the blocks, so long menus cost linear time.
+    """
+    found = [BAD] * len(blocks)
+    last = BAD
+    order = range(len(blocks)) if step > 0 else range(len(blocks) - 1, -1, -1)
+    for i in order:
+        found[i] = last
+        block = blocks[i]
+        if skip_furniture and block.furniture:
+            continue
+        if block.cls in (GOOD, BAD) or (block.cls == NEAR and not ignore_near):
+            last = block.cls
+    return found
 
 
 def _revise(blocks: list[_Block]) -> None:
     """jusText's context pass: short blocks, then near-good ones, take their neighbours' class."""
+    before, after = _nearest(blocks, 1, True, False), _nearest(blocks, -1, True, False)
+    before_near, after_near = _nearest(blocks, 1, False, False), _nearest(blocks, -1, False, False)
     new: dict[int, str] = {}
     for i, block in enumerate(blocks):
         if block.cls != SHORT:
             continue
-        before, after = _neighbour(blocks, i, -1, True), _neighbour(blocks, i, 1, True)
-        if before == after:
-            new[i] = before
-        elif (before == BAD and _neighbour(blocks, i, -1, False) == NEAR) or (
-            after == BAD and _neighbour(blocks, i, 1, False) == NEAR
+        if before[i] == after[i]:
+            new[i] = before[i]
+        elif (before[i] == BAD and before_near[i] == NEAR) or (
+            after[i] == BAD and after_near[i] == NEAR
         ):
             new[i] = GOOD
         else:
             new[i] = BAD
     for i, cls in new.items():
         blocks[i].cls = cls
+    before, after = _nearest(blocks, 1, True, True), _nearest(blocks, -1, True, True)
     for i, block in enumerate(blocks):
         if block.cls == NEAR:
-            before = _neighbour(blocks, i, -1, True, skip_furniture=True)
-            both_bad = before == _neighbour(blocks, i, 1, True, skip_furniture=True) == BAD
-            block.cls = BAD if both_bad else GOOD
+            block.cls = BAD if before[i] == after[i] == BAD else GOOD
 
 
 def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
@@ -526,7 +531,8 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
     """The copy's lines, each classified good (story) or bad (furniture), and its language."""
     rules = rules or default_text_rules()
     blocks = _blocks(text)
-    lang = detect_language([w for b in blocks for w in b.words], rules)
+    sample = [w for b in blocks for w in b.words]
+    lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
     stop = rules.stoplists.get(lang) if lang else None
     for block in blocks:
         block.cls = _initial_class(block, stop, rules)
