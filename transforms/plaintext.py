@@ -387,9 +387,9 @@ class _Block:
 
 
 def detect_language(words: list[str], rules: TextRules) -> str | None:
-    """The language whose stop words make up the largest share of `words` (at least 5%)."""
+    """The language whose stop words make up the largest share of `words` (lower case; 5%+)."""
     scores: Counter[str] = Counter()
-    for word, count in Counter(w.lower() for w in words).items():
+    for word, count in Counter(words).items():
         for code in rules.stop_index.get(word, ()):
             scores[code] += count
     if not scores:
@@ -399,8 +399,13 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
 
 
 def _blocks(text: str) -> list[_Block]:
-    """One block per line; table cells (columns set apart by 3+ spaces or tabs) are lines too."""
+    """One block per line; table cells (columns set apart by 3+ spaces or tabs) are lines too.
+
+    Words are kept in lower case (for the stop lists); the furniture verdict of
+    a line is worked out once per distinct line (menus repeat).
+    """
     blocks = []
+    furniture: dict[str, bool] = {}
     for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
         line = raw.strip()
         if not line:
@@ -412,15 +417,22 @@ def _blocks(text: str) -> list[_Block]:
         blocks.append(
             _Block(
                 text=content or line,
-                words=_TOKEN.findall(content),
+                words=_TOKEN.findall(content.lower()),
                 bullet=bullet is not None,
                 final=content.endswith(_FINAL),
-                furniture=line.startswith("<")
-                or boilerplate_kind(line) is not None
-                or bool(_COPYRIGHT.search(line)),
+                furniture=furniture[line]
+                if line in furniture
+                else furniture.setdefault(line, _is_furniture(line)),
             )
         )
     return blocks
+
+
+def _is_furniture(line: str) -> bool:
+    """Markup left in the copy, a copyright line, or a line the phrase patterns know."""
+    return (
+        line.startswith("<") or bool(_COPYRIGHT.search(line)) or boilerplate_kind(line) is not None
+    )
 
 
 def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules) -> str:
@@ -431,7 +443,7 @@ def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules)
     if stop is None:  # no stop list for this language: sentence shape decides
         density = rules.stopwords_high if block.final else 0.0
     else:
-        density = sum(w.lower() in stop for w in block.words) / max(1, len(block.words))
+        density = sum(map(stop.__contains__, block.words)) / max(1, len(block.words))
     if length < rules.length_low:
         # A short whole sentence is near-good: its neighbours decide, furniture aside.
         sentence = block.final and len(block.words) >= 5 and density >= rules.stopwords_low
