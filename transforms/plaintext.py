@@ -112,6 +112,7 @@ _BULLET = re.compile(r"^(?:[*•\-–—·▪►]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
+_CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -398,7 +399,29 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
     return code if hits >= 0.05 * len(words) else None
 
 
-def _blocks(text: str) -> list[_Block]:
+def _joined_lines(text: str, rules: TextRules) -> list[str]:
+    """The copy's non-empty lines, a line that continues a sentence joined to the one before.
+
+    Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
+    starting in lower case after one without final punctuation continues it,
+    unless it starts a byline or a date line ("by Jane Doe", "updated ...").
+    """
+    meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
+    lines: list[str] = []
+    for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
+        line = raw.strip()
+        if not line:
+            continue
+        continues = line[0].islower() and _CONTINUATION.match(line) and lines
+        continues = continues and not lines[-1].endswith(_FINAL)
+        if continues and not any(prefix.match(line) for prefix in meta):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _blocks(text: str, rules: TextRules) -> list[_Block]:
     """One block per line; table cells (columns set apart by 3+ spaces or tabs) are lines too.
 
     Words are kept in lower case (for the stop lists); the furniture verdict of
@@ -406,10 +429,7 @@ def _blocks(text: str) -> list[_Block]:
     """
     blocks = []
     furniture: dict[str, bool] = {}
-    for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
-        line = raw.strip()
-        if not line:
-            continue
+    for line in _joined_lines(text, rules):
         bullet = _BULLET.match(line)
         if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
             bullet = None  # "3. August 2022" is a date, not list item 3
@@ -542,12 +562,15 @@ def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
 def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Block], str | None]:
     """The copy's lines, each classified good (story) or bad (furniture), and its language."""
     rules = rules or default_text_rules()
-    blocks = _blocks(text)
+    blocks = _blocks(text, rules)
     sample = [w for b in blocks for w in b.words]
     lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
     stop = rules.stoplists.get(lang) if lang else None
     for block in blocks:
         block.cls = _initial_class(block, stop, rules)
+    if stop is not None and not any(b.cls in (GOOD, NEAR) for b in blocks):
+        for block in blocks:  # a language our stop lists do not know: sentence shape decides
+            block.cls = _initial_class(block, None, rules)
     _mark_runs(blocks, rules)
     sentences = [b for b in blocks if b.cls != BAD and b.final]
     _revise(blocks)
