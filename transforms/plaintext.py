@@ -116,6 +116,7 @@ _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 
 
@@ -206,7 +207,7 @@ def load_text_rules(path: Path) -> TextRules:
         # Segments of a meta line: "|", "•", "·" separators, and an update stamp even
         # when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
         segment_split=re.compile(
-            r"\s*[|•·]\s*|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
+            r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
             re.IGNORECASE,
         ),
     )
@@ -529,6 +530,27 @@ def _revise(blocks: list[_Block]) -> None:
             block.cls = BAD if before[i] == after[i] == BAD else GOOD
 
 
+def _good_runs(blocks: list[_Block], gap: int) -> list[list[int]]:
+    """Good blocks in runs; a run goes on over at most `gap` other non-furniture blocks."""
+    runs: list[list[int]] = []
+    previous = -1
+    for i, block in enumerate(blocks):
+        if block.cls != GOOD:
+            continue
+        others = sum(not b.furniture for b in blocks[previous + 1 : i])
+        if runs and others <= gap:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        previous = i
+    return runs
+
+
+def _longest(blocks: list[_Block], runs: list[list[int]]) -> list[int]:
+    """The run with the most text: the story."""
+    return max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
+
+
 def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
     """A lone good paragraph amid furniture, after the story, is a sign-up or privacy notice.
 
@@ -536,20 +558,10 @@ def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
     does not count); a single one walled in by menus or pickers, below a
     longer run of story, is not part of it.
     """
-    runs: list[list[int]] = []
-    previous = -2
-    for i, block in enumerate(blocks):
-        if block.cls != GOOD:
-            continue
-        between = blocks[previous + 1 : i] if previous >= 0 else [None]
-        if runs and all(b is not None and b.furniture for b in between):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-        previous = i
+    runs = _good_runs(blocks, 0)
     if len(runs) < 2:
         return
-    longest = max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
+    longest = _longest(blocks, runs)
     for run in runs:
         if (
             len(run) == 1
@@ -593,8 +605,13 @@ class _Meta:
 
 
 def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
-    """The byline/date fields of a line; None if it is prose or a headline."""
+    """The byline/date fields of a line; None if it is prose or a headline.
+
+    Besides dates and bylines a meta line may hold furniture and short odd
+    segments ("1:39 PM", a desk name), but only when a date or byline was found.
+    """
     found = _Meta()
+    odd = False
     for segment in filter(None, (s.strip() for s in rules.segment_split.split(line))):
         updated = _strip_prefix(segment, rules.updated_prefixes)
         published = _strip_prefix(segment, rules.published_prefixes)
@@ -605,8 +622,11 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
         elif author := parse_byline(segment, rules):
             found.author = found.author or author
         elif boilerplate_kind(segment) is None:
-            return None
-    return None if (found.author, found.published, found.updated) == (None, None, None) else found
+            if len(segment.split()) > 5:
+                return None
+            odd = True
+    nothing = (found.author, found.published, found.updated) == (None, None, None)
+    return None if nothing or (odd and found.published is found.updated is None) else found
 
 
 def _title_like(block: _Block) -> bool:
@@ -726,7 +746,8 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
         return TextArticle(None, None, None, None, None, "")
-    start = next((i for i, b in enumerate(blocks) if b.cls == GOOD), len(blocks))
+    runs = _good_runs(blocks, STORY_GAP)
+    start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
     # The header may run past a standfirst taken for story, not past a second story block.
     goods = (
