@@ -113,6 +113,7 @@ _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
+_NAVIGATION = re.compile(r" \| .* \| | [>»] |^[«‹]|[»›]$")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -315,7 +316,7 @@ def parse_date(text: str, lang: str | None = None) -> datetime | None:
 def find_date(text: str, lang: str | None = None) -> datetime | None:
     """A date inside a short meta segment ("Publié le 3 août 2022 à 10h56"), or None.
 
-    At most three other words may surround it, so a sentence or a headline
+    At most four other words may surround it, so a sentence or a headline
     that mentions a date is not taken for a date line.
     """
     if (when := parse_date(text, lang)) is not None:
@@ -325,7 +326,7 @@ def find_date(text: str, lang: str | None = None) -> datetime | None:
     for pattern, months in _date_formats(lang):
         if (match := pattern.search(text)) is not None:
             rest = text[: match.start()] + " " + text[match.end() :]
-            if len(_TOKEN.findall(rest)) <= 3:
+            if len(_TOKEN.findall(rest)) <= 4:
                 return _to_datetime(match, months)
     return None
 
@@ -386,6 +387,7 @@ class _Block:
     final: bool
     furniture: bool
     cls: str = SHORT
+    meta: bool = False  # a byline, date or credit line of the header window
 
 
 def detect_language(words: list[str], rules: TextRules) -> str | None:
@@ -640,6 +642,8 @@ def _title_like(block: _Block) -> bool:
         and not text.endswith((".", ":", ";"))
         and not block.bullet
         and not block.furniture
+        and not block.meta
+        and not _NAVIGATION.search(text)
         and not text[0].islower()
     )
 
@@ -676,6 +680,7 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
                 break
             meta.lines.append(i)
+            block.meta = True
     meta.lines.sort()
 
 
@@ -761,6 +766,8 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         if len(blocks[i].text) <= 200
         and (meta := _read_meta(blocks[i].text, rules, lang)) is not None
     }
+    for i in metas:
+        blocks[i].meta = True
     meta = _cluster(metas, start)
     _add_credits(blocks, meta, rules)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
