@@ -696,15 +696,22 @@ def _text_lines(blocks: list[_Block], indexes: range, skip: set[int]) -> list[in
     return found
 
 
+def _strong(block: _Block) -> bool:
+    """A headline of three words or more (or a long line of an unspaced script)."""
+    return len(block.words) >= 3 or (len(block.text) >= 12 and " " not in block.text)
+
+
 def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | None, int | None]:
     """Headline and standfirst among `lines` (reading order); search from the cluster's side.
 
-    Two title-like lines in a row are headline and standfirst when the second
+    Headlines of three words or more come before shorter ones (section labels,
+    "View gallery"). Two title-like lines in a row are headline and standfirst when the second
     is clearly longer; otherwise the one nearer the cluster is the headline (the
     other is a related link or a section label).
     """
-    order = range(len(lines) - 1, -1, -1) if upward else range(len(lines))
-    for k in order:
+    order = list(range(len(lines) - 1, -1, -1) if upward else range(len(lines)))
+    strong = [k for k in order if _strong(blocks[lines[k]])]
+    for k in strong + [k for k in order if k not in strong]:
         if not _title_like(blocks[lines[k]]):
             continue
         upper = blocks[lines[k - 1]] if k else None
@@ -736,8 +743,9 @@ def _headline(
         if title_at is not None:
             after_meta = not meta.lines or title_at > meta.lines[-1]
             return title_at, None if after_meta and standfirst_at == start else standfirst_at
-    nearest = (i for i in range(start - 1, low - 1, -1) if i not in skip)
-    return next((i for i in nearest if _title_like(blocks[i])), None), None
+    nearest = [i for i in range(start - 1, low - 1, -1) if i not in skip]
+    nearest = [i for i in nearest if _title_like(blocks[i])]
+    return next((i for i in nearest if _strong(blocks[i])), next(iter(nearest), None)), None
 
 
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
