@@ -113,7 +113,9 @@ _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
-_NAVIGATION = re.compile(r" \| .* \| | [>»] |^[«‹]|[»›]$")
+_NAVIGATION = re.compile(
+    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
+)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
