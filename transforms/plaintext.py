@@ -668,7 +668,10 @@ def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
 
 
 def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
-    """Grow the cluster by the name and credit lines next to it; a bare name is the author."""
+    """Grow the cluster by the name and credit lines next to it; a bare name is the author.
+
+    Up to two lines each side are looked at, furniture lines passed over.
+    """
     if not meta.lines:
         return
     for step, edge in ((-1, meta.lines[0]), (1, meta.lines[-1])):
@@ -676,6 +679,8 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
             if not 0 <= i < len(blocks):
                 break
             block = blocks[i]
+            if block.furniture:  # "Follow", "Share" between the name and the date
+                continue
             name = bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
