@@ -787,15 +787,14 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     _add_credits(blocks, meta, rules)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
     header = {*meta.lines, title_at, standfirst_at}
-    first_body = title_at + 1 if title_at is not None else 0
     header_end = max((i for i in header if i is not None), default=-1)
+    top = title_at if title_at is not None else header_end
     # Sentences between the headline and the byline/date lines are kept: no text is lost.
     body = [
         block.text
         for i, block in enumerate(blocks)
-        if i >= first_body
-        and i not in header
-        and (block.cls == GOOD or (i < header_end and block.final and not block.furniture))
+        if i not in header
+        and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
     ]
     return TextArticle(
         title=blocks[title_at].text if title_at is not None else None,
