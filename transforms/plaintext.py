@@ -633,6 +633,17 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
     return None if nothing or (odd and found.published is found.updated is None) else found
 
 
+def _late_date(
+    blocks: list[_Block], indexes: range, rules: TextRules, lang: str | None
+) -> datetime | None:
+    """The published date of the first short line among `indexes` that is only a date line."""
+    for i in indexes:
+        found = _read_meta(blocks[i].text, rules, lang) if len(blocks[i].text) <= 80 else None
+        if found is not None and found.published is not None:
+            return found.published
+    return None
+
+
 def _title_like(block: _Block) -> bool:
     """Shaped like a headline: 2-40 words (or a long unspaced CJK line), no final full stop."""
     text = block.text
@@ -785,6 +796,8 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         blocks[i].meta = True
     meta = _cluster(metas, start)
     _add_credits(blocks, meta, rules)
+    if meta.published is None:  # a date line under the first paragraphs ("21 Jan 2020")
+        meta.published = _late_date(blocks, range(start, min(len(blocks), start + 8)), rules, lang)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
