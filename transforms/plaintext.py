@@ -27,9 +27,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
-import justext
-from dateparser.languages.loader import default_loader
-
 from mediawatch.errors import ConfigError
 from transforms.boilerplate import boilerplate_kind, read_rules_file, strip_boilerplate
 
@@ -179,6 +176,8 @@ def load_text_rules(path: Path) -> TextRules:
     raw = read_rules_file(path, "text-copy rules")
     if not isinstance(raw, dict) or not isinstance(raw.get("languages"), dict):
         raise ConfigError(f"{path}: languages must map jusText stop-list names to language codes")
+    import justext  # imported when a text copy is first read, not by every extraction worker
+
     known = justext.get_stoplists()
     stoplists: dict[str, frozenset[str]] = {}
     for name, code in raw["languages"].items():
@@ -230,6 +229,8 @@ def _month_names(lang: str | None) -> dict[str, int]:
     """Month names (lower case) -> month number: English, plus `lang`'s from dateparser."""
     names = {name: number for number, group in enumerate(_ENGLISH_MONTHS, 1) for name in group}
     if lang and lang != "en":
+        from dateparser.languages.loader import default_loader  # lazily, as justext
+
         info = default_loader.get_locale(lang).info
         for number, key in enumerate(_MONTH_KEYS, 1):
             for name in info.get(key, ()):
