@@ -22,15 +22,19 @@ DEFAULT_RULES_FILE = Path(__file__).parent.parent / "mediawatch" / "defaults" / 
 
 # Bullets, separators and trailing punctuation that decorate furniture lines.
 _DECORATION = " \t\u00a0•·|>»›:.!-–—"
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
 class BoilerplateRules:
-    """Compiled furniture patterns, one full-line regex per category."""
+    """Compiled furniture patterns, one full-line regex per category, and their union.
+
+    The union answers "is it furniture at all?" in one regex pass per line;
+    the category is looked up only for lines that are.
+    """
 
     max_line_chars: int
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    union: re.Pattern[str]
 
 
 def _compile(category: str, sources: object, path: Path) -> re.Pattern[str]:
@@ -42,14 +46,19 @@ def _compile(category: str, sources: object, path: Path) -> re.Pattern[str]:
         raise ConfigError(f"{path}: rules.{category} has an invalid regex: {exc}") from exc
 
 
-def load_rules(path: Path) -> BoilerplateRules:
-    """Read and compile a boilerplate rules file; raise ConfigError naming the bad key."""
+def read_rules_file(path: Path, what: str) -> object:
+    """The parsed YAML of a rules data file; ConfigError if it cannot be read or parsed."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read boilerplate rules {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def load_rules(path: Path) -> BoilerplateRules:
+    """Read and compile a boilerplate rules file; raise ConfigError naming the bad key."""
+    raw = read_rules_file(path, "boilerplate rules")
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), dict):
         raise ConfigError(f"{path}: expected a mapping with a `rules` mapping")
     max_chars = raw.get("max_line_chars")
@@ -58,7 +67,8 @@ def load_rules(path: Path) -> BoilerplateRules:
     patterns = tuple(
         (category, _compile(category, sources, path)) for category, sources in raw["rules"].items()
     )
-    return BoilerplateRules(max_line_chars=max_chars, patterns=patterns)
+    union = re.compile("|".join(f"(?:{p.pattern})" for _, p in patterns), re.IGNORECASE)
+    return BoilerplateRules(max_line_chars=max_chars, patterns=patterns, union=union)
 
 
 @cache
@@ -68,14 +78,18 @@ def default_rules() -> BoilerplateRules:
 
 
 def _normalise(line: str) -> str:
-    return _SPACES.sub(" ", line).strip(_DECORATION)
+    return " ".join(line.split()).strip(_DECORATION)
 
 
 def boilerplate_kind(line: str, rules: BoilerplateRules | None = None) -> str | None:
     """The furniture category a whole line belongs to, or None for content."""
     rules = rules or default_rules()
+    if len(line) > 4 * rules.max_line_chars:  # too long even before spaces are squeezed
+        return None
     candidate = _normalise(line)
     if not candidate or len(candidate) > rules.max_line_chars:
+        return None
+    if not rules.union.fullmatch(candidate):
         return None
     for category, pattern in rules.patterns:
         if pattern.fullmatch(candidate):

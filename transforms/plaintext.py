@@ -1,45 +1,40 @@
-"""Plain-text articles: recover headline, standfirst, byline and dates from a browser copy.
+"""Plain-text articles: recover headline, standfirst, byline, dates and body from a browser copy.
 
-People save stories by copying them out of a browser into a `.txt`, which
-keeps the header lines (headline, standfirst, "By ...", date lines) mixed
-with leftovers such as breadcrumbs and share prompts. Only the first
-`HEADER_LINES` paragraphs are searched for the header; everything else is
-body, cleaned by the boilerplate filter.
+People save stories by copying a whole page out of a browser into a `.txt`:
+menus, breadcrumbs, newsletter prompts, partner headlines and footers come
+with the story. Every line is a block, classified in the spirit of jusText's
+context-sensitive algorithm (length, stop-word density for the text's
+language from jusText's lists, sentence shape, runs of short unpunctuated
+lines, the class of the neighbours); the story is the good blocks. The header
+is found by structure: the byline/date cluster nearest the start of the
+story, with the headline and standfirst next to it. Phrase patterns
+(`transforms/boilerplate.py`) only make a last pass. Keyword lists and
+thresholds are data: `mediawatch/defaults/textcopy.yaml`.
 
 Date rules: times without a zone are taken as UTC; a date without a time is
 midnight UTC. Numeric dates like 03/08/2022 are read day-first (the
 European convention of most monitored sources) unless the first number cannot
-be a day-first month reading, i.e. 08/23/2022 is read as 23 August.
+be a day-first month reading, i.e. 08/23/2022 is read as 23 August. Month
+names are read in English and in the text's language (dateparser's tables).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
 
-from transforms.boilerplate import boilerplate_kind, strip_boilerplate
+from mediawatch.errors import ConfigError
+from transforms.boilerplate import boilerplate_kind, read_rules_file, strip_boilerplate
 
-HEADER_LINES = 15
+RULES_FILE = Path(__file__).parent.parent / "mediawatch" / "defaults" / "textcopy.yaml"
 
 # --- data tables -----------------------------------------------------------
 
-BYLINE_PREFIXES = ("written by", "words by", "reporting by", "story by", "author", "by")
-ROLE_WORDS = (
-    "correspondent",
-    "editor",
-    "reporter",
-    "writer",
-    "columnist",
-    "journalist",
-    "contributor",
-    "analyst",
-)
 NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "al"})
-PUBLISHED_PREFIXES = ("first published on", "first published", "published on", "published")
-PUBLISHED_PREFIXES += ("posted on", "posted", "date")
-UPDATED_PREFIXES = ("last modified on", "last modified", "last updated on", "last updated")
-UPDATED_PREFIXES += ("updated on", "updated", "modified")
 ZONE_OFFSETS = {
     "utc": 0,
     "gmt": 0,
@@ -57,61 +52,72 @@ ZONE_OFFSETS = {
     "cdt": -5,
     "pst": -8,
     "pdt": -7,
+    "et": -5,
+    "ct": -6,
+    "mt": -7,
+    "pt": -8,
 }
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-
+_ENGLISH_MONTHS = (
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("may",),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
+)
+_MONTH_KEYS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
-_MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _TIME = (
-    r"(?:,?\s+(?:at\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::(?P<S>\d{2}))?"
-    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>[a-z]{1,4}|[+-]\d{2}:?\d{2}))?)?"
+    r"(?:,?\s+(?:(?:at|à|um|a las|alle|om|às)\s+)?(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>(?:"
+    + "|".join(ZONE_OFFSETS)
+    + r")\b|[+-]\d{2}:?\d{2}))?)?"
 )
-DATE_FORMATS = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        # 2022-08-03, 2022-08-03T10:56:00Z, 2022-08-03 10:56+01:00
-        r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
-        r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
-        r"\s*(?P<tz>z|[+-]\d{2}:?\d{2}|utc|gmt)?)?",
-        # 3 Aug 2022, Wed 3 Aug 2022 10.56 BST, 3rd August 2022, 10:56am
-        _WEEKDAY + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<y>\d{4})" + _TIME,
-        # August 3, 2022; Wednesday, Aug. 3, 2022 at 10:56 a.m. EDT
-        _WEEKDAY + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME,
-        # 03/08/2022, 3.8.2022 10:56 (day-first unless impossible)
-        r"(?P<n1>\d{1,2})[/.](?P<n2>\d{1,2})[/.](?P<y>\d{4})" + _TIME,
-    )
+# Connectors between day, month and year in other languages ("3 de agosto de 2022", "3. Mai").
+_LINK = r"(?:\.|er|º|°)?\s*(?:(?:de|del|di)\s+)?"
+_ISO = (
+    r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<tz>z|[+-]\d{2}:?\d{2}|utc|gmt)?)?"
 )
-
-_SEGMENT_SPLIT = re.compile(
-    r"\s*[|•·]\s*|(?<!last)\s+(?=(?:last\s+)?(?:updated|modified)\b)", re.IGNORECASE
-)
+_NUMERIC = r"(?P<n1>\d{1,2})[/.](?P<n2>\d{1,2})[/.](?P<y>\d{4})" + _TIME
+_TOKEN = re.compile(r"\w+")
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*")
-_NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
-_ROLE = re.compile(
-    r",\s+(?:[\w'’\- ]+\s)?(?:" + "|".join(ROLE_WORDS) + r")\b.*$",
-    re.IGNORECASE,
-)
+_NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|\be\b|&)\s*", re.IGNORECASE)
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w\- ]{1,40}$")
+_HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
+_BULLET = re.compile(r"^(?:[*•\-–—·▪►]|\d{1,2}[.)])\s+")
+_FINAL = tuple(".!?…。！？:;\"'”»)")
+_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
+_CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
+_CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
+_NAVIGATION = re.compile(
+    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
+LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +132,131 @@ class TextArticle:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class TextRules:
+    """The compiled `textcopy.yaml`: stop words per language, thresholds, header keywords."""
+
+    stop_index: dict[str, tuple[str, ...]]  # word -> language codes whose stop list has it
+    stoplists: dict[str, frozenset[str]]
+    length_low: int
+    length_high: int
+    stopwords_low: float
+    stopwords_high: float
+    min_furniture_run: int
+    header_window: int
+    byline_prefixes: re.Pattern[str]
+    published_prefixes: re.Pattern[str]
+    updated_prefixes: re.Pattern[str]
+    role: re.Pattern[str]
+    credit: re.Pattern[str]
+    segment_split: re.Pattern[str]
+
+
+def _words(raw: dict, key: str, path: Path) -> tuple[str, ...]:
+    value = raw.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{path}: {key} must be a list of non-empty strings")
+    return tuple(sorted((v.lower() for v in value), key=len, reverse=True))
+
+
+def _number(raw: dict, key: str, path: Path, kind: type) -> float:
+    value = raw.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{path}: {key} must be a positive number")
+    return kind(value)
+
+
+def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
+    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
+
+
+def load_text_rules(path: Path) -> TextRules:
+    """Read and check a text-copy rules file; raise ConfigError naming the bad key."""
+    raw = read_rules_file(path, "text-copy rules")
+    if not isinstance(raw, dict) or not isinstance(raw.get("languages"), dict):
+        raise ConfigError(f"{path}: languages must map jusText stop-list names to language codes")
+    import justext  # imported when a text copy is first read, not by every extraction worker
+
+    known = justext.get_stoplists()
+    stoplists: dict[str, frozenset[str]] = {}
+    for name, code in raw["languages"].items():
+        if name not in known or not isinstance(code, str):
+            raise ConfigError(f"{path}: languages.{name} is not a jusText stop list with a code")
+        stoplists[code] = frozenset(justext.get_stoplist(name))
+    index: dict[str, list[str]] = {}
+    for code, words in stoplists.items():
+        for word in words:
+            index.setdefault(word, []).append(code)
+    updated = _words(raw, "updated_prefixes", path)
+    roles = "|".join(map(re.escape, _words(raw, "role_words", path)))
+    credits = "|".join(map(re.escape, _words(raw, "credit_words", path)))
+    glue = "|".join(re.escape(p) for p in updated)
+    return TextRules(
+        stop_index={word: tuple(codes) for word, codes in index.items()},
+        stoplists=stoplists,
+        length_low=int(_number(raw, "length_low", path, int)),
+        length_high=int(_number(raw, "length_high", path, int)),
+        stopwords_low=_number(raw, "stopwords_low", path, float),
+        stopwords_high=_number(raw, "stopwords_high", path, float),
+        min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
+        header_window=int(_number(raw, "header_window", path, int)),
+        byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
+        published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
+        updated_prefixes=_prefixes(updated),
+        role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
+        credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
+        # Segments of a meta line: "|", "•", "·" separators, and an update stamp even
+        # when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
+        segment_split=re.compile(
+            r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
+            re.IGNORECASE,
+        ),
+    )
+
+
+@cache
+def default_text_rules() -> TextRules:
+    """The shipped rules, read once per process."""
+    return load_text_rules(RULES_FILE)
+
+
 # --- dates -----------------------------------------------------------------
+
+
+@cache
+def _month_names(lang: str | None) -> dict[str, int]:
+    """Month names (lower case) -> month number: English, plus `lang`'s from dateparser."""
+    names = {name: number for number, group in enumerate(_ENGLISH_MONTHS, 1) for name in group}
+    if lang and lang != "en":
+        from dateparser.languages.loader import default_loader  # lazily, as justext
+
+        info = default_loader.get_locale(lang).info
+        for number, key in enumerate(_MONTH_KEYS, 1):
+            for name in info.get(key, ()):
+                if len(name) >= 3 and not name.isdigit():
+                    names.setdefault(name.lower().rstrip("."), number)
+    return names
+
+
+@cache
+def _date_formats(lang: str | None) -> tuple[tuple[re.Pattern[str], dict[str, int]], ...]:
+    """The date patterns for `lang` (English month names always included)."""
+    months = _month_names(lang)
+    month = r"(?P<mon>" + "|".join(map(re.escape, sorted(months, key=len, reverse=True))) + r")\.?"
+    day_month = _WEEKDAY + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?" + _LINK + month
+    return tuple(
+        (re.compile(pattern, re.IGNORECASE), months)
+        for pattern in (
+            _ISO,  # 2022-08-03, 2022-08-03T10:56:00Z, 2022-08-03 10:56+01:00
+            # 3 Aug 2022, Wed 3 Aug 2022 10.56 BST, 3rd August 2022, 3. März 2022,
+            # 3 de agosto de 2022
+            day_month + r",?\s+" + _LINK + r"(?P<y>\d{4})" + _TIME,
+            # August 3, 2022; Wednesday, Aug. 3, 2022 at 10:56 a.m. EDT
+            _WEEKDAY + month + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME,
+            _NUMERIC,  # 03/08/2022, 3.8.2022 10:56 (day-first unless impossible)
+        )
+    )
 
 
 def _zone(raw: str | None) -> timezone | None:
@@ -143,56 +273,71 @@ def _zone(raw: str | None) -> timezone | None:
     return None
 
 
-def _day_month(parts: dict[str, str | None]) -> tuple[int, int]:
+def _day_month(parts: dict[str, str | None], months: dict[str, int]) -> tuple[int, int]:
     if parts.get("mon"):
-        return int(parts["d"] or 0), MONTHS[parts["mon"].lower()]
+        return int(parts["d"] or 0), months[(parts["mon"] or "").lower()]
     if parts.get("m"):
-        return int(parts["d"] or 0), int(parts["m"])
+        return int(parts["d"] or 0), int(parts["m"] or 0)
     first, second = int(parts["n1"] or 0), int(parts["n2"] or 0)
     return (second, first) if second > 12 else (first, second)
 
 
-def parse_date(text: str) -> datetime | None:
+def _to_datetime(match: re.Match[str], months: dict[str, int]) -> datetime | None:
+    parts = match.groupdict()
+    zone = _zone(parts.get("tz"))
+    hour = int(parts.get("H") or 0)
+    ampm = (parts.get("ampm") or "").lower()
+    if ampm.startswith("p") and hour < 12:
+        hour += 12
+    elif ampm.startswith("a") and hour == 12:
+        hour = 0
+    day, month = _day_month(parts, months)
+    try:
+        local = datetime(
+            int(parts["y"] or 0),
+            month,
+            day,
+            hour,
+            int(parts.get("M") or 0),
+            int(parts.get("S") or 0),
+            tzinfo=zone,
+        )
+    except ValueError:
+        return None
+    return local.astimezone(UTC) if zone is not None else None
+
+
+def parse_date(text: str, lang: str | None = None) -> datetime | None:
     """Parse a whole string as one date in a known format; a UTC datetime or None."""
     candidate = text.strip().rstrip(".")
-    for pattern in DATE_FORMATS:
-        match = pattern.fullmatch(candidate)
-        if match is None:
-            continue
-        parts = match.groupdict()
-        zone = _zone(parts.get("tz"))
-        hour = int(parts.get("H") or 0)
-        ampm = (parts.get("ampm") or "").lower()
-        if ampm.startswith("p") and hour < 12:
-            hour += 12
-        elif ampm.startswith("a") and hour == 12:
-            hour = 0
-        day, month = _day_month(parts)
-        try:
-            local = datetime(
-                int(parts["y"] or 0),
-                month,
-                day,
-                hour,
-                int(parts.get("M") or 0),
-                int(parts.get("S") or 0),
-                tzinfo=zone,
-            )
-        except ValueError:
-            return None
-        return local.astimezone(UTC) if zone is not None else None
+    for pattern, months in _date_formats(lang):
+        if match := pattern.fullmatch(candidate):
+            return _to_datetime(match, months)
     return None
 
 
-def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str | None:
+def find_date(text: str, lang: str | None = None) -> datetime | None:
+    """A date inside a short meta segment ("Publié le 3 août 2022 à 10h56"), or None.
+
+    At most four other words may surround it, so a sentence or a headline
+    that mentions a date is not taken for a date line.
+    """
+    if (when := parse_date(text, lang)) is not None:
+        return when
+    if not _YEAR.search(text):
+        return None
+    for pattern, months in _date_formats(lang):
+        if (match := pattern.search(text)) is not None:
+            rest = text[: match.start()] + " " + text[match.end() :]
+            if len(_TOKEN.findall(rest)) <= 4:
+                return _to_datetime(match, months)
+    return None
+
+
+def _strip_prefix(text: str, prefixes: re.Pattern[str]) -> str | None:
     """The rest of `text` after one of `prefixes` (and an optional colon), or None."""
-    lowered = text.lower()
-    for prefix in prefixes:
-        if lowered.startswith(prefix) and (
-            len(text) == len(prefix) or not text[len(prefix)].isalnum()
-        ):
-            return text[len(prefix) :].lstrip(" :\t")
-    return None
+    match = prefixes.match(text)
+    return text[match.end() :] if match else None
 
 
 # --- bylines ---------------------------------------------------------------
@@ -208,19 +353,249 @@ def _is_name(text: str, max_tokens: int) -> bool:
     )
 
 
-def parse_byline(text: str) -> str | None:
-    """The author name(s) in a byline segment, joined by ", "; None if it is not one."""
-    rest = _strip_prefix(text.strip(), BYLINE_PREFIXES)
-    candidate = rest if rest is not None else text.strip()
-    stripped = _IN_PLACE.sub("", _ROLE.sub("", candidate))
-    if rest is None and stripped == candidate:
-        return None  # a bare name needs a prefix, a role or a place to count as a byline
-    # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
-    max_tokens = 5 if rest is not None else 3
-    names = [n for n in _NAME_LIST_SPLIT.split(stripped) if n]
+def _names(text: str, max_tokens: int) -> str | None:
+    names = [n for n in _NAME_LIST_SPLIT.split(text) if n]
     if not names or not all(_is_name(n, max_tokens) for n in names):
         return None
     return ", ".join(names)
+
+
+def parse_byline(text: str, rules: TextRules | None = None) -> str | None:
+    """The author name(s) in a byline segment, joined by ", "; None if it is not one."""
+    rules = rules or default_text_rules()
+    rest = _strip_prefix(text.strip(), rules.byline_prefixes)
+    candidate = _HANDLE.sub("", rest if rest is not None else text.strip())
+    stripped = _IN_PLACE.sub("", rules.role.sub("", candidate))
+    if rest is None and stripped == candidate:
+        return None  # a bare name needs a prefix, a role or a place to count as a byline
+    # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
+    return _names(stripped, 5 if rest is not None else 3)
+
+
+def bare_name(text: str) -> str | None:
+    """A line that is only a person's name ("Jane Doe", "Jane Doe, @jdoe"); None otherwise."""
+    return _names(_HANDLE.sub("", text.strip()), 4)
+
+
+# --- blocks ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Block:
+    """One line of the copy with the features the classifier uses."""
+
+    text: str
+    words: list[str]
+    bullet: bool
+    final: bool
+    furniture: bool
+    cls: str = SHORT
+    meta: bool = False  # a byline, date or credit line of the header window
+
+
+def detect_language(words: list[str], rules: TextRules) -> str | None:
+    """The language whose stop words make up the largest share of `words` (lower case; 5%+)."""
+    scores: Counter[str] = Counter()
+    for word, count in Counter(words).items():
+        for code in rules.stop_index.get(word, ()):
+            scores[code] += count
+    if not scores:
+        return None
+    code, hits = scores.most_common(1)[0]
+    return code if hits >= 0.05 * len(words) else None
+
+
+def _joined_lines(text: str, rules: TextRules) -> list[str]:
+    """The copy's non-empty lines, a line that continues a sentence joined to the one before.
+
+    Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
+    starting in lower case after one without final punctuation continues it,
+    unless it starts a byline or a date line ("by Jane Doe", "updated ...").
+    """
+    meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
+    lines: list[str] = []
+    for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
+        line = raw.strip()
+        if not line:
+            continue
+        continues = line[0].islower() and _CONTINUATION.match(line) and lines
+        continues = continues and not lines[-1].endswith(_FINAL)
+        if continues and not any(prefix.match(line) for prefix in meta):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _blocks(text: str, rules: TextRules) -> list[_Block]:
+    """One block per line; table cells (columns set apart by 3+ spaces or tabs) are lines too.
+
+    Words are kept in lower case (for the stop lists); the furniture verdict of
+    a line is worked out once per distinct line (menus repeat).
+    """
+    blocks = []
+    furniture: dict[str, bool] = {}
+    for line in _joined_lines(text, rules):
+        bullet = _BULLET.match(line)
+        if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
+            bullet = None  # "3. August 2022" is a date, not list item 3
+        content = line[bullet.end() :] if bullet else line
+        blocks.append(
+            _Block(
+                text=content or line,
+                words=_TOKEN.findall(content.lower()),
+                bullet=bullet is not None,
+                final=content.endswith(_FINAL),
+                furniture=furniture[line]
+                if line in furniture
+                else furniture.setdefault(line, _is_furniture(line)),
+            )
+        )
+    return blocks
+
+
+def _is_furniture(line: str) -> bool:
+    """Markup left in the copy, a copyright line, or a line the phrase patterns know."""
+    return (
+        line.startswith("<") or bool(_COPYRIGHT.search(line)) or boilerplate_kind(line) is not None
+    )
+
+
+def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules) -> str:
+    """jusText's context-free class, with sentence shape standing in for links."""
+    length = len(block.text)
+    if block.furniture or block.text.count(" | ") >= 2:
+        return BAD
+    if stop is None:  # no stop list for this language: sentence shape decides
+        density = rules.stopwords_high if block.final else 0.0
+    else:
+        density = sum(map(stop.__contains__, block.words)) / max(1, len(block.words))
+    if length < rules.length_low:
+        # A short whole sentence is near-good: its neighbours decide, furniture aside.
+        sentence = block.final and len(block.words) >= 5 and density >= rules.stopwords_low
+        return NEAR if sentence else SHORT
+    if density >= rules.stopwords_high:
+        return GOOD if length > rules.length_high or block.final else NEAR
+    return NEAR if density >= rules.stopwords_low else BAD
+
+
+def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
+    """Runs of short lines without final punctuation are menus, link lists or pickers."""
+    run: list[_Block] = []
+    for block in [*blocks, None]:
+        if block is not None and len(block.text) < rules.length_low and not block.final:
+            run.append(block)
+            continue
+        if len(run) >= rules.min_furniture_run:
+            for member in run:
+                member.cls = BAD
+        run = []
+
+
+def _nearest(blocks: list[_Block], step: int, ignore_near: bool, skip_furniture: bool) -> list[str]:
+    """For each block, the class of the nearest decided block before (step -1) or after (+1).
+
+    "Decided" is good or bad (and near-good unless `ignore_near`); an edge
+    counts as bad. One pass over the blocks, so long menus cost linear time.
+    """
+    found = [BAD] * len(blocks)
+    last = BAD
+    order = range(len(blocks)) if step > 0 else range(len(blocks) - 1, -1, -1)
+    for i in order:
+        found[i] = last
+        block = blocks[i]
+        if skip_furniture and block.furniture:
+            continue
+        if block.cls in (GOOD, BAD) or (block.cls == NEAR and not ignore_near):
+            last = block.cls
+    return found
+
+
+def _revise(blocks: list[_Block]) -> None:
+    """jusText's context pass: short blocks, then near-good ones, take their neighbours' class."""
+    before, after = _nearest(blocks, 1, True, False), _nearest(blocks, -1, True, False)
+    before_near, after_near = _nearest(blocks, 1, False, False), _nearest(blocks, -1, False, False)
+    new: dict[int, str] = {}
+    for i, block in enumerate(blocks):
+        if block.cls != SHORT:
+            continue
+        if before[i] == after[i]:
+            new[i] = before[i]
+        elif (before[i] == BAD and before_near[i] == NEAR) or (
+            after[i] == BAD and after_near[i] == NEAR
+        ):
+            new[i] = GOOD
+        else:
+            new[i] = BAD
+    for i, cls in new.items():
+        blocks[i].cls = cls
+    before, after = _nearest(blocks, 1, True, True), _nearest(blocks, -1, True, True)
+    for i, block in enumerate(blocks):
+        if block.cls == NEAR:
+            block.cls = BAD if before[i] == after[i] == BAD else GOOD
+
+
+def _good_runs(blocks: list[_Block], gap: int) -> list[list[int]]:
+    """Good blocks in runs; a run goes on over at most `gap` other non-furniture blocks."""
+    runs: list[list[int]] = []
+    previous = -1
+    for i, block in enumerate(blocks):
+        if block.cls != GOOD:
+            continue
+        others = sum(not b.furniture for b in blocks[previous + 1 : i])
+        if runs and others <= gap:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        previous = i
+    return runs
+
+
+def _longest(blocks: list[_Block], runs: list[list[int]]) -> list[int]:
+    """The run with the most text: the story."""
+    return max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
+
+
+def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
+    """A lone good paragraph amid furniture, after the story, is a sign-up or privacy notice.
+
+    Story paragraphs come in runs (an advertisement or a credit between them
+    does not count); a single one walled in by menus or pickers, below a
+    longer run of story, is not part of it.
+    """
+    runs = _good_runs(blocks, 0)
+    if len(runs) < 2:
+        return
+    longest = _longest(blocks, runs)
+    for run in runs:
+        if (
+            len(run) == 1
+            and run[0] > longest[-1]
+            and len(blocks[run[0]].text) < 2 * rules.length_high
+        ):
+            blocks[run[0]].cls = BAD
+
+
+def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Block], str | None]:
+    """The copy's lines, each classified good (story) or bad (furniture), and its language."""
+    rules = rules or default_text_rules()
+    blocks = _blocks(text, rules)
+    sample = [w for b in blocks for w in b.words]
+    lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
+    stop = rules.stoplists.get(lang) if lang else None
+    for block in blocks:
+        block.cls = _initial_class(block, stop, rules)
+    if stop is not None and not any(b.cls in (GOOD, NEAR) for b in blocks):
+        for block in blocks:  # a language our stop lists do not know: sentence shape decides
+            block.cls = _initial_class(block, None, rules)
+    _mark_runs(blocks, rules)
+    sentences = [b for b in blocks if b.cls != BAD and b.final]
+    _revise(blocks)
+    if not any(b.cls == GOOD for b in blocks):  # a note too short for context: keep its sentences
+        for block in sentences:
+            block.cls = GOOD
+    _drop_islands(blocks, rules)
+    return blocks, lang
 
 
 # --- header ----------------------------------------------------------------
@@ -231,64 +606,215 @@ class _Meta:
     author: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    lines: list[int] = field(default_factory=list)
 
 
-def _read_meta(line: str, meta: _Meta) -> bool:
-    """Fold a byline/date line into `meta`; False (and `meta` unchanged) if it is prose."""
+def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
+    """The byline/date fields of a line; None if it is prose or a headline.
+
+    Besides dates and bylines a meta line may hold furniture and short odd
+    segments ("1:39 PM", a desk name), but only when a date or byline was found.
+    """
     found = _Meta()
-    for segment in filter(None, (s.strip() for s in _SEGMENT_SPLIT.split(line))):
-        updated = _strip_prefix(segment, UPDATED_PREFIXES)
-        published = _strip_prefix(segment, PUBLISHED_PREFIXES)
-        if updated is not None and (when := parse_date(updated)):
+    odd = False
+    for segment in filter(None, (s.strip() for s in rules.segment_split.split(line))):
+        updated = _strip_prefix(segment, rules.updated_prefixes)
+        published = _strip_prefix(segment, rules.published_prefixes)
+        if updated is not None and (when := find_date(updated, lang)):
             found.updated = found.updated or when
-        elif (when := parse_date(published if published is not None else segment)) is not None:
+        elif (when := find_date(published if published is not None else segment, lang)) is not None:
             found.published = found.published or when
-        elif author := parse_byline(segment):
+        elif author := parse_byline(segment, rules):
             found.author = found.author or author
         elif boilerplate_kind(segment) is None:
-            return False
-    if found == _Meta():
-        return False
-    meta.author = meta.author or found.author
-    meta.published = meta.published or found.published
-    meta.updated = meta.updated or found.updated
-    return True
+            if len(segment.split()) > 5:
+                return None
+            odd = True
+    nothing = (found.author, found.published, found.updated) == (None, None, None)
+    return None if nothing or (odd and found.published is found.updated is None) else found
 
 
-def parse_plain_text(text: str) -> TextArticle:
-    """Split a plain-text article copy into header fields and a cleaned body.
+def _late_date(
+    blocks: list[_Block], indexes: range, rules: TextRules, lang: str | None
+) -> datetime | None:
+    """The published date of the first short line among `indexes` that is only a date line."""
+    for i in indexes:
+        found = _read_meta(blocks[i].text, rules, lang) if len(blocks[i].text) <= 80 else None
+        if found is not None and found.published is not None:
+            return found.published
+    return None
 
-    The headline is the first line of two or more words that is not furniture
-    or metadata (single words above it are section labels). The standfirst is
-    the first prose line between the headline and the last byline/date line of
-    the header; other prose there stays in the body so no text is lost.
+
+def _title_like(block: _Block) -> bool:
+    """Shaped like a headline: 2-40 words (or a long unspaced CJK line), no final full stop."""
+    text = block.text
+    words = len(block.words)
+    shaped = 2 <= words <= 40 or (words == 1 and len(text) >= 8 and not text.isascii())
+    return (
+        shaped
+        and len(text) <= 250
+        and not text.endswith((".", ":", ";"))
+        and not block.bullet
+        and not block.furniture
+        and not block.meta
+        and not _NAVIGATION.search(text)
+        and not text[0].islower()
+    )
+
+
+def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
+    """Merge the meta lines into clusters (gaps of up to 3 lines); the one nearest `start`."""
+    clusters: list[_Meta] = []
+    for index in sorted(metas):
+        meta = metas[index]
+        if not clusters or index - clusters[-1].lines[-1] > 3:
+            clusters.append(_Meta())
+        merged = clusters[-1]
+        merged.author = merged.author or meta.author
+        merged.published = merged.published or meta.published
+        merged.updated = merged.updated or meta.updated
+        merged.lines.append(index)
+    if not clusters:
+        return _Meta()
+    return min(clusters, key=lambda c: min(abs(i - start) for i in c.lines))
+
+
+def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
+    """Grow the cluster by the name and credit lines next to it; a bare name is the author.
+
+    Up to two lines each side are looked at, furniture lines passed over.
     """
-    lines = [ln.strip() for ln in text.replace("\u00a0", " ").splitlines() if ln.strip()]
-    meta = _Meta()
-    title_at: int | None = None
-    last_meta = -1
-    prose: list[int] = []
-    for index, line in enumerate(lines[:HEADER_LINES]):
-        if boilerplate_kind(line) is not None:
+    if not meta.lines:
+        return
+    for step, edge in ((-1, meta.lines[0]), (1, meta.lines[-1])):
+        for i in range(edge + step, edge + 3 * step, step):
+            if not 0 <= i < len(blocks):
+                break
+            block = blocks[i]
+            if block.furniture:  # "Follow", "Share" between the name and the date
+                continue
+            name = bare_name(block.text)
+            if name and meta.author is None:
+                meta.author = name
+            elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
+                break
+            meta.lines.append(i)
+            block.meta = True
+    meta.lines.sort()
+
+
+def _text_lines(blocks: list[_Block], indexes: range, skip: set[int]) -> list[int]:
+    """Up to three lines in the first eight of `indexes`: no furniture, meta or bullets."""
+    found = []
+    for i in list(indexes)[:8]:
+        if i in skip or blocks[i].furniture or blocks[i].bullet:
             continue
-        if _read_meta(line, meta):
-            last_meta = index
-        elif title_at is None:
-            if len(line.split()) >= 2:
-                title_at = index
-        elif last_meta > title_at:
-            break  # prose after the post-headline byline/date: the body has begun
-        else:
-            prose.append(index)
-    header_end = max(last_meta, title_at if title_at is not None else -1)
-    in_header = [i for i in prose if i < header_end]
-    standfirst_at = in_header[0] if in_header else None
-    body_lines = [lines[i] for i in in_header[1:]] + lines[header_end + 1 :]
+        found.append(i)
+        if len(found) == 3:
+            break
+    return found
+
+
+def _strong(block: _Block) -> bool:
+    """A headline of three words or more (or a long line of an unspaced script)."""
+    return len(block.words) >= 3 or (len(block.text) >= 12 and " " not in block.text)
+
+
+def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | None, int | None]:
+    """Headline and standfirst among `lines` (reading order); search from the cluster's side.
+
+    Headlines of three words or more come before shorter ones (section labels,
+    "View gallery"). Two title-like lines in a row are headline and standfirst when the second
+    is clearly longer; otherwise the one nearer the cluster is the headline (the
+    other is a related link or a section label).
+    """
+    order = list(range(len(lines) - 1, -1, -1) if upward else range(len(lines)))
+    strong = [k for k in order if _strong(blocks[lines[k]])]
+    for k in strong + [k for k in order if k not in strong]:
+        if not _title_like(blocks[lines[k]]):
+            continue
+        upper = blocks[lines[k - 1]] if k else None
+        here = blocks[lines[k]]
+        if upward and upper is not None and _title_like(upper):
+            longer = len(here.words) >= max(10, 1.5 * len(upper.words))
+            if longer and len(upper.words) >= 3:
+                return lines[k - 1], lines[k]
+        return lines[k], lines[k + 1] if k + 1 < len(lines) else None
+    return None, None
+
+
+def _headline(
+    blocks: list[_Block], meta: _Meta, start: int, low: int
+) -> tuple[int | None, int | None]:
+    """Headline and standfirst indexes, found next to the byline/date cluster (or the story)."""
+    skip = set(meta.lines)
+    if meta.lines:
+        first, last = meta.lines[0], meta.lines[-1]
+        options = [
+            (_text_lines(blocks, range(first + 1, last), skip), False),
+            (_text_lines(blocks, range(first - 1, low - 1, -1), skip)[::-1], True),
+            (_text_lines(blocks, range(last + 1, min(len(blocks), last + 3)), skip), False),
+        ]
+    else:
+        options = [(_text_lines(blocks, range(start - 1, low - 1, -1), skip)[::-1], True)]
+    for lines, upward in options:
+        title_at, standfirst_at = _pick(blocks, lines, upward)
+        if title_at is not None:
+            after_meta = not meta.lines or title_at > meta.lines[-1]
+            return title_at, None if after_meta and standfirst_at == start else standfirst_at
+    nearest = [i for i in range(start - 1, low - 1, -1) if i not in skip]
+    nearest = [i for i in nearest if _title_like(blocks[i])]
+    return next((i for i in nearest if _strong(blocks[i])), next(iter(nearest), None)), None
+
+
+def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
+    """Split a plain-text page copy into header fields and the story's body.
+
+    The story is the blocks the classifier keeps; the header is searched in the
+    `header_window` lines before its first block (and a few after, where a
+    standfirst may have come first).
+    """
+    rules = rules or default_text_rules()
+    blocks, lang = classify_blocks(text, rules)
+    if not blocks:
+        return TextArticle(None, None, None, None, None, "")
+    runs = _good_runs(blocks, STORY_GAP)
+    start = _longest(blocks, runs)[0] if runs else len(blocks)
+    low = max(0, start - rules.header_window)
+    # The header may run past a standfirst taken for story, not past a second story block.
+    goods = (
+        i
+        for i in range(start + 1, min(len(blocks), start + 6))
+        if blocks[i].cls == GOOD and (blocks[i].final or len(blocks[i].text) >= rules.length_low)
+    )
+    metas = {
+        i: meta
+        for i in range(low, next(goods, min(len(blocks), start + 6)))
+        if len(blocks[i].text) <= 200
+        and (meta := _read_meta(blocks[i].text, rules, lang)) is not None
+    }
+    for i in metas:
+        blocks[i].meta = True
+    meta = _cluster(metas, start)
+    _add_credits(blocks, meta, rules)
+    if meta.published is None:  # a date line under the first paragraphs ("21 Jan 2020")
+        meta.published = _late_date(blocks, range(start, min(len(blocks), start + 8)), rules, lang)
+    title_at, standfirst_at = _headline(blocks, meta, start, low)
+    header = {*meta.lines, title_at, standfirst_at}
+    header_end = max((i for i in header if i is not None), default=-1)
+    top = title_at if title_at is not None else header_end
+    # Sentences between the headline and the byline/date lines are kept: no text is lost.
+    body = [
+        block.text
+        for i, block in enumerate(blocks)
+        if i not in header
+        and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
+    ]
     return TextArticle(
-        title=lines[title_at] if title_at is not None else None,
-        standfirst=lines[standfirst_at] if standfirst_at is not None else None,
+        title=blocks[title_at].text if title_at is not None else None,
+        standfirst=blocks[standfirst_at].text if standfirst_at is not None else None,
         author=meta.author,
         published_at=meta.published,
         updated_at=meta.updated,
-        body=strip_boilerplate("\n".join(body_lines)),
+        body=strip_boilerplate("\n".join(body)),
     )
