@@ -29,6 +29,7 @@ from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
 from mediawatch.warehouse import connect
 from schemas.records import RunSummary, SourceCounts
+from transforms.classify import MAX_EVIDENCE, load_taxonomy
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
@@ -401,7 +402,8 @@ def explain(
 
     Example: mediawatch explain 3f2a9c0d1e4b5a67
     """
-    con = connect(_settings(config).warehouse, read_only=True)
+    settings = _settings(config)
+    con = connect(settings.warehouse, read_only=True)
     try:
         found = con.execute(
             "SELECT article_id, title, author, published_at, source, sitename, language, url, "
@@ -414,8 +416,8 @@ def explain(
         if row is None:
             raise MediawatchError(f"no article with id {article_id!r}")
         labels = con.execute(
-            "SELECT label, score, evidence, taxonomy_version FROM article_topics "
-            "WHERE article_id = ? ORDER BY label",
+            "SELECT label, score, evidence, taxonomy_version, method, scheme_id, "
+            "evidence_omitted FROM article_topics WHERE article_id = ? ORDER BY label",
             [article_id],
         ).fetchall()
     finally:
@@ -426,8 +428,21 @@ def explain(
     console.print(fields)
     if not labels:
         console.print("No topic labels.")
-    for label, score, evidence, version in labels:
-        console.print(f"\n[bold]{label}[/]  score {score:g}  (taxonomy {version})")
+    taxonomy = load_taxonomy(settings.taxonomy) if labels else None
+    for label, score, evidence, version, method, scheme_id, omitted in labels:
+        scheme = f", {scheme_id}" if scheme_id else ""
+        console.print(
+            f"\n[bold]{label}[/]  score {score:g}  ({method}{scheme}, taxonomy {version})"
+        )
+        tree = taxonomy.query_tree(label) if method == "rules" else None
+        if tree is not None:
+            current = "" if version == taxonomy.version else " (current taxonomy)"
+            console.print(f"  query{current}: {tree}", highlight=False, markup=False)
+        if omitted:
+            console.print(
+                f"  evidence capped: {omitted} more spans matched than the {MAX_EVIDENCE} stored",
+                highlight=False,
+            )
         grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for hit in json.loads(evidence):
             grouped.setdefault((hit["field"], hit["term"]), []).append(hit)

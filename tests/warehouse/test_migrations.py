@@ -67,7 +67,7 @@ def version_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_version_1_warehouse_upgrades_in_place_with_its_data(version_1: Path) -> None:
-    latest = max(int(p.name[:4]) for p in warehouse.MIGRATIONS.glob("*.sql"))
+    every = sorted(int(p.name[:4]) for p in warehouse.MIGRATIONS.glob("*.sql"))
     con = connect(version_1)
     try:
         versions = [
@@ -81,7 +81,7 @@ def test_a_version_1_warehouse_upgrades_in_place_with_its_data(version_1: Path) 
         failure = con.execute("SELECT reason, retryable FROM failures").fetchall()
     finally:
         con.close()
-    assert versions == list(range(1, latest + 1))
+    assert versions == every
     assert article == [
         ("00aa11bb22cc33dd", "Harbour plan approved", ["civic", "civic/harbour"], None, False)
     ]
