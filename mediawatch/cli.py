@@ -27,6 +27,7 @@ import flows  # noqa: F401 - the project's Prefect defaults, before Prefect star
 from mediawatch.deployments import PREFECT_FILE
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
+from mediawatch.taxonomy_cmd import app as taxonomy_app
 from mediawatch.warehouse import connect
 from schemas.records import RunSummary, SourceCounts
 from transforms.classify import MAX_EVIDENCE, load_taxonomy
@@ -44,6 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+app.add_typer(taxonomy_app, name="taxonomy")
 
 
 class State:
