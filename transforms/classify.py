@@ -16,7 +16,9 @@ labels under `min_score` are dropped (so a purely negative query, with no
 evidence, needs `min_score: 0`). Evidence is what made the query true: hits
 of true branches, never of NOT. Precision rules then drop a label whose
 evidence has fewer than `min_terms` distinct terms, fewer than `min_density`
-hits per 100 words of title and body, or whose `veto` query holds. At most
+hits per 100 words of title and body, whose `veto` query holds, or whose
+score is under `min_share` of the best-scoring sibling's (a story mostly about
+one subject is not also labelled with every subject it touches). At most
 `MAX_EVIDENCE` spans are kept per label (the score counts them all);
 `TopicLabel.evidence_omitted` says how many more there were.
 
@@ -36,6 +38,7 @@ Taxonomy YAML shape (see mediawatch/defaults/taxonomy.yaml):
         min_terms: 2                # optional: distinct matched terms needed
         min_density: 0.5            # optional: hits per 100 words of title and body
         veto: ...                   # optional query: when it holds, no label
+        min_share: 0.5              # optional: at least this share of the best sibling's score
         title_boost: 3              # optional weight of a title hit (default 3)
         lead_boost: 2               # optional weight of a lead hit (default 2)
         scheme_id: medtop:11000000  # optional concept id in a standard scheme
@@ -90,13 +93,22 @@ _TOPIC_KEYS = (
     "min_terms",
     "min_density",
     "veto",
+    "min_share",
     "title_boost",
     "lead_boost",
     "scheme_id",
     "children",
 )
 # Keys that tune a query's result, so only allowed with one.
-_RULE_KEYS = ("min_score", "min_terms", "min_density", "veto", "title_boost", "lead_boost")
+_RULE_KEYS = (
+    "min_score",
+    "min_terms",
+    "min_density",
+    "veto",
+    "min_share",
+    "title_boost",
+    "lead_boost",
+)
 MAX_TOPIC_DEPTH = 16
 # YAML nesting allowed before composing: a topic level is a list and a mapping, plus slack.
 _MAX_YAML_DEPTH = 2 * MAX_TOPIC_DEPTH + 8
@@ -462,6 +474,7 @@ class _Spec(NamedTuple):
     title_boost: float = TITLE_WEIGHT
     lead_boost: float = LEAD_WEIGHT
     scheme_id: str | None = None
+    min_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +568,7 @@ class Taxonomy:
         "_atoms",
         "_automaton",
         "_patterns",
+        "_shares",
         "_source",
         "_topics",
         "_triggers",
@@ -581,6 +595,7 @@ class Taxonomy:
             gate = _gate(specs, spec.parent)
             topics.append(_Topic(spec, gate, compiler.test(tree), veto, _term_weights(tree)))
         self._topics = tuple(topics)
+        self._shares = any(spec.min_share for spec in specs)
         self._atoms = tuple(compiler.atoms)
         self._automaton = compiler.automaton()
         # pattern id -> (length of its automaton key, is a prefix)
@@ -642,6 +657,8 @@ class Taxonomy:
             score = topic.score(hits)
             if topic.passes(hits, score, values, doc):
                 found[index] = (score, hits)
+        if self._shares:
+            self._drop_minor(found)
         self._label_groups(found)
         evidence = _EvidenceCache(doc)
         labels = []
@@ -651,6 +668,17 @@ class Taxonomy:
             omitted = len(hits) - len(kept)
             labels.append(TopicLabel(spec.label, score, kept, spec.scheme_id, "rules", omitted))
         return sorted(labels, key=lambda label: label.label)
+
+    def _drop_minor(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
+        """Drop labels scoring under their `min_share` of the best labelled sibling's score."""
+        best: dict[int | None, float] = {}
+        for index, (score, _) in found.items():
+            parent = self._topics[index].spec.parent
+            best[parent] = max(score, best.get(parent, 0.0))
+        for index in [i for i in found if self._topics[i].spec.min_share]:
+            spec = self._topics[index].spec
+            if found[index][0] < spec.min_share * best[spec.parent]:
+                del found[index]
 
     def _label_groups(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
         """Give each grouping ancestor of a label the score and evidence of its best child."""
@@ -762,6 +790,7 @@ def _read_topic(item: dict[str, Any], label: str, context: str, parent: int | No
         _number(item, "title_boost", TITLE_WEIGHT, context),
         _number(item, "lead_boost", LEAD_WEIGHT, context),
         _text(item, "scheme_id", context),
+        _number(item, "min_share", 0, context),
     )
 
 

@@ -103,3 +103,20 @@ def test_bad_rule_keys_name_topic_and_key(rule: str, message: str) -> None:
     with pytest.raises(TaxonomyError, match=r"^test: topic 't'") as caught:
         parse_taxonomy(f"topics:\n  - name: t\n{rule}", origin="test")
     assert message in str(caught.value)
+
+
+def test_min_share_drops_a_label_far_behind_its_best_sibling() -> None:
+    taxonomy = parse_taxonomy(
+        "topics:\n"
+        "  - name: sport\n    query: goal OR match\n    min_share: 0.5\n"
+        "  - name: economy\n    query: shares OR profit\n    min_share: 0.5\n",
+        origin="test",
+    )
+
+    def labels(title: str, body: str) -> list[str]:
+        return [label.label for label in taxonomy.classify(Document(title, body))]
+
+    # economy 3 + 2 = 5, sport 2: under half of 5, dropped
+    assert labels("Shares", "profit and a goal") == ["economy"]
+    # economy 3, sport 2: two thirds of the best, kept
+    assert labels("Shares", "a goal") == ["economy", "sport"]
