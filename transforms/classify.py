@@ -85,20 +85,6 @@ SNIPPET_CHARS = 60
 MAX_EVIDENCE = 200
 
 _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
-_TOPIC_KEYS = (
-    "name",
-    "query",
-    "description",
-    "min_score",
-    "min_terms",
-    "min_density",
-    "veto",
-    "min_share",
-    "title_boost",
-    "lead_boost",
-    "scheme_id",
-    "children",
-)
 # Keys that tune a query's result, so only allowed with one.
 _RULE_KEYS = (
     "min_score",
@@ -109,6 +95,7 @@ _RULE_KEYS = (
     "title_boost",
     "lead_boost",
 )
+_TOPIC_KEYS = ("name", "query", "description", *_RULE_KEYS, "scheme_id", "children")
 MAX_TOPIC_DEPTH = 16
 # YAML nesting allowed before composing: a topic level is a list and a mapping, plus slack.
 _MAX_YAML_DEPTH = 2 * MAX_TOPIC_DEPTH + 8
