@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
+from mediawatch.cli import main
 from mediawatch.errors import TaxonomyError
 from transforms.classify import MAX_TOPIC_DEPTH, Document, parse_taxonomy
 
@@ -51,3 +54,29 @@ def test_a_thousand_deep_query_names_the_topic_and_the_limit(query: str) -> None
     text = f"topics:\n  - name: deep\n    query: {json.dumps(query)}\n"
     with pytest.raises(TaxonomyError, match=r"^t\.yaml: topic 'deep': position \d+: .*at most 64"):
         parse_taxonomy(text, origin="t.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (nested_topics(1000), f"topics nested deeper than {MAX_TOPIC_DEPTH} levels"),
+        (f"topics:\n  - name: deep\n    query: '{'(' * 1000}a{')' * 1000}'\n", "at most 64"),
+        (f"topics:\n  - name: deep\n    query: '{'NOT ' * 1000}a'\n", "at most 64"),
+        ("topics:\n  - name: grid\n    query: grid OR NEAR/x blackout\n", "position 14"),
+    ],
+)
+def test_the_cli_prints_one_error_line_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, text: str, message: str
+) -> None:
+    taxonomy = tmp_path / "deep.yaml"
+    taxonomy.write_text(text, encoding="utf-8")
+    data = tmp_path / "labelled.jsonl"
+    data.write_text('{"title": "a", "body": "b", "label": "grid"}\n', encoding="utf-8")
+    argv = ["mediawatch", "taxonomy", "test", str(data), "-t", str(taxonomy)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert err.startswith(f"Error: {taxonomy}: ") and message in err, err
+    assert len(err.splitlines()) == 1
