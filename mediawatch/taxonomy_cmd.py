@@ -1,4 +1,4 @@
-"""`mediawatch taxonomy ...`: work on a taxonomy file, e.g. score it against labelled articles.
+"""`mediawatch taxonomy ...`: score a taxonomy against labelled articles, train its learned stage.
 
 Kept apart from `mediawatch/cli.py` so the taxonomy tools grow without
 touching the pipeline commands; `cli.py` only mounts this sub-app.
@@ -7,6 +7,7 @@ touching the pipeline commands; `cli.py` only mounts this sub-app.
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,18 +19,40 @@ from rich.markup import escape
 from rich.table import Table
 
 from mediawatch.errors import TaxonomyError
+from schemas.records import TopicLabel
 from transforms.classify import Document, Taxonomy, load_taxonomy
 from transforms.topic_eval import (
     LabelledDataError,
     LabelledDoc,
     Report,
     evaluate,
+    gold_labels,
     parse_labelled,
     parse_mapping,
 )
+from transforms.topic_model import TopicModel, fit
 
-app = typer.Typer(help="Work on a taxonomy file: score it against labelled articles.")
+app = typer.Typer(help="Work on a taxonomy file: score it on labelled articles, train a model.")
 console = Console()
+Method = Literal["rules", "model", "both"]
+TEST_EVERY = 5  # `train` holds out every 5th labelled row to measure the model
+
+
+def model_path(taxonomy: Path) -> Path:
+    """Where the learned stage of a taxonomy is saved: beside it, `<name>.model.pkl`."""
+    return taxonomy.with_name(taxonomy.stem + ".model.pkl")
+
+
+def load_model(taxonomy: Path) -> TopicModel:
+    """The learned stage saved beside a taxonomy (written by `taxonomy train`: trusted input)."""
+    path = model_path(taxonomy)
+    try:
+        with path.open("rb") as saved:
+            return pickle.load(saved)
+    except OSError as exc:
+        raise TaxonomyError(
+            f"no model for {taxonomy}: {exc.strerror}; run `mediawatch taxonomy train`"
+        ) from exc
 
 
 def read_text(path: Path, what: str) -> str:
@@ -57,20 +80,36 @@ def read_mapping(path: Path) -> dict[str, tuple[str, ...]]:
     return parse_mapping(pairs, origin=str(path))
 
 
+def read_labelled(
+    taxonomy: Taxonomy, data: Path, mapping: dict[str, tuple[str, ...]] | None
+) -> list[LabelledDoc]:
+    """The labelled articles of a file, once the mapping is known to name taxonomy labels."""
+    unknown = sorted({t for targets in (mapping or {}).values() for t in targets} - taxonomy.labels)
+    if unknown:
+        raise TaxonomyError(f"the mapping names labels the taxonomy does not have: {unknown}")
+    return parse_labelled(read_text(data, "labelled data"), origin=str(data))
+
+
 def score_file(
     taxonomy: Taxonomy,
     data: Path,
     mapping: dict[str, tuple[str, ...]] | None,
     examples: int = 3,
+    *,
+    model: TopicModel | None = None,
+    method: Method = "rules",
 ) -> Report:
-    """Classify every article of a labelled file with `taxonomy` and score the labels."""
-    docs = parse_labelled(read_text(data, "labelled data"), origin=str(data))
-    unknown = sorted({t for targets in (mapping or {}).values() for t in targets} - taxonomy.labels)
-    if unknown:
-        raise TaxonomyError(f"the mapping names labels the taxonomy does not have: {unknown}")
+    """Classify every article of a labelled file (rules, model or both) and score the labels."""
+    docs = read_labelled(taxonomy, data, mapping)
+    learned: dict[int, list[TopicLabel]] = {}
+    if model is not None and method != "rules":
+        batch = model.classify_many([(doc.title, doc.body) for doc in docs])
+        learned = {doc.row: labels for doc, labels in zip(docs, batch, strict=True)}
 
-    def classify(doc: LabelledDoc) -> list:
-        return taxonomy.classify(Document(doc.title, doc.body))
+    def classify(doc: LabelledDoc) -> list[TopicLabel]:
+        labels = [] if method == "model" else taxonomy.classify(Document(doc.title, doc.body))
+        ruled = {label.label for label in labels}
+        return labels + [m for m in learned.get(doc.row, []) if m.label not in ruled]
 
     return evaluate(docs, classify, mapping, examples=examples)
 
@@ -127,6 +166,9 @@ def test(
         typer.Option("--mapping", help="YAML file of dataset_label: taxonomy/path."),
     ] = None,
     examples: Annotated[int, typer.Option(help="Worst examples shown per label.")] = 3,
+    method: Annotated[
+        str, typer.Option(help="rules, model (the learned stage) or both.")
+    ] = "rules",
     format: Annotated[
         Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
@@ -140,11 +182,74 @@ def test(
     """
     from mediawatch.settings import load_settings
 
+    if method not in {"rules", "model", "both"}:
+        raise LabelledDataError(f"--method must be rules, model or both, not {method!r}")
     path = taxonomy if taxonomy is not None else load_settings(config).taxonomy
-    mapping = read_mapping(mapping_file) if mapping_file is not None else {}
-    mapping.update(parse_mapping(map_ or [], origin="--map"))
-    report = score_file(load_taxonomy(path), data, mapping or None, examples)
+    mapping = _mapping(map_, mapping_file)
+    model = None if method == "rules" else load_model(path)
+    report = score_file(load_taxonomy(path), data, mapping, examples, model=model, method=method)  # type: ignore[arg-type]
     if format == "json":
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
+
+
+def _mapping(
+    pairs: list[str] | None, mapping_file: Path | None
+) -> dict[str, tuple[str, ...]] | None:
+    """The --map pairs over the --mapping file, or None when neither is given."""
+    mapping = read_mapping(mapping_file) if mapping_file is not None else {}
+    mapping.update(parse_mapping(pairs or [], origin="--map"))
+    return mapping or None
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Labelled articles: CSV or JSON Lines.")],
+    *,
+    taxonomy: Annotated[
+        Path | None,
+        typer.Option("--taxonomy", "-t", help="Taxonomy file [default: the config's]."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="dataset_label=taxonomy/path; repeat for each label."),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="YAML file of dataset_label: taxonomy/path."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML settings file.")
+    ] = None,
+) -> None:
+    """Train the learned stage: one calibrated linear model per label, saved beside the taxonomy.
+
+    Every 5th row is held out and the model's figures on it are saved with it
+    (`<taxonomy>.model.json`) and printed.
+
+    Example: mediawatch taxonomy train labelled.jsonl -t topics.yaml --mapping map.yaml
+    """
+    from mediawatch.settings import load_settings
+
+    path = taxonomy if taxonomy is not None else load_settings(config).taxonomy
+    mapping = _mapping(map_, mapping_file)
+    docs = read_labelled(load_taxonomy(path), data, mapping)
+    golds = [gold_labels(doc, mapping) for doc in docs]
+    labels = sorted({label for gold in golds for label in gold})
+    held_out = {i for i in range(len(docs)) if i % TEST_EVERY == TEST_EVERY - 1}
+    train_rows = [i for i in range(len(docs)) if i not in held_out]
+    model = fit(
+        [(docs[i].title, docs[i].body) for i in train_rows], [golds[i] for i in train_rows], labels
+    )
+    tests = [docs[i] for i in sorted(held_out)]
+    predicted = model.classify_many([(doc.title, doc.body) for doc in tests])
+    by_row = {doc.row: labels for doc, labels in zip(tests, predicted, strict=True)}
+    report = evaluate(tests, lambda doc: by_row[doc.row], mapping, examples=0)
+    model.metrics = {"trained_on": len(train_rows), "held_out": report.as_dict()}
+    with model_path(path).open("wb") as out:
+        pickle.dump(model, out)
+    metrics = model_path(path).with_suffix(".json")
+    metrics.write_text(json.dumps(model.metrics, indent=2), encoding="utf-8")
+    print_report(report)
+    console.print(f"Model: {model_path(path)} (figures: {metrics})", highlight=False)

@@ -215,7 +215,7 @@ def evaluate(
     examples: int = 3,
 ) -> Report:
     """Classify every article and score the labels against the (mapped) gold labels."""
-    golds = [_gold(doc, mapping) for doc in docs]
+    golds = [gold_labels(doc, mapping) for doc in docs]
     universe = (
         {target for targets in mapping.values() for target in targets}
         if mapping
@@ -249,7 +249,8 @@ def evaluate(
     )
 
 
-def _gold(doc: LabelledDoc, mapping: Mapping[str, tuple[str, ...]] | None) -> set[str]:
+def gold_labels(doc: LabelledDoc, mapping: Mapping[str, tuple[str, ...]] | None) -> set[str]:
+    """The taxonomy labels an article should get: its dataset labels, mapped if a mapping is set."""
     if not mapping:
         return set(doc.labels)
     return {target for label in doc.labels for target in mapping.get(label, ())}
