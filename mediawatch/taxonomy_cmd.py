@@ -35,6 +35,18 @@ from transforms.topic_model import TopicModel, fit
 app = typer.Typer(help="Work on a taxonomy file: score it on labelled articles, train a model.")
 console = Console()
 Method = Literal["rules", "model", "both"]
+DataArgument = Annotated[Path, typer.Argument(help="Labelled articles: CSV or JSON Lines.")]
+TaxonomyOption = Annotated[
+    Path | None, typer.Option("--taxonomy", "-t", help="Taxonomy file [default: the config's].")
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="dataset_label=taxonomy/path; repeat for each label."),
+]
+MappingOption = Annotated[
+    Path | None, typer.Option("--mapping", help="YAML file of dataset_label: taxonomy/path.")
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file.")]
 TEST_EVERY = 5  # `train` holds out every 5th labelled row to measure the model
 
 
@@ -151,20 +163,11 @@ def _figures(*values: float) -> list[str]:
 
 @app.command()
 def test(
-    data: Annotated[Path, typer.Argument(help="Labelled articles: CSV or JSON Lines.")],
+    data: DataArgument,
     *,
-    taxonomy: Annotated[
-        Path | None,
-        typer.Option("--taxonomy", "-t", help="Taxonomy file [default: the config's]."),
-    ] = None,
-    map_: Annotated[
-        list[str] | None,
-        typer.Option("--map", help="dataset_label=taxonomy/path; repeat for each label."),
-    ] = None,
-    mapping_file: Annotated[
-        Path | None,
-        typer.Option("--mapping", help="YAML file of dataset_label: taxonomy/path."),
-    ] = None,
+    taxonomy: TaxonomyOption = None,
+    map_: MapOption = None,
+    mapping_file: MappingOption = None,
     examples: Annotated[int, typer.Option(help="Worst examples shown per label.")] = 3,
     method: Annotated[
         str, typer.Option(help="rules, model (the learned stage) or both.")
@@ -172,9 +175,7 @@ def test(
     format: Annotated[
         Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML settings file.")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Score a taxonomy on labelled articles: precision, recall, F1 per label, worst examples.
 
@@ -205,23 +206,12 @@ def _mapping(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="Labelled articles: CSV or JSON Lines.")],
+    data: DataArgument,
     *,
-    taxonomy: Annotated[
-        Path | None,
-        typer.Option("--taxonomy", "-t", help="Taxonomy file [default: the config's]."),
-    ] = None,
-    map_: Annotated[
-        list[str] | None,
-        typer.Option("--map", help="dataset_label=taxonomy/path; repeat for each label."),
-    ] = None,
-    mapping_file: Annotated[
-        Path | None,
-        typer.Option("--mapping", help="YAML file of dataset_label: taxonomy/path."),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML settings file.")
-    ] = None,
+    taxonomy: TaxonomyOption = None,
+    map_: MapOption = None,
+    mapping_file: MappingOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Train the learned stage: one calibrated linear model per label, saved beside the taxonomy.
 
