@@ -32,6 +32,7 @@ format: $(STAMP)
 ## bench: run the benchmarks and print measured numbers (about 10 minutes on 2 cores)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_topic_model.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
 
