@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 import yaml
@@ -30,7 +30,9 @@ from transforms.topic_eval import (
     parse_labelled,
     parse_mapping,
 )
-from transforms.topic_model import TopicModel, fit
+
+if TYPE_CHECKING:  # scikit-learn loads only when a command uses the model
+    from transforms.topic_model import TopicModel
 
 app = typer.Typer(help="Work on a taxonomy file: score it on labelled articles, train a model.")
 console = Console()
@@ -229,6 +231,8 @@ def train(
     labels = sorted({label for gold in golds for label in gold})
     held_out = {i for i in range(len(docs)) if i % TEST_EVERY == TEST_EVERY - 1}
     train_rows = [i for i in range(len(docs)) if i not in held_out]
+    from transforms.topic_model import fit
+
     model = fit(
         [(docs[i].title, docs[i].body) for i in train_rows], [golds[i] for i in train_rows], labels
     )
