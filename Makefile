@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format bench lock clean
+.PHONY: run test lint format bench lock clean eval eval-topics
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,9 +33,24 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_textcopy.py
+	$(BIN)/python bench/bench_topic_model.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/bench_hostile.py
+
+## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits
+## (EVAL_DATA/topics/<set>-test.jsonl, made by bench/topic_eval/prepare.py; sets absent are skipped)
+EVAL_DATA ?= ../shared/eval
+eval: eval-topics
+eval-topics: $(STAMP)
+	@for set in agnews bbc; do \
+	  data=$(EVAL_DATA)/topics/$$set-test.jsonl; \
+	  if [ -f $$data ]; then \
+	    echo "== $$set: $$data"; \
+	    $(BIN)/mediawatch taxonomy test $$data -t mediawatch/defaults/iptc_taxonomy.yaml \
+	      --mapping bench/topic_eval/$$set-map.yaml --examples 0 || exit 1; \
+	  else echo "== $$set: skipped, $$data not found (set EVAL_DATA=...)"; fi; \
+	done
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/lock.txt
 lock:

@@ -30,8 +30,10 @@ import flows  # noqa: F401 - the project's Prefect defaults, before Prefect star
 from mediawatch.deployments import PREFECT_FILE
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
+from mediawatch.taxonomy_cmd import app as taxonomy_app
 from mediawatch.warehouse import connect, connect_for_queries
 from schemas.records import RunSummary, SourceCounts
+from transforms.classify import MAX_EVIDENCE, load_taxonomy
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
@@ -46,6 +48,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+app.add_typer(taxonomy_app, name="taxonomy")
 
 
 class State:
@@ -498,7 +501,8 @@ def explain(
 
     Example: mediawatch explain 3f2a9c0d1e4b5a67
     """
-    con = connect(_settings(config, warehouse).warehouse, read_only=True)
+    settings = _settings(config, warehouse)
+    con = connect(settings.warehouse, read_only=True)
     try:
         found = con.execute(
             "SELECT article_id, title, author, published_at, source, sitename, language, url, "
@@ -511,8 +515,8 @@ def explain(
         if row is None:
             raise MediawatchError(f"no article with id {article_id!r}")
         labels = con.execute(
-            "SELECT label, score, evidence, taxonomy_version FROM article_topics "
-            "WHERE article_id = ? ORDER BY label",
+            "SELECT label, score, evidence, taxonomy_version, method, scheme_id, "
+            "evidence_omitted FROM article_topics WHERE article_id = ? ORDER BY label",
             [article_id],
         ).fetchall()
     finally:
@@ -523,8 +527,22 @@ def explain(
     console.print(fields)
     if not labels:
         console.print("No topic labels.")
-    for label, score, evidence, version in labels:
-        console.print(f"\n[bold]{escape(label)}[/]  score {score:g}  (taxonomy {escape(version)})")
+    taxonomy = load_taxonomy(settings.taxonomy) if labels else None
+    for label, score, evidence, version, method, scheme_id, omitted in labels:
+        scheme = f", {scheme_id}" if scheme_id else ""
+        console.print(
+            f"\n[bold]{escape(label)}[/]  score {score:g}  "
+            f"({escape(method + scheme)}, taxonomy {escape(version)})"
+        )
+        tree = taxonomy.query_tree(label) if method == "rules" else None
+        if tree is not None:
+            current = "" if version == taxonomy.version else " (current taxonomy)"
+            console.print(f"  query{current}: {tree}", highlight=False, markup=False)
+        if omitted:
+            console.print(
+                f"  evidence capped: {omitted} more spans matched than the {MAX_EVIDENCE} stored",
+                highlight=False,
+            )
         grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for hit in json.loads(evidence):
             grouped.setdefault((hit["field"], hit["term"]), []).append(hit)

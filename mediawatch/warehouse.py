@@ -303,13 +303,24 @@ def insert_rows(
         con.unregister(_INCOMING)
 
 
-TopicFingerprint = dict[str, tuple[float, str, str]]
-"""An article's labels as stored: label -> (score, evidence JSON, taxonomy version)."""
+TopicFingerprint = dict[str, tuple[object, ...]]
+"""An article's labels as stored: label -> (score, evidence JSON, taxonomy version, scheme id,
+method, evidence omitted)."""
 
 
 def topic_fingerprint(labels: Sequence[TopicLabel], taxonomy_version: str) -> TopicFingerprint:
     """What `stored_topics` would read back for these labels, to tell whether a rewrite is due."""
-    return {t.label: (t.score, evidence_json(t), taxonomy_version) for t in labels}
+    return {
+        t.label: (
+            t.score,
+            evidence_json(t),
+            taxonomy_version,
+            t.scheme_id,
+            t.method,
+            t.evidence_omitted,
+        )
+        for t in labels
+    }
 
 
 def stored_topics(
@@ -317,12 +328,12 @@ def stored_topics(
 ) -> dict[str, TopicFingerprint]:
     """The stored labels of these articles, an empty mapping for one without labels."""
     stored: dict[str, TopicFingerprint] = {article_id: {} for article_id in ids}
-    for article_id, label, score, evidence, version in con.execute(
-        "SELECT article_id, label, score, evidence, taxonomy_version FROM article_topics "
-        "WHERE article_id IN (SELECT unnest(?))",
+    for article_id, label, *stored_label in con.execute(
+        "SELECT article_id, label, score, evidence, taxonomy_version, scheme_id, method, "
+        "evidence_omitted FROM article_topics WHERE article_id IN (SELECT unnest(?))",
         [list(ids)],
     ).fetchall():
-        stored[article_id][label] = (score, evidence, version)
+        stored[article_id][label] = tuple(stored_label)
     return stored
 
 
@@ -342,7 +353,17 @@ def replace_topics(
         con,
         "article_topics",
         [
-            (article_id, t.label, t.score, evidence_json(t), taxonomy_version, run_id)
+            (
+                article_id,
+                t.label,
+                t.score,
+                evidence_json(t),
+                taxonomy_version,
+                run_id,
+                t.scheme_id,
+                t.method,
+                t.evidence_omitted,
+            )
             for article_id, topics in labels.items()
             for t in topics
         ],

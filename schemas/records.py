@@ -68,6 +68,9 @@ class TopicLabel:
     label: str
     score: float
     evidence: list[Evidence] = field(default_factory=list)
+    scheme_id: str | None = None  # concept id in a standard scheme, e.g. medtop:11000000
+    method: str = "rules"  # "rules" (the taxonomy's queries) or "model" (the learned stage)
+    evidence_omitted: int = 0  # spans found beyond the stored cap
 
 
 @dataclass(slots=True)

@@ -9,10 +9,18 @@ per character. Queries compile to closures over a per-document cache of
 evaluated at all.
 
 Scoring: each distinct piece of evidence weighs by where it is: title 3, body
-lead (first 400 characters) 2, rest of body 1, url/source/lang 1. A label's
-score is the sum over its evidence, and labels under `min_score` are dropped
-(so a purely negative query, with no evidence, needs `min_score: 0`).
-Evidence is what made the query true: hits of true branches, never of NOT.
+lead (first 400 characters) 2, rest of body 1, url/source/lang 1 (a topic may
+set its own `title_boost` and `lead_boost`), times the term's weight (`term^2`
+in the query, default 1). A label's score is the sum over its evidence, and
+labels under `min_score` are dropped (so a purely negative query, with no
+evidence, needs `min_score: 0`). Evidence is what made the query true: hits
+of true branches, never of NOT. Precision rules then drop a label whose
+evidence has fewer than `min_terms` distinct terms, fewer than `min_density`
+hits per 100 words of title and body, whose `veto` query holds, or whose
+score is under `min_share` of the best-scoring sibling's (a story mostly about
+one subject is not also labelled with every subject it touches). At most
+`MAX_EVIDENCE` spans are kept per label (the score counts them all);
+`TopicLabel.evidence_omitted` says how many more there were.
 
 Hierarchy: a topic is tested only where its nearest ancestor with a query
 was labelled; a grouping node (no query) is labelled when any child is, with
@@ -27,6 +35,13 @@ Taxonomy YAML shape (see mediawatch/defaults/taxonomy.yaml):
         description: ...            # optional, for docs and `explain`
         query: ...                  # optional: without it, a grouping node
         min_score: 2                # optional, default 1; only with a query
+        min_terms: 2                # optional: distinct matched terms needed
+        min_density: 0.5            # optional: hits per 100 words of title and body
+        veto: ...                   # optional query: when it holds, no label
+        min_share: 0.5              # optional: at least this share of the best sibling's score
+        title_boost: 3              # optional weight of a title hit (default 3)
+        lead_boost: 2               # optional weight of a lead hit (default 2)
+        scheme_id: medtop:11000000  # optional concept id in a standard scheme
         children: [ ...topics... ]  # optional
 """
 
@@ -67,11 +82,25 @@ BODY_WEIGHT = 1.0
 META_WEIGHT = 1.0
 LEAD_CHARS = 400
 SNIPPET_CHARS = 60
+MAX_EVIDENCE = 200
 
 _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
-_TOPIC_KEYS = ("name", "query", "description", "min_score", "children")
-# The largest min_score accepted: far above any real score, small enough to stay a float.
-MAX_MIN_SCORE = 1e9
+# Keys that tune a query's result, so only allowed with one.
+_RULE_KEYS = (
+    "min_score",
+    "min_terms",
+    "min_density",
+    "veto",
+    "min_share",
+    "title_boost",
+    "lead_boost",
+)
+_TOPIC_KEYS = ("name", "query", "description", *_RULE_KEYS, "scheme_id", "children")
+MAX_TOPIC_DEPTH = 16
+# YAML nesting allowed before composing: a topic level is a list and a mapping, plus slack.
+_MAX_YAML_DEPTH = 2 * MAX_TOPIC_DEPTH + 8
+# The largest number a topic setting accepts: far above any real score, small enough to stay a float.
+MAX_NUMBER = 1e9
 
 # (field, start, end, term): one matched word or phrase, offsets into the original text.
 _Hit = tuple[str, int, int, str]
@@ -428,6 +457,13 @@ class _Spec(NamedTuple):
     description: str
     min_score: float
     parent: int | None
+    min_terms: int = 0
+    min_density: float = 0.0
+    veto: str | None = None
+    title_boost: float = TITLE_WEIGHT
+    lead_boost: float = LEAD_WEIGHT
+    scheme_id: str | None = None
+    min_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,15 +471,58 @@ class _Topic:
     spec: _Spec
     gate: int | None  # nearest ancestor with a query: it must match first
     test: _Test | None  # None for a grouping node
+    veto: _Test | None = None
+    term_weights: dict[str, float] | None = None  # only terms weighted other than 1
+
+    def score(self, hits: list[_Hit]) -> float:
+        """The weighted sum of distinct hits; the plain sum when nothing is tuned."""
+        spec, weights = self.spec, self.term_weights
+        if not weights and spec.title_boost == TITLE_WEIGHT and spec.lead_boost == LEAD_WEIGHT:
+            return sum(map(_weight, hits))
+        return sum(
+            _weight(hit, spec.title_boost, spec.lead_boost) * (weights or {}).get(hit[3], 1.0)
+            for hit in hits
+        )
+
+    def passes(self, hits: list[_Hit], score: float, values: _AtomValues, doc: Document) -> bool:
+        """Whether a true query's result clears min_score and the precision rules."""
+        spec = self.spec
+        if score < spec.min_score:
+            return False
+        if spec.min_terms > 1 and len({hit[3] for hit in hits}) < spec.min_terms:
+            return False
+        if spec.min_density > 0:
+            words = len(doc.title.split()) + len(doc.body.split())
+            if len(hits) * 100 < spec.min_density * max(words, 1):
+                return False
+        return self.veto is None or self.veto(values) is None
 
 
-def _weight(hit: _Hit) -> float:
+def _weight(hit: _Hit, title: float = TITLE_WEIGHT, lead: float = LEAD_WEIGHT) -> float:
     field, start = hit[0], hit[1]
     if field == "title":
-        return TITLE_WEIGHT
+        return title
     if field == "body":
-        return LEAD_WEIGHT if start < LEAD_CHARS else BODY_WEIGHT
+        return lead if start < LEAD_CHARS else BODY_WEIGHT
     return META_WEIGHT
+
+
+def _term_weights(node: Node) -> dict[str, float]:
+    """Terms of a query tree with a weight other than 1 (the highest, if written twice)."""
+    weights: dict[str, float] = {}
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Match):
+            if node.weight != 1:
+                weights[node.term] = max(node.weight, weights.get(node.term, 0.0))
+        elif isinstance(node, Near):
+            stack += node.left + node.right
+        elif isinstance(node, Not):
+            stack.append(node.child)
+        else:
+            stack += node.children
+    return weights
 
 
 def _distinct(support: Sequence[_Hit]) -> list[_Hit]:
@@ -478,6 +557,7 @@ class Taxonomy:
         "_atoms",
         "_automaton",
         "_patterns",
+        "_shares",
         "_source",
         "_topics",
         "_triggers",
@@ -491,17 +571,20 @@ class Taxonomy:
         always: list[int] = []
         triggers: defaultdict[int, list[int]] = defaultdict(list)
         for index, spec in enumerate(specs):
-            test = None
-            if spec.query is not None:
-                tree = _parse(spec, origin)
-                test = compiler.test(tree)
-                found = compiler.triggers(tree)
-                if found is None:
-                    always.append(index)
-                for pattern in found or ():
-                    triggers[pattern].append(index)
-            topics.append(_Topic(spec, _gate(specs, spec.parent), test))
+            if spec.query is None:
+                topics.append(_Topic(spec, _gate(specs, spec.parent), None))
+                continue
+            tree = _parse(spec, spec.query, origin)
+            found = compiler.triggers(tree)
+            if found is None:
+                always.append(index)
+            for pattern in found or ():
+                triggers[pattern].append(index)
+            veto = None if spec.veto is None else compiler.test(_parse(spec, spec.veto, origin))
+            gate = _gate(specs, spec.parent)
+            topics.append(_Topic(spec, gate, compiler.test(tree), veto, _term_weights(tree)))
         self._topics = tuple(topics)
+        self._shares = any(spec.min_share for spec in specs)
         self._atoms = tuple(compiler.atoms)
         self._automaton = compiler.automaton()
         # pattern id -> (length of its automaton key, is a prefix)
@@ -526,6 +609,23 @@ class Taxonomy:
             for topic in self._topics
         ]
 
+    def query_tree(self, label: str) -> str | None:
+        """The parsed query of a topic as text with every operator bracketed, for `explain`.
+
+        None for a grouping node or a label this taxonomy does not have.
+        """
+        for topic in self._topics:
+            if topic.spec.label == label and topic.spec.query is not None:
+                tree = str(parse_query(topic.spec.query))
+                if topic.spec.veto is not None:
+                    tree += f"  VETO {parse_query(topic.spec.veto)}"
+                return tree
+        return None
+
+    def scheme_ids(self) -> dict[str, str]:
+        """Label -> concept id in a standard scheme (e.g. `medtop:11000000`), where set."""
+        return {t.spec.label: t.spec.scheme_id for t in self._topics if t.spec.scheme_id}
+
     def classify(self, doc: Document) -> list[TopicLabel]:
         """Label one document: every topic whose query holds, with parents, sorted by label."""
         scan = _Scan(self._automaton, self._patterns, doc)
@@ -543,16 +643,31 @@ class Taxonomy:
             if support is None:
                 continue
             hits = _distinct(support)
-            score = sum(map(_weight, hits))
-            if score >= topic.spec.min_score:
+            score = topic.score(hits)
+            if topic.passes(hits, score, values, doc):
                 found[index] = (score, hits)
+        if self._shares:
+            self._drop_minor(found)
         self._label_groups(found)
         evidence = _EvidenceCache(doc)
-        labels = [
-            TopicLabel(self._topics[index].spec.label, score, [evidence[hit] for hit in hits])
-            for index, (score, hits) in found.items()
-        ]
+        labels = []
+        for index, (score, hits) in found.items():
+            spec = self._topics[index].spec
+            kept = [evidence[hit] for hit in hits[:MAX_EVIDENCE]]
+            omitted = len(hits) - len(kept)
+            labels.append(TopicLabel(spec.label, score, kept, spec.scheme_id, "rules", omitted))
         return sorted(labels, key=lambda label: label.label)
+
+    def _drop_minor(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
+        """Drop labels scoring under their `min_share` of the best labelled sibling's score."""
+        best: dict[int | None, float] = {}
+        for index, (score, _) in found.items():
+            parent = self._topics[index].spec.parent
+            best[parent] = max(score, best.get(parent, 0.0))
+        for index in [i for i in found if self._topics[i].spec.min_share]:
+            spec = self._topics[index].spec
+            if found[index][0] < spec.min_share * best[spec.parent]:
+                del found[index]
 
     def _label_groups(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
         """Give each grouping ancestor of a label the score and evidence of its best child."""
@@ -570,15 +685,43 @@ def _gate(specs: list[_Spec], parent: int | None) -> int | None:
     return parent
 
 
-def _parse(spec: _Spec, origin: str) -> Node:
+def _parse(spec: _Spec, query: str, origin: str) -> Node:
     try:
-        return parse_query(spec.query or "")
+        return parse_query(query)
     except QuerySyntaxError as exc:
-        raise TaxonomyError(f"{origin}: topic '{spec.label}': {exc}") from exc
+        key = "veto" if query is spec.veto else "query"
+        where = "" if key == "query" else " (veto)"
+        raise TaxonomyError(f"{origin}: topic '{spec.label}'{where}: {exc}") from exc
 
 
 def _restore(source: str, origin: str) -> Taxonomy:
     return parse_taxonomy(source, origin=origin)
+
+
+def _check_nesting(text: str, origin: str) -> None:
+    """Refuse YAML nested deeper than a taxonomy can be, before PyYAML's recursive composer.
+
+    The event stream is produced without recursion, so a document nested
+    thousands of levels deep ends here with the line and the topic path
+    reached (from the `name:` values on the way), not in a RecursionError.
+    """
+    path: list[str | None] = []  # per open collection: the topic name seen in it, if any
+    expect_name = False
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            path.append(None)
+            if len(path) > _MAX_YAML_DEPTH:
+                names = "/".join(name for name in path if name)
+                raise TaxonomyError(
+                    f"{origin}: line {event.start_mark.line + 1}: topics nested deeper than "
+                    f"{MAX_TOPIC_DEPTH} levels (under '{names}')"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            path.pop()
+        elif isinstance(event, yaml.ScalarEvent) and path:
+            if expect_name and path[-1] is None:
+                path[-1] = event.value
+            expect_name = event.value == "name" and not expect_name
 
 
 def _read_topics(
@@ -586,6 +729,8 @@ def _read_topics(
 ) -> None:
     """Validate one list of topics and append them (then their children) in pre-order."""
     where = f"{origin}: topic '{path}': children" if path else f"{origin}: topics"
+    if path.count("/") >= MAX_TOPIC_DEPTH - 1:
+        raise TaxonomyError(f"{where}: topics nested deeper than {MAX_TOPIC_DEPTH} levels")
     if not isinstance(items, list) or not items:
         raise TaxonomyError(f"{where}: expected a non-empty list of topics")
     siblings: set[str] = set()
@@ -610,31 +755,58 @@ def _read_topics(
 
 
 def _read_topic(item: dict[str, Any], label: str, context: str, parent: int | None) -> _Spec:
-    query = item.get("query")
-    if query is not None and (not isinstance(query, str) or not query.strip()):
-        raise TaxonomyError(f"{context}: 'query' must be non-empty text")
+    query = _text(item, "query", context)
     if query is None and "children" not in item:
         raise TaxonomyError(f"{context}: needs a 'query' or 'children'")
-    min_score = item.get("min_score", 1)
-    if query is None and "min_score" in item:
-        raise TaxonomyError(f"{context}: 'min_score' needs a 'query' (grouping nodes take theirs)")
-    if (
-        isinstance(min_score, bool)
-        or not isinstance(min_score, int | float)
-        or not 0 <= min_score <= MAX_MIN_SCORE  # NaN fails both comparisons
-    ):
-        raise TaxonomyError(
-            f"{context}: 'min_score' must be a number >= 0 and <= {MAX_MIN_SCORE:g}"
-        )
+    tuned = [key for key in _RULE_KEYS if key in item]
+    if query is None and tuned:
+        raise TaxonomyError(f"{context}: '{tuned[0]}' needs a 'query' (grouping nodes take theirs)")
+    min_terms = item.get("min_terms", 0)
+    if isinstance(min_terms, bool) or not isinstance(min_terms, int) or min_terms < 0:
+        raise TaxonomyError(f"{context}: 'min_terms' must be a whole number >= 0")
     description = item.get("description", "")
     if not isinstance(description, str):
         raise TaxonomyError(f"{context}: 'description' must be text")
-    return _Spec(label, query, description.strip(), float(min_score), parent)
+    return _Spec(
+        label,
+        query,
+        description.strip(),
+        _number(item, "min_score", 1, context),
+        parent,
+        min_terms,
+        _number(item, "min_density", 0, context),
+        _text(item, "veto", context),
+        _number(item, "title_boost", TITLE_WEIGHT, context),
+        _number(item, "lead_boost", LEAD_WEIGHT, context),
+        _text(item, "scheme_id", context),
+        _number(item, "min_share", 0, context),
+    )
+
+
+def _text(item: dict[str, Any], key: str, context: str) -> str | None:
+    """An optional non-empty text value of a topic."""
+    value = item.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise TaxonomyError(f"{context}: '{key}' must be non-empty text")
+    return None if value is None else value.strip()
+
+
+def _number(item: dict[str, Any], key: str, default: float, context: str) -> float:
+    """An optional number of a topic between 0 and MAX_NUMBER (NaN and infinity are refused)."""
+    value = item.get(key, default)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_NUMBER  # NaN fails both comparisons
+    ):
+        raise TaxonomyError(f"{context}: '{key}' must be a number >= 0 and <= {MAX_NUMBER:g}")
+    return float(value)
 
 
 def parse_taxonomy(text: str, *, origin: str) -> Taxonomy:
     """Compile taxonomy YAML; `origin` (a path or name) prefixes every error message."""
     try:
+        _check_nesting(text, origin)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{origin} is not valid YAML: {exc}") from exc

@@ -13,6 +13,8 @@ The syntax is the one users of media-monitoring tools already know:
     regulat*                            trailing wildcard: regulator, regulation, ...
     title:tiktok  url:(sport OR music)  field scopes: title, body, url, source, lang;
                                         unscoped words search title and body
+    ransomware^3  "data breach"^2.5     term weight: each hit of the term counts 3 (2.5)
+                                        times in the label's score (default 1)
 
 Binding, tightest first: field scope, NEAR/n, NOT, AND (explicit or implicit), OR.
 
@@ -28,7 +30,8 @@ Two edge cases are by design: one occurrence may satisfy both sides of a NEAR,
 and a word repeated inside a `"..."~N` phrase is not required twice.
 
 Syntax errors raise `QuerySyntaxError` with a 1-based character position and
-what was expected there.
+what was expected there. Parentheses and NOTs nest at most `MAX_DEPTH` levels
+(the parser and the compiled query recurse once per level).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import NamedTuple
 
 from mediawatch.errors import TaxonomyError
 
+MAX_DEPTH = 64
 FIELDS = ("title", "body", "url", "source", "lang")
 DEFAULT_FIELDS = frozenset({"title", "body"})
 
@@ -113,11 +117,15 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A word or phrase searched in `fields`; `slop` set means the `"..."~N` form."""
+    """A word or phrase searched in `fields`; `slop` set means the `"..."~N` form.
+
+    `weight` multiplies the score of each hit of the term (`term^2`).
+    """
 
     words: tuple[Word, ...]
     fields: frozenset[str] = DEFAULT_FIELDS
     slop: int | None = None
+    weight: float = 1.0
 
     @property
     def term(self) -> str:
@@ -128,9 +136,10 @@ class Match:
         return f'"{text}"' if len(self.words) > 1 else text
 
     def __str__(self) -> str:
+        weight = "" if self.weight == 1 else f"^{self.weight:g}"
         if self.fields == DEFAULT_FIELDS:
-            return self.term
-        return "|".join(sorted(self.fields)) + ":" + self.term
+            return self.term + weight
+        return "|".join(sorted(self.fields)) + ":" + self.term + weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +199,7 @@ class _Token(NamedTuple):
     text: str
     position: int  # 0-based
     number: int | None = None  # NEAR distance or phrase slop
+    weight: float = 1.0  # term weight of a WORD or PHRASE (`^N`)
 
 
 _KEYWORDS = {"AND", "OR", "NOT"}
@@ -197,6 +207,21 @@ _FIELD_PREFIX = re.compile(r"([A-Za-z]+):")
 _NEAR = re.compile(r"NEAR(?:/(\d+))?")
 _BARE = re.compile(r'[^\s()"]+')
 _SLOP = re.compile(r"~(\d*)")
+_WEIGHT = re.compile(r"\^(\d+(?:\.\d+)?)?")
+MAX_WEIGHT = 100.0
+
+
+def _read_weight(query: str, position: int) -> tuple[float, int]:
+    """A `^N` term weight at `position` (or 1 when there is none) and the position after it."""
+    caret = _WEIGHT.match(query, position)
+    if caret is None:
+        return 1.0, position
+    if caret.group(1) is None:
+        raise QuerySyntaxError(position + 2, "expected a weight after '^', as ^2 or ^0.5")
+    weight = float(caret.group(1))
+    if not 0 < weight <= MAX_WEIGHT:
+        raise QuerySyntaxError(position + 2, f"expected a weight above 0, at most {MAX_WEIGHT:g}")
+    return weight, caret.end()
 
 
 def _tokenise(query: str) -> list[_Token]:
@@ -229,7 +254,8 @@ def _read_phrase(query: str, start: int, tokens: list[_Token]) -> int:
             raise QuerySyntaxError(position + 2, "expected a number after '~'")
         slop = int(tilde.group(1))
         position = tilde.end()
-    tokens.append(_Token("PHRASE", query[start + 1 : close], start, slop))
+    weight, position = _read_weight(query, position)
+    tokens.append(_Token("PHRASE", query[start + 1 : close], start, slop, weight))
     return position
 
 
@@ -240,6 +266,8 @@ def _read_bare(query: str, start: int, tokens: list[_Token]) -> int:
         tokens.append(_Token(text, text, start))
         return end
     near = _NEAR.fullmatch(text)
+    if text.startswith("NEAR/") and near is None:
+        raise QuerySyntaxError(start + 6, "expected a number of words after 'NEAR/', as NEAR/5")
     if near:
         if near.group(1) is None:
             raise QuerySyntaxError(start + 5, "expected '/' and a distance after NEAR, as NEAR/5")
@@ -256,7 +284,14 @@ def _read_bare(query: str, start: int, tokens: list[_Token]) -> int:
         text = text[scope.end() :]
         if not text:
             return end
-    tokens.append(_Token("WORD", text, start))
+    caret = text.find("^")
+    weight = 1.0
+    if caret >= 0:
+        weight, after = _read_weight(query, start + caret)
+        if after != end:
+            raise QuerySyntaxError(after + 1, "expected a space or ')' after the weight")
+        text = text[:caret]
+    tokens.append(_Token("WORD", text, start, None, weight))
     return end
 
 
@@ -296,6 +331,7 @@ class _Parser:
     def __init__(self, query: str) -> None:
         self.tokens = _tokenise(query)
         self.index = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -331,10 +367,19 @@ class _Parser:
             children.append(self.parse_unary(fields))
         return _flat(And, children)
 
+    def nest(self) -> None:
+        """Enter one more level of parentheses or NOT, refusing past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"at most {MAX_DEPTH} nested parentheses and NOTs")
+
     def parse_unary(self, fields: frozenset[str]) -> Node:
         if self.token.kind == "NOT":
+            self.nest()
             self.advance()
-            return Not(self.parse_unary(fields))
+            node = Not(self.parse_unary(fields))
+            self.depth -= 1
+            return node
         return self.parse_near(fields)
 
     def parse_near(self, fields: frozenset[str]) -> Node:
@@ -358,15 +403,17 @@ class _Parser:
                 raise self.fail(f"a word, phrase or '(' after '{token.text}:'")
             return self.parse_primary(frozenset({token.text}))
         if token.kind == "(":
+            self.nest()
             self.advance()
             node = self.parse_or(fields)
             if self.token.kind != ")":
                 raise self.fail("')'")
             self.advance()
+            self.depth -= 1
             return node
         if token.kind == "WORD":
             self.advance()
-            return Match(tuple(_words(token.text, token.position)), fields)
+            return Match(tuple(_words(token.text, token.position)), fields, None, token.weight)
         if token.kind == "PHRASE":
             self.advance()
             return self.phrase(token, fields)
@@ -379,7 +426,7 @@ class _Parser:
             words += _words(chunk.group(), token.position + 1 + chunk.start())
         if not words:
             raise QuerySyntaxError(token.position + 1, "expected words inside the quotes")
-        return Match(tuple(words), fields, token.number)
+        return Match(tuple(words), fields, token.number, token.weight)
 
 
 def _flat(kind: type[And] | type[Or], children: list[Node]) -> Node:

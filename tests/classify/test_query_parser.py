@@ -86,6 +86,11 @@ def test_fold_is_length_preserving_and_accent_insensitive() -> None:
         ("a*", 2, "expected 2 letters or digits before '*'"),
         ("-tiktok", 1, "write NOT to exclude"),
         ("a NEAR b", 7, "expected '/' and a distance after NEAR"),
+        ("grid OR NEAR/x blackout", 14, "expected a number of words after 'NEAR/'"),
+        ("grid NEAR/", 11, "expected a number of words after 'NEAR/'"),
+        ("grid NEAR/5", 12, "expected a word, phrase or '(', found end of query"),
+        ("(" * 65 + "a" + ")" * 65, 65, "at most 64 nested parentheses and NOTs"),
+        ("NOT " * 65 + "a", 257, "at most 64 nested parentheses and NOTs"),
         ("a NEAR/3 b NEAR/2 c", 12, "NEAR cannot be chained"),
         ("(a AND b) NEAR/3 c", 1, "OR-group of them as operand of NEAR"),
         ('a NEAR/3 "b c"~2', 10, "operand of NEAR"),
@@ -107,3 +112,14 @@ def test_syntax_errors_name_position_and_expectation(
 def test_syntax_error_is_a_taxonomy_error() -> None:
     with pytest.raises(TaxonomyError):
         parse_query("(")
+
+
+@pytest.mark.parametrize("query", ["(" * 1000 + "a" + ")" * 1000, "NOT " * 1000 + "a"])
+def test_a_thousand_levels_of_nesting_is_a_syntax_error_not_a_recursion_error(query: str) -> None:
+    with pytest.raises(QuerySyntaxError, match="at most 64 nested"):
+        parse_query(query)
+
+
+def test_sixty_four_levels_of_nesting_still_parse() -> None:
+    assert str(parse_query("(" * 64 + "a" + ")" * 64)) == "a"
+    assert str(parse_query("NOT " * 64 + "a")) == "NOT " * 64 + "a"

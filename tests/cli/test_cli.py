@@ -85,6 +85,24 @@ def test_explain_shows_fields_and_evidence(warehouse: Path) -> None:
     assert "abc123" in result.output
 
 
+def test_explain_shows_the_query_tree_and_an_evidence_cap(
+    tmp_path: Path, make_article, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taxonomy = tmp_path / "t.yaml"
+    taxonomy.write_text("topics:\n  - name: grid\n    query: grid OR power AND NOT solar\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"taxonomy: {taxonomy}\nwarehouse: {tmp_path / 'w.duckdb'}\n")
+    label = TopicLabel("grid", 9.0, [Evidence("grid", "body", 0, 4, "grid")], evidence_omitted=7)
+    Warehouse(tmp_path / "w.duckdb").load(
+        "run-1", articles=[make_article(topics=[label])], taxonomy_version="v0"
+    )
+    result = runner.invoke(app, ["explain", "0123456789abcdef", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "(rules, taxonomy v0)" in result.output
+    assert "query (current taxonomy): (grid OR (power AND NOT solar))" in result.output
+    assert "evidence capped: 7 more spans matched than the 200 stored" in result.output
+
+
 def test_unknown_article_is_one_error_line(warehouse: Path, monkeypatch, capsys) -> None:
     code, _, err = run_main(monkeypatch, capsys, "explain", "ffffffffffffffff")
     assert code == 1

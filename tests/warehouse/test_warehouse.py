@@ -53,6 +53,9 @@ def test_schema_has_the_documented_columns_and_types(memory_warehouse: Warehouse
         "evidence": "JSON",
         "taxonomy_version": "VARCHAR",
         "run_id": "VARCHAR",
+        "scheme_id": "VARCHAR",
+        "method": "VARCHAR",
+        "evidence_omitted": "INTEGER",
     }
     assert column_types(memory_warehouse, "quarantine")["failed_expectations"] == "VARCHAR[]"
 
