@@ -99,7 +99,7 @@ _TOPIC_KEYS = ("name", "query", "description", *_RULE_KEYS, "scheme_id", "childr
 MAX_TOPIC_DEPTH = 16
 # YAML nesting allowed before composing: a topic level is a list and a mapping, plus slack.
 _MAX_YAML_DEPTH = 2 * MAX_TOPIC_DEPTH + 8
-# The largest number a topic setting accepts: far above any real score, small enough to stay a float.
+# The largest number a topic setting takes: far above any score, yet still a float.
 MAX_NUMBER = 1e9
 
 # (field, start, end, term): one matched word or phrase, offsets into the original text.
