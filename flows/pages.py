@@ -24,10 +24,9 @@ from prefect.utilities.annotations import opaque
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batches
 from mediawatch.registry import move_raw_files, record_files
-from mediawatch.saved_folder import FilesRead, FolderListing, list_folder, read_files
+from mediawatch.saved_folder import FilesRead, FolderListing, list_folder, read_files, sidecar_path
 from mediawatch.settings import Settings
 from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
-from transforms.saved_pages import sidecar_name
 
 
 @task(name="list-files", task_run_name="list-files [{source}]", cache_policy=NO_CACHE)
@@ -61,7 +60,7 @@ def _tidy(ctx: RunContext, directory: Path, files: list[SavedFile]) -> None:
     logger = get_run_logger()
     moved: list[tuple[str, str]] = []
     for path in done:
-        sidecar = path.with_name(sidecar_name(path.name))
+        sidecar = sidecar_path(path)
         try:
             if policy.after == "delete":
                 path.unlink()

@@ -26,11 +26,17 @@ from transforms.saved_pages import (
     UnreadableFile,
     file_identity,
     read_saved,
-    sidecar_name,
+    sidecar_names,
 )
 
 _UTF8_HTML = "text/html; charset=utf-8"
 _CHUNK = 1 << 20
+
+
+def sidecar_path(path: Path) -> Path:
+    """The sidecar of a saved file: the first of `sidecar_names` that exists, else the first."""
+    candidates = [path.with_name(name) for name in sidecar_names(path.name)]
+    return next((c for c in candidates if c.is_file()), candidates[0])
 
 
 def saved_files(directory: Path) -> list[Path]:
@@ -40,7 +46,7 @@ def saved_files(directory: Path) -> list[Path]:
     run passing over them in silence.
     """
     files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
-    sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
+    sidecars = {sidecar_path(p) for p in files}
     return [p for p in files if p not in sidecars]
 
 
@@ -50,7 +56,7 @@ def fingerprint(path: Path) -> tuple[str, int]:
     Read in chunks, so a file too large to process is still registered.
     """
     digest = hashlib.sha256()
-    sidecar = path.with_name(sidecar_name(path.name))
+    sidecar = sidecar_path(path)
     for part in (path, sidecar):
         if part == path or part.exists():
             with part.open("rb") as stream:
@@ -126,12 +132,13 @@ def read_saved_file(path: Path, name: str, max_bytes: int) -> ReadResult:
     size = path.stat().st_size
     if not name.lower().endswith(WARC_SUFFIXES) and size > max_bytes:
         raise UnreadableFile(name, "too_large", f"{size} bytes is over {max_bytes}")
-    sidecar = path.with_name(sidecar_name(path.name))
+    sidecar = sidecar_path(path)
     return read_saved(
         name,
         path.read_bytes(),
         sidecar.read_bytes() if sidecar.exists() else None,
         max_bytes=max_bytes,
+        sidecar_file=str(Path(name).with_name(sidecar.name)),
     )
 
 
