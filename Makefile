@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format bench lock clean
+.PHONY: run test lint format bench eval lock clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
+
+## eval: extraction quality on public pages with ground truth (EVAL_DATA, default ../shared/eval)
+EVAL_DATA ?= ../shared/eval
+eval: $(STAMP)
+	$(BIN)/python bench/eval_extraction.py --data $(EVAL_DATA) --jobs 2
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/lock.txt
 lock:
