@@ -118,7 +118,7 @@ class Score:
         checks = {"title": title_right, "author": author_right, "date": date_right}
         for name, check in checks.items():
             if truth.get(name):  # a set may list more right answers under "<field>s"
-                golds = [truth[name], *truth.get(f"{name}s", [])]
+                golds = [g for g in [truth[name], *truth.get(f"{name}s", [])] if isinstance(g, str)]
                 self.scored[name] += 1
                 self.right[name] += any(check(gold, getattr(pred, name)) for gold in golds)
 
@@ -321,6 +321,8 @@ def make_subset(data: Path, out: Path, per_set: int) -> int:
     count = 0
     for folder in sorted(p for p in data.iterdir() if p.is_dir()):
         cases = load_cases(data, "heldout", [folder.name])
+        if not cases:
+            continue  # not a set of pages (other data may share the folder)
         cases.sort(key=lambda c: hashlib.sha1(c.ident.encode()).hexdigest())
         target = out / folder.name
         target.mkdir(parents=True, exist_ok=True)
