@@ -48,7 +48,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
-from inscriptis import get_text  # noqa: E402
 from lxml.etree import LxmlError  # noqa: E402
 
 from mediawatch.saved_folder import document_input  # noqa: E402
@@ -243,6 +242,8 @@ def _through_pages(name: str, data: bytes, truth: dict) -> tuple:
 
 def render_text(html: bytes) -> str:
     """The page's text as a browser shows it (what "select all, copy" gives)."""
+    from inscriptis import get_text  # a dev dependency: imported only when text is scored
+
     return get_text(_XML_DECLARATION.sub("", decode_html(html, None), count=1))
 
 
