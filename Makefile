@@ -41,7 +41,6 @@ bench: $(STAMP)
 ## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits
 ## (EVAL_DATA/topics/<set>-test.jsonl, made by bench/topic_eval/prepare.py; sets absent are skipped)
 EVAL_DATA ?= ../shared/eval
-eval: eval-topics
 eval-topics: $(STAMP)
 	@for set in agnews bbc; do \
 	  data=$(EVAL_DATA)/topics/$$set-test.jsonl; \
@@ -51,6 +50,11 @@ eval-topics: $(STAMP)
 	      --mapping bench/topic_eval/$$set-map.yaml --examples 0 || exit 1; \
 	  else echo "== $$set: skipped, $$data not found (set EVAL_DATA=...)"; fi; \
 	done
+
+## eval: extraction quality on public pages with ground truth (EVAL_DATA, default ../shared/eval),
+## then the topic scores above
+eval: $(STAMP) eval-topics
+	$(BIN)/python bench/eval_extraction.py --data $(EVAL_DATA) --jobs 2
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/lock.txt
 lock:

@@ -34,10 +34,10 @@ from mediawatch.saved_folder import (
     read_files,
     real_path,
     shown,
+    sidecar_path,
 )
 from mediawatch.settings import Settings
 from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
-from transforms.saved_pages import sidecar_name
 
 
 @task(name="list-files", task_run_name="list-files [{source}]", cache_policy=NO_CACHE)
@@ -76,7 +76,7 @@ def _tidy(ctx: RunContext, directory: Path, files: list[SavedFile]) -> None:
     logger = get_run_logger()
     moved: list[tuple[str, str]] = []
     for path in done:
-        sidecar = path.with_name(sidecar_name(path.name))
+        sidecar = sidecar_path(path)
         try:
             if policy.after == "delete":
                 path.unlink()

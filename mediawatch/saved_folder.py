@@ -30,7 +30,7 @@ from transforms.saved_pages import (
     UnreadableFile,
     file_identity,
     read_saved,
-    sidecar_name,
+    sidecar_names,
 )
 
 _UTF8_HTML = "text/html; charset=utf-8"
@@ -80,6 +80,12 @@ class Skipped:
     path: Path
     reason: str
     detail: str
+
+
+def sidecar_path(path: Path) -> Path:
+    """The sidecar of a saved file: the first of `sidecar_names` that exists, else the first."""
+    candidates = [path.with_name(name) for name in sidecar_names(path.name)]
+    return next((c for c in candidates if c.is_file()), candidates[0])
 
 
 def _skip_reason(path: Path, root: Path, follow_links_outside: bool) -> Skipped | None:
@@ -137,7 +143,7 @@ def saved_files(
                 skipped.append(reason)
     files.sort()
     skipped.sort(key=lambda entry: entry.path)
-    sidecars = {p.with_name(sidecar_name(p.name)) for p in files}
+    sidecars = {sidecar_path(p) for p in files}
     return [p for p in files if p not in sidecars], skipped
 
 
@@ -162,7 +168,7 @@ def fingerprint(path: Path) -> tuple[str, int]:
     Read in chunks, so a file too large to process is still registered.
     """
     digest = hashlib.sha256()
-    sidecar = path.with_name(sidecar_name(path.name))
+    sidecar = sidecar_path(path)
     size = 0
     for part in (path, sidecar):
         if part == path or part.exists():
@@ -259,19 +265,20 @@ def read_saved_file(path: Path, name: str, max_bytes: int) -> ReadResult:
     + 1 bytes (then refused), a WARC is streamed and each record's payload
     stops there, however far its compressed bytes inflate.
     """
-    sidecar = path.with_name(sidecar_name(path.name))
+    sidecar = sidecar_path(path)
     meta = None
     if sidecar.exists():
         with open_regular(sidecar) as stream:
             meta = stream.read(_CHUNK)
+    label = str(Path(name).with_name(sidecar.name))
     with open_regular(path) as stream:
         if name.lower().endswith(WARC_SUFFIXES):
-            return read_saved(name, stream, meta, max_bytes=max_bytes)
+            return read_saved(name, stream, meta, max_bytes=max_bytes, sidecar_file=label)
         data = stream.read(max_bytes + 1)
         if len(data) > max_bytes:
             size = os.fstat(stream.fileno()).st_size
             raise UnreadableFile(name, "too_large", f"{size} bytes is over {max_bytes}")
-    return read_saved(name, data, meta, max_bytes=max_bytes)
+    return read_saved(name, data, meta, max_bytes=max_bytes, sidecar_file=label)
 
 
 @dataclass(slots=True)

@@ -1,10 +1,12 @@
 """Article extraction: HTML bytes in, a clean `Article` (or a named `Failure`) out.
 
-trafilatura finds the main text and the metadata (title, author, date,
-sitename, categories, tags, canonical URL); a line-level filter then removes
-site furniture trafilatura keeps (newsletter prompts, partner links). It is
-CPU-bound, so `extract_many` spreads a batch over a process pool sized to the
-cores. Nothing here touches the network.
+trafilatura finds the main text (at its precision setting, widening to its
+balanced and recall settings only when that finds nothing) and the metadata
+(sitename, categories, tags, canonical URL); `transforms.metadata` reconciles
+headline, authors and date from every source the page offers; a line-level
+filter then removes site furniture trafilatura keeps (newsletter prompts,
+partner links). It is CPU-bound, so `ExtractorPool` spreads a batch over a
+process pool sized to the cores. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -14,19 +16,27 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from multiprocessing import forkserver, get_context
 from multiprocessing.context import BaseContext
 from typing import Any
 
 from lxml.etree import LxmlError
+from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
-from trafilatura.settings import use_config
+from trafilatura.settings import Document, use_config
 
 from mediawatch.lifetime import exit_when_gone
 from schemas.records import Article, Failure, Page
-from transforms.boilerplate import strip_boilerplate
+from transforms.boilerplate import boilerplate_kind
 from transforms.charset import decode_html
+from transforms.metadata import (
+    choose_authors,
+    choose_published,
+    choose_title,
+    parse_stamp,
+    read_page,
+)
 from transforms.plaintext import TextArticle
 from transforms.urls import InvalidURL, article_id, canonicalize
 
@@ -37,6 +47,8 @@ _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d %H:%M"}
 _LANG = re.compile(r"^[A-Za-z]{2,3}")
 _WS = re.compile(r"\s+")
+# trafilatura settings tried in turn until one finds text (see `_main_text`).
+_FOCUS_LADDER: tuple[dict[str, bool], ...] = ({"favor_precision": True}, {}, {"favor_recall": True})
 # Batches smaller than this are extracted in-process: starting workers costs more.
 _POOL_MIN_BATCH = 4
 
@@ -91,15 +103,6 @@ def _language(tree_lang: str | None, found: str | None) -> str | None:
     return None
 
 
-def _published(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, _DATE_PARAMS["outputformat"]).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def _identity(page: Page, declared: str | None) -> tuple[str, str]:
     """Pick the URL the article is known by and its canonical form.
 
@@ -126,6 +129,39 @@ def _strip_title(text: str, title: str | None) -> str:
     return text
 
 
+def _drop_furniture(text: str) -> str:
+    """The text without the lines the boilerplate rules name (newsletter prompts, share bars).
+
+    Only whole furniture lines go: trafilatura has already cut the page's
+    furniture blocks, and dropping every repeated short line as well (what the
+    plain-text path needs) cost table rows and list items on real pages.
+    """
+    return "\n".join(line for line in text.splitlines() if not boilerplate_kind(line)).strip()
+
+
+def _main_text(tree: HtmlElement, url: str) -> Document | None:
+    """trafilatura's result at the first setting of `_FOCUS_LADDER` that finds text, or None.
+
+    Precision keeps furniture out. Where it finds nothing (a short story, an
+    unusual layout), the balanced setting adds trafilatura's baseline fallback
+    and recall its widest pass, so a page with a story is not left empty.
+    """
+    for focus in _FOCUS_LADDER:
+        doc = bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            date_extraction_params=_DATE_PARAMS,
+            config=_CONFIG,
+            **focus,
+        )
+        if doc is not None and doc.text:
+            return doc
+    return None
+
+
 def extract(page: Page) -> Article | Failure:
     """Extract one page. Never raises for bad content: returns a `Failure` with a reason."""
 
@@ -142,21 +178,13 @@ def extract(page: Page) -> Article | Failure:
     if tree is None:
         return failed("not_html", f"{page.url}: not an HTML document")
     tree_lang = tree.get("lang")
-    doc = bare_extraction(
-        tree,
-        url=page.final_url or page.url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-        date_extraction_params=_DATE_PARAMS,
-        config=_CONFIG,
-    )
-    if doc is None or not doc.text:
-        return failed("no_text", f"{page.url}: no article text found")
+    meta = read_page(tree, page.final_url or page.url)
+    doc = _main_text(tree, page.final_url or page.url)
+    if doc is None:
+        return failed("no_text", f"{page.url}: no article text found by any setting")
     item = page.item
-    title = doc.title or (item.title if item else None)
-    body = strip_boilerplate(_strip_title(doc.text, title)).strip()
+    title = choose_title(meta, doc.title, item.title if item else None)
+    body = _drop_furniture(_strip_title(doc.text, title))
     url, canonical = _identity(page, doc.url)
     return text_article(
         article_id=article_id(canonical),
@@ -166,10 +194,9 @@ def extract(page: Page) -> Article | Failure:
         title=title,
         body=body,
         fetched_at=page.fetched_at,
-        author=doc.author or (item.author if item else None),
+        author=choose_authors(meta, doc.author, item.author if item else None),
         published_at=page.published_at
-        or _published(doc.date)
-        or (item.published_at if item else None),
+        or choose_published(meta, parse_stamp(doc.date), item.published_at if item else None),
         language=_language(tree_lang, doc.language),
         sitename=doc.sitename,
         description=doc.description or (item.summary if item else None),

@@ -104,6 +104,19 @@ def sidecar_name(name: str) -> str:
     return f"{name}.json"
 
 
+def sidecar_names(name: str) -> tuple[str, ...]:
+    """Names a saved file's sidecar may have, the first that exists wins.
+
+    `story.html.json`, then `story.json` as users name it (any supported
+    extension: `feed.warc.gz` -> `feed.json`).
+    """
+    lowered = name.lower()
+    suffix = next((s for s in SUPPORTED_SUFFIXES if lowered.endswith(s)), None)
+    if suffix is None:
+        return (sidecar_name(name),)
+    return (sidecar_name(name), f"{name[: -len(suffix)]}.json")
+
+
 def file_identity(content_hash: str) -> str:
     """A stable pseudo-URL for a page with no URL: `file:<sha256>`."""
     return f"file:{content_hash}"
@@ -130,8 +143,7 @@ def _parse_published(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _read_sidecar(name: str, data: bytes) -> _Sidecar:
-    label = sidecar_name(name)
+def _read_sidecar(label: str, data: bytes) -> _Sidecar:
 
     def bad(detail: str) -> UnreadableFile:
         return UnreadableFile(label, "bad_sidecar", detail)
@@ -331,11 +343,9 @@ def _read_warc(name: str, stream: BinaryIO, max_bytes: int) -> ReadResult:
     return ReadResult(documents, errors)
 
 
-def _apply_sidecar(result: ReadResult, sidecar: _Sidecar, name: str) -> ReadResult:
+def _apply_sidecar(result: ReadResult, sidecar: _Sidecar, label: str) -> ReadResult:
     if len(result.documents) > 1 and (sidecar.url or sidecar.published):
-        raise UnreadableFile(
-            sidecar_name(name), "bad_sidecar", "url/published cannot apply to many documents"
-        )
+        raise UnreadableFile(label, "bad_sidecar", "url/published cannot apply to many documents")
     documents = [
         replace(
             doc,
@@ -354,12 +364,14 @@ def read_saved(
     sidecar: bytes | None = None,
     *,
     max_bytes: int = 20 * 1024 * 1024,
+    sidecar_file: str | None = None,
 ) -> ReadResult:
     """Read one saved file into documents; raise UnreadableFile if it yields none.
 
     `max_bytes` limits the file, or for a WARC each record's payload (archives
     are routinely larger than any one page). A WARC may come as a seekable
     binary stream, read record by record; other formats come as bytes.
+    `sidecar_file` names the sidecar in errors (default `sidecar_name(name)`).
     """
     lowered = name.lower()
     is_warc = lowered.endswith(WARC_SUFFIXES)
@@ -381,7 +393,8 @@ def read_saved(
         raise UnreadableFile(name, "empty", "the file is empty")
     if not is_warc and len(data) > max_bytes:
         raise UnreadableFile(name, "too_large", f"{len(data)} bytes is over {max_bytes}")
-    meta = _read_sidecar(name, sidecar) if sidecar is not None else _Sidecar()
+    label = sidecar_file or sidecar_name(name)
+    meta = _read_sidecar(label, sidecar) if sidecar is not None else _Sidecar()
     if stream is not None:
         result = _read_warc(name, stream, max_bytes)
     elif lowered.endswith(MHTML_SUFFIXES):
@@ -390,4 +403,4 @@ def read_saved(
         result = ReadResult(_read_text(name, data))
     else:
         result = ReadResult([_html_document(name, data)])
-    return _apply_sidecar(result, meta, name)
+    return _apply_sidecar(result, meta, label)

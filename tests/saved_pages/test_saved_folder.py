@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from mediawatch.registry import record_files
-from mediawatch.saved_folder import list_folder, read_files
+from mediawatch.saved_folder import FilesRead, list_folder, read_files
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, Page, SavedFile
 
@@ -85,3 +85,54 @@ def test_files_are_read_when_their_batch_comes_not_when_listed(
         "text/html; charset=utf-8",
         f"file:{sha256(PAGE)}",
     )
+
+
+def _read_folder(warehouse: Warehouse, folder: Path) -> tuple[list[str], FilesRead]:
+    listing = list_folder(warehouse, folder, "inbox")
+    names = [Path(f.path).name for f in listing.files]
+    return names, read_files(listing.to_read, folder, "inbox", max_bytes=1 << 20)
+
+
+def test_story_json_is_the_sidecar_of_story_html(
+    tmp_path: Path, memory_warehouse: Warehouse
+) -> None:
+    (tmp_path / "story.html").write_bytes(PAGE)
+    (tmp_path / "story.json").write_text('{"url": "https://courier.example/a", "source": "clips"}')
+    (tmp_path / "wire.warc.gz.json").write_text("{}")  # no wire.warc.gz: not a sidecar
+
+    names, read = _read_folder(memory_warehouse, tmp_path)
+
+    assert names == ["story.html", "wire.warc.gz.json"]
+    (page,) = read.pages
+    assert (page.url, page.source) == ("https://courier.example/a", "clips")
+    assert [(Path(f.url).name, f.reason) for f in read.failures] == [
+        ("wire.warc.gz.json", "unsupported_type")
+    ]
+
+
+def test_story_html_json_wins_over_story_json_which_is_then_reported(
+    tmp_path: Path, memory_warehouse: Warehouse
+) -> None:
+    (tmp_path / "story.html").write_bytes(PAGE)
+    (tmp_path / "story.html.json").write_text('{"url": "https://courier.example/long"}')
+    (tmp_path / "story.json").write_text('{"url": "https://courier.example/short"}')
+
+    names, read = _read_folder(memory_warehouse, tmp_path)
+
+    assert names == ["story.html", "story.json"]
+    assert [p.url for p in read.pages] == ["https://courier.example/long"]
+    assert [f.reason for f in read.failures] == ["unsupported_type"]
+
+
+def test_a_broken_story_json_is_named_in_the_error(
+    tmp_path: Path, memory_warehouse: Warehouse
+) -> None:
+    (tmp_path / "story.txt").write_text("A headline\n\nSome text of the story.")
+    (tmp_path / "story.json").write_text('{"url": "not a url"}')
+
+    _, read = _read_folder(memory_warehouse, tmp_path)
+
+    (failure,) = read.failures
+    assert failure.reason == "bad_sidecar"
+    assert "story.json:" in failure.message
+    assert "story.txt.json" not in failure.message

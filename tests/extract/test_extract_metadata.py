@@ -1,0 +1,229 @@
+"""Headline, byline and date of an HTML page: what a reader sees, at the most precise source.
+
+The pages are invented; each reproduces a shape real news pages have (issue 13:
+site-name suffixes, publishers as authors; issue 18: a URL's day beating a
+feed's or page's time of day).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from mediawatch.saved_folder import document_input
+from schemas.records import Article, FeedItem, Page
+from transforms.extract import extract
+from transforms.metadata import parse_stamp, strip_site
+from transforms.saved_pages import read_saved
+
+STORY = "".join(
+    f"<p>Paragraph {n} of the report: the harbour authority said the new ferry timetable "
+    "would add two crossings on weekdays and keep the night service through the winter.</p>"
+    for n in range(1, 7)
+)
+
+
+def page_html(*, head: str = "", body_top: str = "", story: str = STORY) -> bytes:
+    """A news page: the given head and top-of-article markup, then the story."""
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{head}</head><body>"
+        "<header><a href='/'>Home</a> <a href='/world'>World</a></header>"
+        f"<main><article>{body_top}{story}</article></main>"
+        "<footer><p>© The Example Herald. All rights reserved.</p></footer></body></html>"
+    ).encode()
+
+
+def json_ld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def run(content: bytes, url: str = "https://herald.example/world/ferry", **page: object) -> Article:
+    outcome = extract(
+        Page(
+            source="test",
+            url=url,
+            content=content,
+            fetched_at=datetime(2026, 11, 28, tzinfo=UTC),
+            content_type="text/html; charset=utf-8",
+            **page,
+        )
+    )
+    assert isinstance(outcome, Article), outcome
+    return outcome
+
+
+# --- title -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "sites", "expected"),
+    [
+        (
+            "Ferry timetable adds crossings | CBC News",
+            ["CBC News"],
+            "Ferry timetable adds crossings",
+        ),
+        (
+            "Ferry timetable adds crossings - National | Globalnews.ca",
+            [],
+            "Ferry timetable adds crossings",
+        ),
+        ("Fähre fährt öfter - Seznam Zprávy", ["Seznam Zprávy"], "Fähre fährt öfter"),
+        ("渡轮增加班次 后果很严重_科技_腾讯网", ["腾讯网"], "渡轮增加班次 后果很严重"),
+        ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
+        ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
+    ],
+)
+def test_the_site_name_and_section_are_cut_from_a_title(
+    title: str, sites: list[str], expected: str
+) -> None:
+    assert strip_site(title, sites) == expected
+
+
+def test_the_visible_headline_wins_over_an_seo_title() -> None:
+    head = (
+        "<title>Ferry news: timetable, fares, crossings | The Example Herald</title>"
+        "<meta property='og:title' content='Two more ferry crossings a day from March'>"
+        "<meta property='og:site_name' content='The Example Herald'>"
+    )
+    article = run(
+        page_html(head=head, body_top="<h1>Two more ferry crossings a day from March</h1>")
+    )
+    assert article.title == "Two more ferry crossings a day from March"
+    assert "Two more ferry crossings" not in article.body.splitlines()[0]
+
+
+def test_a_title_that_is_only_the_site_name_gives_way_to_the_headline() -> None:
+    head = (
+        "<title>The Example Herald</title>"
+        "<meta property='og:site_name' content='The Example Herald'>"
+    )
+    body_top = "<div class='headline'>Harbour authority adds two ferry crossings</div>"
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds two ferry crossings"
+    )
+
+
+# --- authors -----------------------------------------------------------------
+
+
+def test_publisher_and_site_names_are_never_authors() -> None:
+    head = (
+        "<title>Ferry crossings rise | Deutsche Welle</title>"
+        "<meta name='author' content='Deutsche Welle'>"
+        "<meta property='og:site_name' content='Deutsche Welle'>"
+        + json_ld(
+            {
+                "@type": "NewsArticle",
+                "headline": "Ferry crossings rise",
+                "author": [
+                    {"@type": "Person", "name": "Marta Lindqvist"},
+                    {"@type": "Organization", "name": "Hessenschau De"},
+                ],
+                "publisher": {"@type": "Organization", "name": "Deutsche Welle"},
+            }
+        )
+    )
+    assert run(page_html(head=head)).author == "Marta Lindqvist"
+
+
+def test_an_author_only_the_site_names_leaves_the_author_empty() -> None:
+    head = (
+        "<title>Ferry crossings rise - BR</title><meta name='author' content='BR'>"
+        "<meta property='og:site_name' content='BR'>"
+    )
+    assert run(page_html(head=head), url="https://br.example/news/ferry").author is None
+
+
+def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
+    body_top = "<h1>Ferry crossings rise</h1><p class='byline'>By Jonas Weber and Ana Ruiz</p>"
+    assert run(page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)).author == (
+        "Jonas Weber; Ana Ruiz"
+    )
+
+
+# --- dates (issue 18, bug 2) -------------------------------------------------
+
+
+def test_feed_and_page_time_of_day_win_over_the_day_in_the_url() -> None:
+    head = "<meta property='article:published_time' content='2026-11-27T09:30:00Z'>"
+    url = "https://herald.example/world/2026/11/27/ferry-crossings"
+    item = FeedItem(
+        source="test",
+        feed_url="https://herald.example/feed",
+        url=url,
+        canonical_url=url,
+        article_id="x",
+        published_at=datetime(
+            2026, 11, 27, 9, 30, tzinfo=UTC
+        ),  # pubDate Fri, 27 Nov 2026 09:30 GMT
+    )
+    assert run(page_html(head=head), url=url, item=item).published_at == datetime(
+        2026, 11, 27, 9, 30, tzinfo=UTC
+    )
+
+
+def test_the_feed_time_wins_over_the_url_day_when_the_page_states_none() -> None:
+    url = "https://herald.example/world/2026/11/27/ferry-crossings"
+    item = FeedItem("test", "https://herald.example/feed", url, url, "x")
+    item.published_at = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    assert run(page_html(), url=url, item=item).published_at == item.published_at
+
+
+def test_a_saved_page_keeps_its_time_of_day_when_its_canonical_url_has_a_date() -> None:
+    canonical = "https://herald.example/2026/11/26/ferry-crossings"
+    html = page_html(
+        head=f"<link rel='canonical' href='{canonical}'>"
+        "<meta property='article:published_time' content='2026-11-26T13:45:00+01:00'>"
+    )
+    (doc,) = read_saved("story.html", html).documents
+    made = document_input(
+        doc, url=doc.url or "", source="inbox", read_at=datetime.now(UTC), raw_file="story.html"
+    )
+    assert isinstance(made, Page)
+    article = extract(made)
+    assert isinstance(article, Article)
+    assert article.url == canonical
+    assert article.published_at == datetime(2026, 11, 26, 12, 45, tzinfo=UTC)
+
+
+def test_a_day_from_the_url_is_kept_when_nothing_more_precise_exists() -> None:
+    url = "https://herald.example/world/2026/11/27/ferry-crossings"
+    assert run(page_html(), url=url).published_at == datetime(2026, 11, 27, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "precise"),
+    [
+        ("2026-11-27T09:30:00Z", datetime(2026, 11, 27, 9, 30, tzinfo=UTC), True),
+        ("Fri, 27 Nov 2026 09:30:00 GMT", datetime(2026, 11, 27, 9, 30, tzinfo=UTC), True),
+        ("2026-11-27", datetime(2026, 11, 27, tzinfo=UTC), False),
+        ("2026-11-27T00:00:00", datetime(2026, 11, 27, tzinfo=UTC), False),
+    ],
+)
+def test_stamps_know_whether_they_state_a_time_of_day(
+    text: str, at: datetime, precise: bool
+) -> None:
+    stamp = parse_stamp(text)
+    assert stamp is not None
+    assert (stamp.at, stamp.precise) == (at, precise)
+
+
+# --- no page left empty (issue 13, item 4) -----------------------------------
+
+
+def test_a_story_only_in_structured_data_is_found_by_a_wider_setting() -> None:
+    text = (
+        "Ferry fares on the Varnholm line rise by four percent from March, the operator said "
+        "on Monday, citing fuel costs. Season tickets are not affected, and children under "
+        "twelve still travel free on every crossing of the strait."
+    )
+    head = "<title>Ferry fares rise</title>" + json_ld(
+        {"@type": "NewsArticle", "headline": "Ferry fares rise", "articleBody": text}
+    )
+    html = f"<html><head>{head}</head><body><div id='app'></div></body></html>".encode()
+    article = run(html)
+    assert article.title == "Ferry fares rise"
+    assert "four percent from March" in article.body

@@ -1,0 +1,400 @@
+"""A page's headline, byline and publication date, reconciled from every place a page states them.
+
+trafilatura picks one title, author and date. On real pages that is often the
+SEO `<title>` with the site's name ("... | CBC News"), the publisher as author
+("Deutsche Welle"), or the day in the URL instead of the time the page states.
+This module reads the candidates once from the parsed page (JSON-LD, meta tags,
+visible headings and bylines) and chooses:
+
+- title: the visible heading that a metadata title confirms (the headline the
+  reader sees); else the best metadata title with the site name and section
+  suffixes cut off.
+- authors: people named by JSON-LD, meta tags, trafilatura or a visible
+  byline, in that order of trust, never an organisation or the site's own name.
+- published: the most precise statement: a page's own timestamp with a time of
+  day beats a date without one (such as a date found in the URL).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+_ARTICLE_TYPES = frozenset(
+    t.casefold()
+    for t in (
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "ScholarlyArticle",
+        "TechArticle",
+        "SocialMediaPosting",
+    )
+)
+_TITLE_KEYS = ("og:title", "twitter:title", "dc.title", "title", "headline")
+_SITE_KEYS = ("og:site_name", "application-name", "publisher", "twitter:site", "dc.publisher")
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "dcterms.creator",
+    "citation_author",
+)
+_DATE_KEYS = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "published_time",
+    "parsely-pub-date",
+    "sailthru.date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "article.published",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dcterms.created",
+    "dc.date",
+    "date",
+    "citation_publication_date",
+)
+# " | ", " - ", " — ", " : ", " > ", " -- ", "_" (common in Chinese titles) and the like.
+_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»«~/:>]|::|--)\s+|\s*[_｜|]\s*")
+_BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af|przez|od)\s*:?\s+", re.I)
+_NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
+_NON_WORD = re.compile(r"[\W_]+")
+_STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
+# What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
+_WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
+_TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
+_HOST_NOISE = frozenset({"www", "m", "amp", "edition", "news", "com", "co", "org", "net"})
+_MAX_HEADING = 300
+_MAX_HEADINGS = 12
+# Where a headline may be: h1/h2, schema.org's headline, elements called "headline".
+_HEADINGS = (
+    "//body//h1 | //body//h2 | //body//*[@itemprop='headline']"
+    " | //body//*[contains(@class, 'headline') or contains(@id, 'headline')]"
+)
+_MAX_BYLINE = 120
+
+
+def _normal(text: str) -> str:
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _squash(text: str) -> str:
+    return _NON_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _clean(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _words(text: str) -> int:
+    """Words in a text; a run of CJK characters counts one word per two characters."""
+    spaced = len(text.split())
+    return max(spaced, len(re.sub(r"\s", "", text)) // 2) if not text.isascii() else spaced
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A publication date a page states; `precise` when it gives a time of day."""
+
+    at: datetime
+    precise: bool
+
+
+@dataclass(slots=True)
+class PageMeta:
+    """Every candidate for the headline, byline and date, in the page's order of trust."""
+
+    titles: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    site_names: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    bylines: list[str] = field(default_factory=list)
+    stamps: list[Stamp] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+
+
+# --- reading the page ------------------------------------------------------
+
+
+def parse_stamp(value: str | None) -> Stamp | None:
+    """An ISO 8601 or RFC 2822 date; naive times are taken as UTC, midnight as no time."""
+    text = _clean(value)
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" +", "+"))
+    except ValueError:
+        try:
+            at = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    has_time = bool(_TIME_OF_DAY.search(text)) and (at.hour, at.minute, at.second) != (0, 0, 0)
+    return Stamp(at, has_time)
+
+
+def _json_ld(tree: HtmlElement) -> Iterator[dict]:
+    """Every JSON object of the page's JSON-LD blocks, @graph members included."""
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(_WRAPPER.sub("", script.text or ""), strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                yield item
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(reversed(item["@graph"]))
+
+
+def _types(item: dict) -> set[str]:
+    kind = item.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.casefold() for k in kinds if isinstance(k, str)}
+
+
+def _names(value: object) -> Iterator[tuple[str, bool]]:
+    """(name, is_person) for a JSON-LD author or publisher value."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            yield _clean(item), True
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            yield _clean(item["name"]), "organization" not in _types(item)
+
+
+def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
+    for item in _json_ld(tree):
+        kinds = _types(item)
+        if kinds & {"organization", "newsmediaorganization", "website"}:
+            meta.organisations.extend(n for n, _ in _names(item))
+        if not kinds & _ARTICLE_TYPES:
+            continue
+        if isinstance(item.get("headline"), str):
+            meta.titles.append(_clean(item["headline"]))
+        for name, person in _names(item.get("author")):
+            (meta.authors if person else meta.organisations).append(name)
+        meta.organisations.extend(n for n, _ in _names(item.get("publisher")))
+        if isinstance(item.get("datePublished"), str) and (
+            stamp := parse_stamp(item["datePublished"])
+        ):
+            meta.stamps.append(stamp)
+
+
+def _meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for tag in tree.xpath("//meta[@content]"):
+        key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").strip()
+        value = _clean(tag.get("content"))
+        if key and value:
+            found.setdefault(key.casefold(), []).append(value)
+    return found
+
+
+def _visible_text(element: HtmlElement) -> str:
+    return _clean(element.text_content())
+
+
+def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
+    """Collect the candidates from a parsed page (before anything prunes it)."""
+    meta = PageMeta()
+    _read_json_ld(tree, meta)
+    tags = _meta_tags(tree)
+    meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
+    meta.titles.extend(_clean(t.text_content()) for t in tree.xpath("//title")[:1])
+    meta.site_names.extend(v.lstrip("@") for key in _SITE_KEYS for v in tags.get(key, []))
+    meta.site_names.extend(meta.organisations)
+    if url and (host := urlsplit(url).hostname):
+        meta.site_names.extend(
+            label for label in host.split(".")[:-1] if label not in _HOST_NOISE and len(label) > 2
+        )
+    meta.authors.extend(
+        v for key in _AUTHOR_KEYS for v in tags.get(key, []) if "://" not in v and "@" not in v
+    )
+    for key in _DATE_KEYS:
+        meta.stamps.extend(s for v in tags.get(key, []) if (s := parse_stamp(v)))
+    stamped = "//*[@itemprop='datePublished'][@datetime] | //time[@pubdate][@datetime]"
+    for node in tree.xpath(stamped):
+        if stamp := parse_stamp(node.get("datetime")):
+            meta.stamps.append(stamp)
+    for heading in tree.xpath(_HEADINGS)[:_MAX_HEADINGS]:
+        if text := _visible_text(heading):
+            meta.headings.append(text[:_MAX_HEADING])
+    bylines = tree.xpath(
+        "//body//*[@rel='author'] | //body//*[@itemprop='author']"
+        " | //body//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')]"
+    )
+    meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
+    return meta
+
+
+# --- choosing --------------------------------------------------------------
+
+
+def _is_site(segment: str, sites: Sequence[str]) -> bool:
+    squashed = _squash(segment)
+    if not squashed:
+        return False
+    if "." in segment and " " not in segment.strip():
+        return True  # a domain name: "Globalnews.ca"
+    for site in sites:
+        name = _squash(site)
+        if len(name) >= 2 and (squashed == name or (len(name) >= 4 and name in squashed)):
+            return True
+        if len(squashed) >= 4 and squashed in name:
+            return True
+    return False
+
+
+def _is_section(segment: str) -> bool:
+    """A short label such as "National", "World - Sport", "科技": a section, not a headline."""
+    words = segment.split()
+    if not segment.isascii():
+        return len(segment.strip()) <= 6
+    return 0 < len(words) <= 2 and all(w[:1].isupper() or w[:1].isdigit() for w in words)
+
+
+def strip_site(title: str, sites: Sequence[str]) -> str:
+    """A title without the site's name and section labels before or after it."""
+    parts = [p for p in _SEPARATOR.split(title) if p.strip()]
+    if len(parts) < 2:
+        leading = re.match(r"^([^:]{2,40}):\s+(.+)$", title)
+        return leading.group(2) if leading and _is_site(leading.group(1), sites) else title
+    cut = False
+    while len(parts) > 1 and _is_site(parts[-1], sites):
+        parts.pop()
+        cut = True
+    while len(parts) > 1 and _is_site(parts[0], sites):
+        parts.pop(0)
+        cut = True
+    head_words = _words(parts[0])
+    while len(parts) > 1 and head_words >= 3 and (cut or len(parts) > 2) and _is_section(parts[-1]):
+        parts.pop()
+    if len(parts) == 1:
+        return parts[0].strip()
+    if cut:
+        return max(parts, key=_words).strip()
+    # Site unknown: after a separator headlines do not use (" | ", "_", " » "), the
+    # headline is the part with most of the words; " - " may be the headline's own.
+    strong = [p for p in _STRONG_SEPARATOR.split(title) if p.strip()]
+    longest = max(strong, key=_words)
+    if len(strong) > 1 and _words(longest) >= 0.7 * sum(_words(p) for p in strong):
+        return longest.strip()
+    return title
+
+
+def _confirms(heading: str, title: str, stripped: str) -> bool:
+    """A metadata title names this heading: equal, or the heading is a whole part of it."""
+    h = _normal(heading)
+    if not h or _words(heading) < 2:
+        return False
+    for candidate in (title, stripped):
+        t = _normal(candidate)
+        if not t:
+            continue
+        if h == t:
+            return True
+        if len(h) >= 0.5 * len(_normal(stripped)) and (t.startswith(h) or t.endswith(h)):
+            return True
+    return False
+
+
+def choose_title(meta: PageMeta, *extracted: str | None) -> str | None:
+    """The headline the reader sees (see the module docstring).
+
+    `extracted` are other sources' titles (trafilatura's, the feed's), taken
+    after the page's own metadata titles. A title that is only the site's name
+    or a label ("News Article") does not count; a page with no other title gets
+    its first heading of some length.
+    """
+    titles, stripped = [], []
+    for title in dict.fromkeys(t for t in [*meta.titles, *extracted] if t):
+        cut = strip_site(title, meta.site_names)
+        if len(title) <= _MAX_HEADING and not _is_site(cut, meta.site_names):
+            titles.append(title)
+            stripped.append(cut)
+    headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
+    for heading in headings:
+        if any(_confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)):
+            return heading
+    informative = [s for s in stripped if _words(s) >= 3]
+    if informative:
+        return informative[0]
+    return next((h for h in headings if _words(h) >= 4), stripped[0] if stripped else None)
+
+
+def _split_names(text: str) -> list[str]:
+    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(_BY.sub("", text)))
+    return [n for n in names if n]
+
+
+def _is_person(name: str, meta: PageMeta, *, structured: bool) -> bool:
+    """A name, not a site, organisation or stray label; outside structured data
+    (JSON-LD, meta tags) a name needs two words ("Username" is not one)."""
+    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+        return False
+    if _is_site(name, [*meta.site_names, *meta.organisations]):
+        return False
+    words = len(name.split())
+    return not name.isascii() or (1 if structured else 2) <= words <= 5
+
+
+def choose_authors(meta: PageMeta, *extracted: str | None) -> str | None:
+    """The people who wrote the story, "; "-joined, from the most trusted source that has any.
+
+    `extracted` are other sources' bylines (trafilatura's, the feed's), trusted
+    after the page's structured data and before its visible byline elements.
+    """
+    sources = ((meta.authors, True), ([e for e in extracted if e], False), (meta.bylines, False))
+    for source, structured in sources:
+        names: dict[str, str] = {}
+        for text in source:
+            for name in _split_names(text):
+                if _is_person(name, meta, structured=structured):
+                    names.setdefault(_normal(name), name)
+        if names:
+            return "; ".join(names.values())
+    return None
+
+
+def choose_published(
+    meta: PageMeta, extracted: Stamp | None, feed: datetime | None
+) -> datetime | None:
+    """The most precise publication date: any with a time of day first, then a bare date.
+
+    Within each precision the page's own statements come first (JSON-LD, meta
+    tags), then what trafilatura/htmldate found (which may be a URL's date),
+    then the feed's date. A feed date at exactly midnight is taken as a bare date.
+    """
+    feed_stamp = Stamp(feed, (feed.hour, feed.minute, feed.second) != (0, 0, 0)) if feed else None
+    ranked = [s for s in (*meta.stamps, extracted, feed_stamp) if s is not None]
+    for precise in (True, False):
+        for stamp in ranked:
+            if stamp.precise is precise:
+                return stamp.at
+    return None
