@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
-from mediawatch.deployments import PREFECT_FILE
+from mediawatch import local_server
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
-from mediawatch.warehouse import connect
 from schemas.records import RunSummary, SourceCounts
+from transforms.wording import plural
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
@@ -65,6 +65,13 @@ def main_options(
     State.warehouse = warehouse
 
 
+def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The warehouse, migrated (imported only now: it pulls in pyarrow)."""
+    from mediawatch.warehouse import connect as connect_warehouse
+
+    return connect_warehouse(path, read_only=read_only)
+
+
 def _settings(config: Path | None, **overrides: Any) -> Settings:
     return load_settings(config, warehouse=State.warehouse, **overrides)
 
@@ -77,7 +84,14 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only err
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
+def _unwrapped() -> Console:
+    """The console for lines and tables holding paths or URLs: never wrapped into a pipe."""
+    return console if console.is_terminal else Console(width=100_000)
+
+
+def _print_summary(
+    summary: RunSummary, *, quiet: bool, as_json: bool, ui_url: str | None = None
+) -> None:
     if as_json:
         typer.echo(json.dumps(asdict(summary), default=str, indent=2))
         return
@@ -95,7 +109,7 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
         files = Table("file", "status", "reason", "documents", box=box.SIMPLE_HEAD)
         for entry in summary.files:
             files.add_row(entry.path, entry.status, entry.reason or "", str(entry.documents))
-        console.print(files)
+        _unwrapped().print(files)
     for failure in summary.failures:
         console.print(
             f"[yellow]failed[/] {failure.source}: {failure.message}",
@@ -105,12 +119,19 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
     total = summary.total()
     if total.skipped:
         console.print(
-            f"{total.skipped} items skipped: quarantined or failed for good in an earlier run "
-            "(see the quarantine and failures tables)."
+            f"{plural(total.skipped, 'item')} skipped: quarantined or failed for good in an "
+            "earlier run (see the quarantine and failures tables)."
         )
     if not summary.changed:
         console.print("Nothing new: no article was added or changed.")
-    console.print(f"Warehouse: {Path(summary.warehouse).resolve()}", highlight=False)
+    warehouse = Path(summary.warehouse).resolve()
+    console.print(f"Warehouse: {warehouse}", highlight=False, soft_wrap=True)
+    if ui_url:
+        console.print(
+            f"Prefect UI: {ui_url}  (this run: {ui_url}/runs/flow-run/{summary.run_id})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _flow(path: str) -> Callable[..., Any]:
@@ -119,22 +140,34 @@ def _flow(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _run(flow: str, quiet: bool, as_json: bool, **params: Any) -> None:
-    """Run the flow at `module:name` tagged `cli`; progress bars unless output is for scripts."""
+def _ui_url() -> str | None:
+    """The UI that shows this process's runs (none for the temporary API)."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().ui_url or None
+
+
+def _run(flow: str, quiet: bool, as_json: bool, settings: Settings, **params: Any) -> None:
+    """Run the flow at `module:name` tagged `cli`; progress bars unless output is for scripts.
+
+    The run reports to `PREFECT_API_URL`, else to the running `mediawatch server`,
+    else to a temporary API (see `mediawatch.prefect_api`).
+    """
     from prefect import tags
 
     from mediawatch.prefect_api import cli_session
 
-    with cli_session(), tags("mediawatch", "cli"):
+    with cli_session(local_server.running_api_url(settings)), tags("mediawatch", "cli"):
         run_flow = _flow(flow)
         if quiet or as_json:
-            summary = run_flow(**params)
+            summary = run_flow(settings=settings, **params)
         else:
             from mediawatch.progress import progress_bars
 
             with progress_bars(Console(stderr=True)):
-                summary = run_flow(**params)
-    _print_summary(summary, quiet=quiet, as_json=as_json)
+                summary = run_flow(settings=settings, **params)
+        ui_url = _ui_url()
+    _print_summary(summary, quiet=quiet, as_json=as_json, ui_url=ui_url)
 
 
 @app.command()
@@ -231,8 +264,9 @@ def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
     """
     from mediawatch.prefect_api import cli_session
 
-    with cli_session():
-        summary = _flow("flows.reclassify:reclassify")(settings=_settings(config))
+    settings = _settings(config)
+    with cli_session(local_server.running_api_url(settings)):
+        summary = _flow("flows.reclassify:reclassify")(settings=settings)
     if json_:
         typer.echo(json.dumps(asdict(summary), indent=2))
         return
@@ -250,21 +284,98 @@ def reclassify(config: ConfigOption = None, json_: JsonOption = False) -> None:
 @app.command()
 def serve(
     prefect_file: Annotated[
-        Path, typer.Option("--file", help="The prefect.yaml to read deployments from.")
-    ] = PREFECT_FILE,
+        Path | None,
+        typer.Option("--file", help="The prefect.yaml to read deployments from [default: ours]."),
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Run every deployment of prefect.yaml on its schedule in this process, until Ctrl-C.
 
-    Runs from this process, without a worker; set PREFECT_API_URL to use a Prefect server
-    (its UI shows the runs), else Prefect's local ephemeral API.
+    Runs from this process, without a worker, against PREFECT_API_URL or the running
+    `mediawatch server` (whose scheduler creates the runs, and whose UI shows them).
 
-    Example: mediawatch serve
+    Example: mediawatch server start && mediawatch serve
     """
     from prefect import serve as serve_deployments
 
-    from mediawatch.deployments import runner_deployments
+    from mediawatch.deployments import PREFECT_FILE, runner_deployments, worker_deployments
+    from mediawatch.prefect_api import use_api, uses_temporary_server
 
-    serve_deployments(*runner_deployments(prefect_file))
+    if uses_temporary_server():
+        api_url = local_server.running_api_url(_settings(config))
+        if api_url is None:
+            raise MediawatchError(
+                "`serve` needs a Prefect server: its scheduler creates the scheduled runs, "
+                "and no server runs here. Start one with `mediawatch server start` "
+                "(or set PREFECT_API_URL), then run `mediawatch serve` again"
+            )
+        use_api(api_url)
+    taken = worker_deployments(prefect_file or PREFECT_FILE)
+    if taken:
+        raise MediawatchError(
+            f"{', '.join(taken)} already exist as worker deployments (`prefect deploy`); "
+            "serving them too would replace them and pause their schedules when stopped. "
+            "Keep the worker, or switch: stop it, then `prefect deployment delete NAME` "
+            "for each (see README, Scheduling)"
+        )
+    serve_deployments(*runner_deployments(prefect_file or PREFECT_FILE))
+
+
+server_app = typer.Typer(
+    help="A local Prefect server with its UI, in the background; every command reports to it.",
+    no_args_is_help=True,
+)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("start")
+def server_start(
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the UI and API [default: server.port, else a free one]"),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Start the local Prefect server and its UI in the background, or show the running one.
+
+    Example: mediawatch server start && mediawatch demo
+    """
+    state = local_server.start(_settings(config), port)
+    _print_server(state, "running")
+
+
+@server_app.command("stop")
+def server_stop(config: ConfigOption = None) -> None:
+    """Stop the local Prefect server (its runs and database stay for the next start).
+
+    Example: mediawatch server stop
+    """
+    state = local_server.stop(_settings(config))
+    console.print("Stopped the Prefect server." if state else "No Prefect server was running.")
+
+
+@server_app.command("status")
+def server_status(config: ConfigOption = None) -> None:
+    """Say whether the local Prefect server runs, where, and on which database; exit 1 if not.
+
+    Example: mediawatch server status
+    """
+    settings = _settings(config)
+    state = local_server.read_state(settings)
+    if state is None:
+        console.print("No Prefect server is running: start one with `mediawatch server start`.")
+        raise typer.Exit(1)
+    answering = local_server.running_api_url(settings) is not None
+    _print_server(state, "running" if answering else "starting (not answering yet)")
+
+
+def _print_server(state: local_server.ServerState, status: str) -> None:
+    _unwrapped().print(
+        f"Prefect server {status}, pid {state.pid}, {state.database} database\n"
+        f"UI:  {state.ui_url}\nAPI: {state.api_url}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _cell(value: object) -> str:
@@ -290,7 +401,7 @@ def _print_rows(columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt:
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
         console.print(table)
-        console.print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", style="dim")
+        console.print(plural(len(rows), "row"), style="dim")
 
 
 @app.command()
