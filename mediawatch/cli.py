@@ -12,6 +12,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -192,7 +193,10 @@ def run(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Loopback port for the demo site.")] = 8765,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Loopback port for the demo site [default: 8765, else a free one]."),
+    ] = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     json_: JsonOption = False,
@@ -201,9 +205,16 @@ def demo(
 
     Example: mediawatch demo && mediawatch sql "select title, topics from articles"
     """
-    from mediawatch.demo import serve_demo_site
+    from mediawatch.demo import DEFAULT_PORT, serve_demo_site
 
-    with serve_demo_site(port) as site:
+    with ExitStack() as stack:
+        try:
+            site = stack.enter_context(serve_demo_site(port or DEFAULT_PORT))
+        except MediawatchError:
+            if port is not None:
+                raise
+            site = stack.enter_context(serve_demo_site(0))
+            console.print(f"Port {DEFAULT_PORT} is taken: the demo site is on {site.base_url}")
         base = _settings(config)
         settings = base.with_overrides(
             sources=site.sources,
