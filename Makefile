@@ -14,9 +14,15 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## run: serve the bundled demo site on loopback and ingest it into data/warehouse.duckdb
+# `make run PORT=8800 SERVER_PORT=4300`: the demo site's and the Prefect UI's ports
+# (by default 8765 and 4200, or free ones when those are taken).
+PORT        ?=
+SERVER_PORT ?=
+
+## run: start the local Prefect server (UI), serve the demo site, ingest it into data/warehouse.duckdb
 run: $(STAMP)
-	$(BIN)/mediawatch demo
+	$(BIN)/mediawatch server start $(if $(SERVER_PORT),--port $(SERVER_PORT))
+	$(BIN)/mediawatch demo $(if $(PORT),--port $(PORT))
 
 ## test: lint, format check and the whole test suite (what CI runs)
 test: $(STAMP)

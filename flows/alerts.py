@@ -9,7 +9,7 @@ from flows.stages import RunContext
 from mediawatch.alerts import AlertOutcome, deliver_alerts
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
+@task(name="deliver-alerts", task_run_name="deliver-alerts", cache_policy=NO_CACHE)
 def send_alerts(ctx: RunContext) -> AlertOutcome:
     """Deliver new and still-pending alerts; failures stay pending and are logged."""
     logger = get_run_logger()

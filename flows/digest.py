@@ -24,7 +24,7 @@ from mediawatch.warehouse import Warehouse
 from transforms.reports import Digest, digest_html, digest_markdown, volume_chart
 
 
-@task(name="collect-digest", cache_policy=NO_CACHE)
+@task(name="collect-digest", task_run_name="collect-digest", cache_policy=NO_CACHE)
 def collect_digest(
     warehouse: Warehouse, start: datetime, end: datetime, stories_per_topic: int
 ) -> Digest:
@@ -32,7 +32,7 @@ def collect_digest(
     return load_digest(warehouse, start, end, stories_per_topic)
 
 
-@task(name="write-digest", cache_policy=NO_CACHE)
+@task(name="write-digest", task_run_name="write-digest", cache_policy=NO_CACHE)
 def write_digest(report: Digest, folder: Path) -> Path:
     """Draw the chart, write the HTML page and the PNG, publish the Markdown artifact."""
     chart = volume_chart(report)

@@ -44,9 +44,10 @@ from mediawatch.settings import HttpSettings, Settings, Source
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
 from transforms.polling import FeedState, is_due, waits
+from transforms.wording import plural
 
 
-@task(name="poll-feeds", cache_policy=NO_CACHE)
+@task(name="poll-feeds", task_run_name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(
     feeds: Sequence[tuple[Source, FeedState]],
     http: HttpSettings,
@@ -364,7 +365,7 @@ def _fetched(
     """
     for number, batch in enumerate(batches, start=1):
         names = ", ".join(dict.fromkeys(item.source for item in batch)) or "feed failures"
-        label = f"batch {number}/{len(batches)}: {names} ({len(batch)} items)"
+        label = f"batch {number}/{len(batches)}: {names} ({plural(len(batch), 'item')})"
         yield _fetch_one(ctx, batch, label, failures, fetched=fetched, budget=budget)
         failures = []
 

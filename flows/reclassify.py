@@ -38,7 +38,7 @@ class ReclassifySummary:
     topics: list[TopicChange] = field(default_factory=list)
 
 
-@task(name="relabel-all", cache_policy=NO_CACHE)
+@task(name="relabel-all", task_run_name="relabel-all", cache_policy=NO_CACHE)
 def relabel_all(warehouse: Warehouse, taxonomy: Taxonomy, run_id: str) -> ReclassifySummary:
     """Classify every article again and rewrite the labels that differ, in one transaction."""
     summary = ReclassifySummary(run_id, taxonomy.version, str(warehouse.path))

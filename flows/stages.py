@@ -217,7 +217,7 @@ def load_batch(
     return counts
 
 
-@task(name="load-spool", cache_policy=NO_CACHE)
+@task(name="load-spool", task_run_name="load-spool", cache_policy=NO_CACHE)
 def load_spool(warehouse: Warehouse, settings: Settings, run_id: str) -> int:
     """Load the batches earlier runs spooled, oldest first, before anything new; return how many.
 

@@ -12,7 +12,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,13 +27,12 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
-from mediawatch.deployments import PREFECT_FILE
+from mediawatch import local_server
 from mediawatch.errors import MediawatchError
 from mediawatch.settings import Settings, load_settings
 from mediawatch.taxonomy_cmd import app as taxonomy_app
-from mediawatch.warehouse import connect, connect_for_queries
 from schemas.records import RunSummary, SourceCounts
-from transforms.classify import MAX_EVIDENCE, load_taxonomy
+from transforms.wording import plural
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 
@@ -69,6 +68,13 @@ def main_options(
 ) -> None:
     """Options shared by every command."""
     State.warehouse = warehouse
+
+
+def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The warehouse, migrated (imported only now: it pulls in pyarrow)."""
+    from mediawatch.warehouse import connect as connect_warehouse
+
+    return connect_warehouse(path, read_only=read_only)
 
 
 def _settings(config: Path | None, warehouse: Path | None = None) -> Settings:
@@ -111,7 +117,14 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only err
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
+def _unwrapped() -> Console:
+    """The console for lines and tables holding paths or URLs: never wrapped into a pipe."""
+    return console if console.is_terminal else Console(width=100_000)
+
+
+def _print_summary(
+    summary: RunSummary, *, quiet: bool, as_json: bool, ui_url: str | None = None
+) -> None:
     if as_json:
         typer.echo(json.dumps(asdict(summary), default=str, indent=2))
         return
@@ -129,7 +142,7 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
         files = Table("file", "status", "reason", "documents", box=box.SIMPLE_HEAD)
         for entry in summary.files:
             files.add_row(*_texts([entry.path, entry.status, entry.reason, entry.documents]))
-        console.print(files)
+        _unwrapped().print(files)
     for failure in summary.failures:
         console.print(
             f"[yellow]failed[/] {escape(failure.source)}: {escape(failure.message)}",
@@ -139,12 +152,12 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
     total = summary.total()
     if total.skipped:
         console.print(
-            f"{total.skipped} items skipped: quarantined or failed for good in an earlier run "
-            "(see the quarantine and failures tables)."
+            f"{plural(total.skipped, 'item')} skipped: quarantined or failed for good in an "
+            "earlier run (see the quarantine and failures tables)."
         )
     if summary.not_polled:
         console.print(
-            f"Not polled now ({_plural(len(summary.not_polled), 'feed')}): "
+            f"Not polled now ({plural(len(summary.not_polled), 'feed')}): "
             + "; ".join(escape(line) for line in summary.not_polled)
             + ". `mediawatch run --all` polls every feed now.",
             highlight=False,
@@ -152,7 +165,14 @@ def _print_summary(summary: RunSummary, *, quiet: bool, as_json: bool) -> None:
         )
     if not summary.changed:
         console.print("Nothing new: no article was added or changed.")
-    console.print(f"Warehouse: {escape(str(Path(summary.warehouse).resolve()))}", highlight=False)
+    warehouse = Path(summary.warehouse).resolve()
+    console.print(f"Warehouse: {escape(str(warehouse))}", highlight=False, soft_wrap=True)
+    if ui_url:
+        console.print(
+            f"Prefect UI: {ui_url}  (this run: {ui_url}/runs/flow-run/{summary.run_id})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _flow(path: str) -> Callable[..., Any]:
@@ -161,22 +181,34 @@ def _flow(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _run(flow: str, quiet: bool, as_json: bool, **params: Any) -> None:
-    """Run the flow at `module:name` tagged `cli`; progress bars unless output is for scripts."""
+def _ui_url() -> str | None:
+    """The UI that shows this process's runs (none for the temporary API)."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().ui_url or None
+
+
+def _run(flow: str, quiet: bool, as_json: bool, settings: Settings, **params: Any) -> None:
+    """Run the flow at `module:name` tagged `cli`; progress bars unless output is for scripts.
+
+    The run reports to `PREFECT_API_URL`, else to the running `mediawatch server`,
+    else to a temporary API (see `mediawatch.prefect_api`).
+    """
     from prefect import tags
 
     from mediawatch.prefect_api import cli_session
 
-    with cli_session(), tags("mediawatch", "cli"):
+    with cli_session(local_server.running_api_url(settings)), tags("mediawatch", "cli"):
         run_flow = _flow(flow)
         if quiet or as_json:
-            summary = run_flow(**params)
+            summary = run_flow(settings=settings, **params)
         else:
             from mediawatch.progress import progress_bars
 
             with progress_bars(Console(stderr=True)):
-                summary = run_flow(**params)
-    _print_summary(summary, quiet=quiet, as_json=as_json)
+                summary = run_flow(settings=settings, **params)
+        ui_url = _ui_url()
+    _print_summary(summary, quiet=quiet, as_json=as_json, ui_url=ui_url)
 
 
 @app.command()
@@ -202,7 +234,10 @@ def run(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Loopback port for the demo site.")] = 8765,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Loopback port for the demo site [default: 8765, else a free one]."),
+    ] = None,
     config: ConfigOption = None,
     warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
@@ -212,10 +247,17 @@ def demo(
 
     Example: mediawatch demo && mediawatch sql "select title, topics from articles"
     """
-    from mediawatch.demo import serve_demo_site
+    from mediawatch.demo import DEFAULT_PORT, serve_demo_site
 
-    base = _checked(config, warehouse)
-    with serve_demo_site(port) as site:
+    with ExitStack() as stack:
+        try:
+            site = stack.enter_context(serve_demo_site(port or DEFAULT_PORT))
+        except MediawatchError:
+            if port is not None:
+                raise
+            site = stack.enter_context(serve_demo_site(0))
+            console.print(f"Port {DEFAULT_PORT} is taken: the demo site is on {site.base_url}")
+        base = _checked(config, warehouse)
         settings = base.with_overrides(
             sources=site.sources,
             # The demo site is our own server on loopback: no need to be polite to it.
@@ -285,7 +327,7 @@ def reclassify(
     from mediawatch.prefect_api import cli_session
 
     settings = _checked(config, warehouse, alerts=False)
-    with cli_session():
+    with cli_session(local_server.running_api_url(settings)):
         summary = _flow("flows.reclassify:reclassify")(settings=settings)
     if json_:
         typer.echo(json.dumps(asdict(summary), indent=2))
@@ -304,21 +346,98 @@ def reclassify(
 @app.command()
 def serve(
     prefect_file: Annotated[
-        Path, typer.Option("--file", help="The prefect.yaml to read deployments from.")
-    ] = PREFECT_FILE,
+        Path | None,
+        typer.Option("--file", help="The prefect.yaml to read deployments from [default: ours]."),
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Run every deployment of prefect.yaml on its schedule in this process, until Ctrl-C.
 
-    Runs from this process, without a worker; set PREFECT_API_URL to use a Prefect server
-    (its UI shows the runs), else Prefect's local ephemeral API.
+    Runs from this process, without a worker, against PREFECT_API_URL or the running
+    `mediawatch server` (whose scheduler creates the runs, and whose UI shows them).
 
-    Example: mediawatch serve
+    Example: mediawatch server start && mediawatch serve
     """
     from prefect import serve as serve_deployments
 
-    from mediawatch.deployments import runner_deployments
+    from mediawatch.deployments import PREFECT_FILE, runner_deployments, worker_deployments
+    from mediawatch.prefect_api import use_api, uses_temporary_server
 
-    serve_deployments(*runner_deployments(prefect_file))
+    if uses_temporary_server():
+        api_url = local_server.running_api_url(_settings(config))
+        if api_url is None:
+            raise MediawatchError(
+                "`serve` needs a Prefect server: its scheduler creates the scheduled runs, "
+                "and no server runs here. Start one with `mediawatch server start` "
+                "(or set PREFECT_API_URL), then run `mediawatch serve` again"
+            )
+        use_api(api_url)
+    taken = worker_deployments(prefect_file or PREFECT_FILE)
+    if taken:
+        raise MediawatchError(
+            f"{', '.join(taken)} already exist as worker deployments (`prefect deploy`); "
+            "serving them too would replace them and pause their schedules when stopped. "
+            "Keep the worker, or switch: stop it, then `prefect deployment delete NAME` "
+            "for each (see README, Scheduling)"
+        )
+    serve_deployments(*runner_deployments(prefect_file or PREFECT_FILE))
+
+
+server_app = typer.Typer(
+    help="A local Prefect server with its UI, in the background; every command reports to it.",
+    no_args_is_help=True,
+)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("start")
+def server_start(
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the UI and API [default: server.port, else a free one]"),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Start the local Prefect server and its UI in the background, or show the running one.
+
+    Example: mediawatch server start && mediawatch demo
+    """
+    state = local_server.start(_settings(config), port)
+    _print_server(state, "running")
+
+
+@server_app.command("stop")
+def server_stop(config: ConfigOption = None) -> None:
+    """Stop the local Prefect server (its runs and database stay for the next start).
+
+    Example: mediawatch server stop
+    """
+    state = local_server.stop(_settings(config))
+    console.print("Stopped the Prefect server." if state else "No Prefect server was running.")
+
+
+@server_app.command("status")
+def server_status(config: ConfigOption = None) -> None:
+    """Say whether the local Prefect server runs, where, and on which database; exit 1 if not.
+
+    Example: mediawatch server status
+    """
+    settings = _settings(config)
+    state = local_server.read_state(settings)
+    if state is None:
+        console.print("No Prefect server is running: start one with `mediawatch server start`.")
+        raise typer.Exit(1)
+    answering = local_server.running_api_url(settings) is not None
+    _print_server(state, "running" if answering else "starting (not answering yet)")
+
+
+def _print_server(state: local_server.ServerState, status: str) -> None:
+    _unwrapped().print(
+        f"Prefect server {status}, pid {state.pid}, {state.database} database\n"
+        f"UI:  {state.ui_url}\nAPI: {state.api_url}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _cell(value: object) -> str:
@@ -329,11 +448,6 @@ def _cell(value: object) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
-
-
-def _plural(count: int, noun: str) -> str:
-    """`1 feed`, `2 feeds`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _texts(values: Sequence[object]) -> list[Text]:
@@ -362,7 +476,7 @@ def _print_rows(
         for row in rows:
             table.add_row(*_texts([row[i] for i in picked]))
         console.print(table)
-        console.print(_plural(len(rows), "row"), style="dim")
+        console.print(plural(len(rows), "row"), style="dim")
 
 
 @app.command()
@@ -391,6 +505,8 @@ def sql(
     """
     if not query.strip():
         raise MediawatchError('no SQL given: try mediawatch sql "select count(*) from articles"')
+    from mediawatch.warehouse import connect_for_queries
+
     con = connect_for_queries(_settings(config, warehouse).warehouse, allow_files=allow_files)
     try:
         cursor = con.execute(query)
@@ -501,6 +617,8 @@ def explain(
 
     Example: mediawatch explain 3f2a9c0d1e4b5a67
     """
+    from transforms.classify import MAX_EVIDENCE, load_taxonomy
+
     settings = _settings(config, warehouse)
     con = connect(settings.warehouse, read_only=True)
     try:
@@ -631,7 +749,7 @@ def migrate(
         return
     if dry_run:
         console.print(
-            f"Schema version {before}; {_plural(len(pending), 'pending migration')}: "
+            f"Schema version {before}; {plural(len(pending), 'pending migration')}: "
             f"{', '.join(pending)}. `mediawatch migrate` applies them.",
             highlight=False,
         )
@@ -687,7 +805,7 @@ def digest(
 
     settings = _settings(config, warehouse)
     connect(settings.warehouse, read_only=True).close()  # a missing warehouse is one Error line
-    with cli_session():
+    with cli_session(local_server.running_api_url(settings)):
         page = _flow("flows.digest:digest")(
             days=days, stories_per_topic=stories, end=datetime.now(UTC), settings=settings
         )

@@ -74,3 +74,25 @@ def runner_deployments(path: Path = PREFECT_FILE) -> list[RunnerDeployment]:
         )
         for entry in read_deployments(path)
     ]
+
+
+def worker_deployments(path: Path = PREFECT_FILE) -> list[str]:
+    """Those of the file's deployments the API already has in a work pool (`prefect deploy`).
+
+    `prefect.serve` would overwrite them (dropping their pull steps) and pause
+    them when it stops, so `mediawatch serve` refuses while they exist.
+    """
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    found = []
+    with get_client(sync_client=True) as client:
+        for entry in read_deployments(path):
+            name = f"{load_flow(entry['entrypoint']).name}/{entry['name']}"
+            try:
+                deployment = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            if deployment.work_pool_name:
+                found.append(name)
+    return found

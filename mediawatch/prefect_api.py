@@ -65,6 +65,12 @@ def uses_temporary_server() -> bool:
     return not settings.api.url and settings.server.ephemeral.enabled
 
 
+def use_api(url: str) -> None:
+    """Point this process's flows and clients at the API at `url`."""
+    os.environ["PREFECT_API_URL"] = url
+    refresh_global_settings_context()
+
+
 def warm_up() -> None:
     """Do the run's slow first steps now: GX context and suites, datasketch, the forkserver."""
     from transforms import stories, validate
@@ -129,7 +135,8 @@ class TemporaryServer:
 
     def wait(self) -> None:
         """Block until the server accepts connections (uvicorn listens once it has started)."""
-        timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
+        # Prefect's 20 s default is too short on a busy machine: wait as long as it takes.
+        timeout = max(get_current_settings().server.ephemeral.startup_timeout_seconds, 180)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -144,7 +151,9 @@ class TemporaryServer:
             return
         self.stop()
         raise PrefectAPIUnavailable(
-            f"the temporary Prefect API server did not answer on port {self.port} in time"
+            f"the temporary Prefect API server did not answer on port {self.port} within "
+            f"{timeout} s (is the machine overloaded?); start a lasting one first with "
+            "`mediawatch server start`"
         )
 
     def stop(self) -> None:
@@ -211,18 +220,24 @@ def _command_line(pid: int) -> str:
 
 
 @contextmanager
-def cli_session() -> Iterator[None]:
-    """Start the temporary API (when there is no other) and warm up; run flows in the block.
+def cli_session(local_api_url: str | None = None) -> Iterator[None]:
+    """Choose the API the block's flows report to, then run them.
 
-    Import the flows inside the block: their imports overlap the server's start.
+    In order: the configured `PREFECT_API_URL`; else `local_api_url`, the
+    running `mediawatch server` (runs show in its UI); else a temporary API,
+    started here while this process warms up (import the flows inside the
+    block: their imports overlap the server's start).
     """
     if not uses_temporary_server():
         yield
         return
     stop_leftover_servers()
+    if local_api_url is not None:
+        use_api(local_api_url)
+        yield
+        return
     server = TemporaryServer()
-    os.environ["PREFECT_API_URL"] = server.url
-    refresh_global_settings_context()
+    use_api(server.url)
     warm_up()
     server.wait()
     # No UI serves the temporary server, so no run logs a "View at" link to one.

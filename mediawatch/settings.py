@@ -213,6 +213,21 @@ class RetentionSettings(_Strict):
         return self.archive_days is not None or self.fetch_log_days is not None
 
 
+_PREFECT_DATABASE = r"^(postgresql\+asyncpg|sqlite\+aiosqlite)://"
+
+
+class ServerSettings(_Strict):
+    """The local Prefect server of `mediawatch server start`: where it listens, its database.
+
+    `database_url` null means SQLite in `<data_dir>/prefect/`; for PostgreSQL give
+    a `postgresql+asyncpg://user:password@host/database` URL.
+    """
+
+    host: Annotated[str, Field(min_length=1)]
+    port: int = Field(ge=1, le=65535)
+    database_url: Annotated[str, Field(pattern=_PREFECT_DATABASE)] | None = None
+
+
 class Settings(_Strict):
     """Everything a run needs to know, with paths already resolved."""
 
@@ -230,6 +245,7 @@ class Settings(_Strict):
     pages: PagesSettings
     stories: StoriesSettings
     retention: RetentionSettings
+    server: ServerSettings
 
     @property
     def archive_dir(self) -> Path:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -149,10 +150,60 @@ def _json_entries(content: bytes, feed_url: str) -> tuple[str | None, list[_Entr
     return _text(document.get("title")), entries
 
 
+_ENTRY_END = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+_XML_ROOT = re.compile(rb"<((?:[\w.-]+:)?(?:rss|feed|RDF))[\s>]")
+_ROOT_CLOSE = {b"rss": b"</channel></rss>", b"feed": b"</feed>"}
+
+
+def _first_entries(content: bytes, count: int) -> bytes | None:
+    """The document cut after its `count`-th entry and closed again; None if it has no more.
+
+    feedparser builds a dictionary per entry of the whole document (a feed of
+    100,000 items takes hundreds of MB); only the first `max_items` are kept,
+    so only about those are parsed.
+    """
+    root = _XML_ROOT.search(content, 0, 4096)
+    if root is None:
+        return None
+    name = root.group(1)
+    close = _ROOT_CLOSE.get(name.rpartition(b":")[2], b"</" + name + b">")
+    for number, end in enumerate(_ENTRY_END.finditer(content), start=1):
+        if number == count:
+            more = _ENTRY_END.search(content, end.end())
+            return content[: end.end()] + close if more else None
+    return None
+
+
 def _xml_entries(
+    content: bytes,
+    feed_url: str,
+    content_type: str | None,
+    warnings: list[FeedWarning],
+    max_items: int | None = None,
+) -> tuple[str | None, list[_Entry]]:
+    """The title and entries of an RSS or Atom document; problems go into `warnings`.
+
+    With `max_items`, a longer document is parsed in growing prefixes (twice
+    `max_items` entries first: some may be duplicates or lack a link) until
+    enough usable entries are read or the whole document is.
+    """
+    count = 2 * max_items if max_items else 0
+    while count:
+        prefix = _first_entries(content, count)
+        if prefix is None:
+            break
+        title, entries = _parse_xml(prefix, feed_url, content_type, warnings)
+        usable = _items(entries, source="", feed_url=feed_url, skipped=[0])
+        if sum(1 for _ in islice(usable, max_items)) == max_items:
+            return title, entries
+        warnings.clear()
+        count *= 4
+    return _parse_xml(content, feed_url, content_type, warnings)
+
+
+def _parse_xml(
     content: bytes, feed_url: str, content_type: str | None, warnings: list[FeedWarning]
 ) -> tuple[str | None, list[_Entry]]:
-    """The title and entries of an RSS or Atom document; problems go into `warnings`."""
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
@@ -236,7 +287,7 @@ def parse_feed(
     if _looks_like_json(content, content_type):
         title, entries = _json_entries(content, feed_url)
     else:
-        title, entries = _xml_entries(content, feed_url, content_type, warnings)
+        title, entries = _xml_entries(content, feed_url, content_type, warnings, max_items)
     skipped = [0]
     items = list(
         islice(_items(entries, source=source, feed_url=feed_url, skipped=skipped), max_items)

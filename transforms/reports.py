@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # no display: charts are drawn to files
 from matplotlib import pyplot
 
 from schemas.records import RunSummary
+from transforms.wording import plural
 
 COUNT_COLUMNS = ("items_seen", "new", "updated", "unchanged", "quarantined", "failed")
 """The per-source counts of the run table artifact; `items_seen` is shown as `polled`."""
@@ -63,7 +64,7 @@ def run_markdown(
         "",
         f"{total.new} new, {total.updated} updated, {total.unchanged} unchanged, "
         f"{total.quarantined} quarantined, {total.failed} failed "
-        f"(from {len(summary.sources)} sources).",
+        f"(from {plural(len(summary.sources), 'source')}).",
         "",
         "## Topics",
         "",
