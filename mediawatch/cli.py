@@ -70,11 +70,11 @@ def main_options(
     State.warehouse = warehouse
 
 
-def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """The warehouse, migrated (imported only now: it pulls in pyarrow)."""
+def connect(path: Path, **options: Any) -> duckdb.DuckDBPyConnection:
+    """`mediawatch.warehouse.connect`, imported only now: it pulls in pyarrow."""
     from mediawatch.warehouse import connect as connect_warehouse
 
-    return connect_warehouse(path, read_only=read_only)
+    return connect_warehouse(path, **options)
 
 
 def _settings(config: Path | None, warehouse: Path | None = None) -> Settings:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 
 from flows.digest import digest
 from mediawatch.settings import load_settings
@@ -60,6 +61,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with get_client(sync_client=True) as client:
         (artifact,) = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["digest"])),
+            sort=ArtifactSort.CREATED_DESC,  # this module's: other tests write digests too
             limit=1,
         )
     return {"page": page, "html": page.read_text(encoding="utf-8"), "artifact": artifact}
