@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from prefect.settings import PREFECT_API_URL
+from warehouse_reads import query
 
 from mediawatch.write_slot import read_holder
 
@@ -69,14 +69,6 @@ def _inbox(folder: Path, count: int, first: int = 0) -> Path:
     for n in range(first, first + count):
         (folder / f"page-{n:03d}.html").write_bytes(_page(n))
     return folder
-
-
-def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 class Command:
@@ -199,7 +191,7 @@ def test_the_run_after_five_kills_starts_writing_at_once(killed_five_times: dict
     root, final = killed_five_times["root"], killed_five_times["final"]
     assert killed_five_times["killed_mid_load"] == 5
     completed = "SELECT started_at FROM runs WHERE status = 'completed'"
-    [(started,)] = _query(root / "w.duckdb", completed)
+    [(started,)] = query(root / "w.duckdb", completed)
     begun = final.wait_for("Beginning flow run")
     assert begun is not None
     clock = datetime.strptime(begun[:12], "%H:%M:%S.%f").time()
@@ -217,13 +209,13 @@ def test_every_page_is_stored_once_and_each_quarantined_page_once(
     killed_five_times: dict[str, Any],
 ) -> None:
     warehouse = killed_five_times["root"] / "w.duckdb"
-    articles = _query(
+    articles = query(
         warehouse,
         "SELECT count(*), count(DISTINCT article_id), count(DISTINCT s.article_id) "
         "FROM articles a LEFT JOIN story_signatures s USING (article_id)",
     )
     assert articles == [(PAGES - STUBS, PAGES - STUBS, PAGES - STUBS)]
-    quarantine = _query(
+    quarantine = query(
         warehouse,
         "SELECT count(*), count(DISTINCT url), count(DISTINCT quarantine_key), "
         "typeof(any_value(quarantine_key)), typeof(any_value(failed_expectations)) FROM quarantine",
@@ -232,7 +224,7 @@ def test_every_page_is_stored_once_and_each_quarantined_page_once(
 
 
 def test_killed_runs_are_marked_crashed(killed_five_times: dict[str, Any]) -> None:
-    statuses = _query(
+    statuses = query(
         killed_five_times["root"] / "w.duckdb",
         "SELECT status, count(*), typeof(any_value(status)) FROM runs GROUP BY ALL ORDER BY 1",
     )
@@ -284,7 +276,7 @@ def test_an_overlapping_run_waits_names_the_holder_and_finishes_after_it(root: P
     assert "waiting up to" in waiting
     runs = dict(
         (run_id, (status, started, finished))
-        for run_id, status, started, finished in _query(
+        for run_id, status, started, finished in query(
             root / "w.duckdb", "SELECT run_id, status, started_at, finished_at FROM runs"
         )
     )
@@ -293,5 +285,5 @@ def test_an_overlapping_run_waits_names_the_holder_and_finishes_after_it(root: P
     assert first_run[0] == second_run[0] == "completed"
     assert first_run[1] < second_run[1] < resumed < first_run[2] and resumed < second_run[2]
     assert second.wait_for("warehouse writer lock taken after") is not None
-    stored = _query(root / "w.duckdb", "SELECT count(DISTINCT article_id) FROM articles")
+    stored = query(root / "w.duckdb", "SELECT count(DISTINCT article_id) FROM articles")
     assert stored == [(8 - STUBS + 8,)]

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from prefect.settings import PREFECT_API_URL
+from warehouse_reads import query
 
 import flows.pages
 import flows.stages
@@ -48,14 +48,6 @@ def _inbox(root: Path, pages: tuple[str, ...]) -> Path:
     for page in pages:
         (root / Path(page).name).write_bytes(render(page, "https://news.example"))
     return root
-
-
-def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 class LockHolder:
@@ -107,7 +99,7 @@ def locked_then_drained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
         finally:
             holder.release()
     spooled = sorted(p.name for p in spool.glob("*.json"))
-    articles_after_first = _query(settings.warehouse, "SELECT count(*) FROM articles")[0][0]
+    articles_after_first = query(settings.warehouse, "SELECT count(*) FROM articles")[0][0]
     (spool / "zz-broken.json").write_text('{"format": "mediawatch-spool", "vers', "utf-8")
     second = ingest_pages(directory=str(folder), settings=settings)
     yield {
@@ -133,7 +125,7 @@ def test_a_locked_warehouse_spools_the_batch_instead_of_losing_it(
 def test_the_next_run_loads_the_spooled_batch_once(locked_then_drained: dict[str, Any]) -> None:
     settings, first = locked_then_drained["settings"], locked_then_drained["first"]
     second = locked_then_drained["second"]
-    rows = _query(
+    rows = query(
         settings.warehouse,
         "SELECT count(*), count(DISTINCT article_id), min(run_id), max(run_id) FROM articles",
     )
@@ -141,14 +133,14 @@ def test_the_next_run_loads_the_spooled_batch_once(locked_then_drained: dict[str
     total = second.total()
     assert (total.new, total.unchanged + total.skipped) == (0, len(PAGES))
     assert list(locked_then_drained["spool"].glob("*.json")) == []
-    batches = _query(
+    batches = query(
         settings.warehouse,
         "SELECT run_id, batch, count(*), bool_and(success) FROM validation_results GROUP BY ALL",
     )
     assert [(run, count, success) for run, _, count, success in batches] == [
         (first.run_id, 17, True)
     ]
-    statuses = _query(settings.warehouse, "SELECT DISTINCT status FROM runs")
+    statuses = query(settings.warehouse, "SELECT DISTINCT status FROM runs")
     assert statuses == [("completed",)]
 
 
@@ -156,7 +148,7 @@ def test_a_corrupt_spool_file_is_reported_and_kept(locked_then_drained: dict[str
     settings, second = locked_then_drained["settings"], locked_then_drained["second"]
     kept = locked_then_drained["spool"] / "corrupt" / "zz-broken.json"
     assert kept.read_text("utf-8") == '{"format": "mediawatch-spool", "vers'
-    failures = _query(
+    failures = query(
         settings.warehouse, "SELECT run_id, source, url, stage, reason, retryable FROM failures"
     )
     assert failures == [(second.run_id, "spool", str(kept), "load", "corrupt_spool", False)]
@@ -188,8 +180,8 @@ def test_two_overlapping_runs_both_load_everything(tmp_path: Path) -> None:
         for folder in folders
     ]
     assert [run.wait(timeout=300) for run in runs] == [0, 0]
-    assert _query(warehouse, "SELECT status, count(*) FROM runs GROUP BY ALL") == [("completed", 2)]
-    assert _query(warehouse, "SELECT source, count(*) FROM articles GROUP BY ALL ORDER BY 1") == [
+    assert query(warehouse, "SELECT status, count(*) FROM runs GROUP BY ALL") == [("completed", 2)]
+    assert query(warehouse, "SELECT source, count(*) FROM articles GROUP BY ALL ORDER BY 1") == [
         ("a", 2),
         ("b", 1),
     ]
@@ -223,18 +215,18 @@ def test_a_lock_held_from_the_first_extract_to_the_end_fails_nothing(tmp_path: P
             holder.release()
     spooled = list((tmp_path / "spool").glob("*.json"))
     assert len(spooled) == 1 and read_spool(spooled[0]).grouped is False
-    assert _query(settings.warehouse, "SELECT count(*) FROM articles") == [(0,)]
-    assert _query(settings.warehouse, "SELECT count(*) FROM saved_files") == [(0,)]
+    assert query(settings.warehouse, "SELECT count(*) FROM articles") == [(0,)]
+    assert query(settings.warehouse, "SELECT count(*) FROM saved_files") == [(0,)]
 
     second = ingest_pages(directory=str(folder), settings=settings)
     assert list((tmp_path / "spool").glob("*.json")) == []
-    stored = _query(
+    stored = query(
         settings.warehouse,
         "SELECT count(*), count(a.story_id), typeof(any_value(a.story_id)), count(s.minhash) "
         "FROM articles a LEFT JOIN story_signatures s USING (article_id)",
     )
     assert stored == [(len(PAGES), len(PAGES), "VARCHAR", len(PAGES))]
-    runs = _query(settings.warehouse, "SELECT run_id, status FROM runs ORDER BY started_at")
+    runs = query(settings.warehouse, "SELECT run_id, status FROM runs ORDER BY started_at")
     assert runs == [(first.run_id, "completed"), (second.run_id, "completed")]
-    files = _query(settings.warehouse, "SELECT DISTINCT run_id FROM saved_files")
+    files = query(settings.warehouse, "SELECT DISTINCT run_id FROM saved_files")
     assert files == [(second.run_id,)]
