@@ -52,7 +52,7 @@ eval-topics: $(STAMP)
 	  data=$(EVAL_DATA)/topics/$$set-test.jsonl; \
 	  if [ -f $$data ]; then \
 	    echo "== $$set: $$data"; \
-	    $(BIN)/mediawatch taxonomy test $$data -t mediawatch/defaults/iptc_taxonomy.yaml \
+	    $(BIN)/mediawatch taxonomy test $$data -t mediawatch/defaults/taxonomy.yaml \
 	      --mapping bench/topic_eval/$$set-map.yaml --examples 0 || exit 1; \
 	  else echo "== $$set: skipped, $$data not found (set EVAL_DATA=...)"; fi; \
 	done

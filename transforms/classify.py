@@ -659,14 +659,21 @@ class Taxonomy:
         return sorted(labels, key=lambda label: label.label)
 
     def _drop_minor(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
-        """Drop labels scoring under their `min_share` of the best labelled sibling's score."""
+        """Drop labels scoring under their `min_share` of the best labelled sibling's score.
+
+        A dropped topic takes the topics it gates with it (parents come before
+        their children in index order), so a child label never stands alone.
+        """
         best: dict[int | None, float] = {}
         for index, (score, _) in found.items():
             parent = self._topics[index].spec.parent
             best[parent] = max(score, best.get(parent, 0.0))
-        for index in [i for i in found if self._topics[i].spec.min_share]:
-            spec = self._topics[index].spec
-            if found[index][0] < spec.min_share * best[spec.parent]:
+        for index in sorted(found):
+            topic = self._topics[index]
+            share = topic.spec.min_share
+            if (topic.gate is not None and topic.gate not in found) or (
+                share and found[index][0] < share * best[topic.spec.parent]
+            ):
                 del found[index]
 
     def _label_groups(self, found: dict[int, tuple[float, list[_Hit]]]) -> None:
