@@ -3,7 +3,8 @@
 `pipeline_run` loads and validates everything that can be checked before any
 write (settings, taxonomy, alert topics), records the run in the warehouse
 (holding a run lock that says it is alive, and clearing what crashed runs
-left: `recover`), loads the batches earlier runs spooled, and on the way out stores the counts,
+left: `recover`), loads the batches earlier runs spooled, relabels the warehouse when a
+migration asked for it (`flows/relabel.py`), and on the way out stores the counts,
 delivers topic alerts, publishes the run's artifacts (`flows/artifacts.py`)
 and its GX Data Docs, prunes what the retention settings no longer keep
 (`flows/retention.py`), fails the run when too much was quarantined, and marks
@@ -26,10 +27,12 @@ from prefect.utilities.annotations import opaque
 
 from flows.alerts import send_alerts
 from flows.artifacts import RunProgress, publish_run_artifacts
+from flows.relabel import relabel_if_requested
 from flows.retention import prune_old_data
 from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
 from mediawatch.errors import MediawatchError
+from mediawatch.learned import saved_model
 from mediawatch.preflight import checked_taxonomy
 from mediawatch.settings import Settings, load_settings
 from mediawatch.spool import clear_partial, pending
@@ -80,6 +83,7 @@ def pipeline_run(
     logger = get_run_logger()
     settings = settings or load_settings(Path(config) if config else None)
     taxonomy = checked_taxonomy(settings)
+    model = saved_model(settings.taxonomy)
     run_id = str(flow_run.get_id())
     warehouse = Warehouse(
         settings.warehouse,
@@ -91,12 +95,20 @@ def pipeline_run(
         sources = [(s.name, "feed", s.url) for s in settings.sources]
     with run_alive(runs_folder(settings.warehouse), run_id):
         recover(settings, warehouse, run_id, flow, sources)
+        relabel_if_requested(warehouse, taxonomy, run_id, model)
         summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
         ctx: RunContext | None = None
         try:
             with ExtractorPool(settings.extract.workers) as pool:
                 ctx = RunContext(
-                    run_id, settings, taxonomy, warehouse, pool, RunProgress(flow), summary.timings
+                    run_id,
+                    settings,
+                    taxonomy,
+                    warehouse,
+                    pool,
+                    RunProgress(flow),
+                    summary.timings,
+                    model,
                 )
                 yield ctx, summary
         except BaseException:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -41,15 +42,18 @@ from mediawatch.spool import (
 )
 from mediawatch.warehouse import Warehouse, tally_rejects
 from schemas.records import Article, Failure, Page, SourceCounts, StorySignature
-from transforms.classify import Document, Taxonomy
+from transforms.classify import Document, Taxonomy, with_learned
 from transforms.extract import ExtractorPool
 from transforms.stories import StoryIndex
 from transforms.validate import ValidationReport, validate_articles
 
+if TYPE_CHECKING:  # scikit-learn loads only when a model is saved beside the taxonomy
+    from transforms.topic_model import TopicModel
+
 
 @dataclass(slots=True)
 class RunContext:
-    """What every batch of one run needs: settings, compiled taxonomy, warehouse, pool."""
+    """What every batch of one run needs: settings, taxonomy (and model), warehouse, pool."""
 
     run_id: str
     settings: Settings
@@ -58,6 +62,7 @@ class RunContext:
     pool: ExtractorPool
     progress: RunProgress | None = None
     timings: dict[str, float] = field(default_factory=dict)  # the run summary's, by stage
+    model: TopicModel | None = None  # the learned stage saved beside the taxonomy, if any
     archive: WarcArchive = field(init=False)
     stories: StoryIndex | None = field(default=None, init=False)  # loaded by the first batch
 
@@ -119,22 +124,30 @@ def extract_batch(
 
 
 @task(name="classify", task_run_name="classify [{label}]", cache_policy=NO_CACHE)
-def classify_batch(articles: Sequence[Article], taxonomy: Taxonomy, label: str) -> list[Article]:
-    """Label each article with the taxonomy's topics and their evidence."""
-    return [
-        replace(
-            article,
-            topics=taxonomy.classify(
-                Document(
-                    title=article.title or "",
-                    body=article.body,
-                    url=article.url,
-                    source=article.source,
-                    language=article.language or "",
-                )
-            ),
+def classify_batch(
+    articles: Sequence[Article], taxonomy: Taxonomy, label: str, model: TopicModel | None = None
+) -> list[Article]:
+    """Label each article with the taxonomy's topics and their evidence, then the model's.
+
+    With a learned stage the whole batch goes through it in one pass; its
+    labels the rules did not give are added with `method = 'model'`.
+    """
+    docs = [
+        Document(
+            title=article.title or "",
+            body=article.body,
+            url=article.url,
+            source=article.source,
+            language=article.language or "",
         )
         for article in articles
+    ]
+    labels = [taxonomy.classify(doc) for doc in docs]
+    if model is not None:
+        learned = model.classify_many([(doc.title, doc.body) for doc in docs])
+        labels = [with_learned(*pair) for pair in zip(labels, learned, strict=True)]
+    return [
+        replace(article, topics=topics) for article, topics in zip(articles, labels, strict=True)
     ]
 
 
@@ -327,7 +340,9 @@ def _finish(
     with ctx.warehouse.writing_soon():
         if articles:
             with ctx.timed("classify"):
-                classified = classify_batch(opaque(articles), opaque(ctx.taxonomy), label)
+                classified = classify_batch(
+                    opaque(articles), opaque(ctx.taxonomy), label, opaque(ctx.model)
+                )
             with ctx.timed("validate"):
                 report = validate_batch(
                     opaque(classified),

@@ -19,8 +19,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from mediawatch.errors import TaxonomyError
+from mediawatch.learned import load_model, model_path
 from schemas.records import TopicLabel
-from transforms.classify import Document, Taxonomy, load_taxonomy
+from transforms.classify import Document, Taxonomy, load_taxonomy, with_learned
 from transforms.topic_eval import (
     LabelledDataError,
     LabelledDoc,
@@ -50,23 +51,6 @@ MappingOption = Annotated[
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file.")]
 TEST_EVERY = 5  # `train` holds out every 5th labelled row to measure the model
-
-
-def model_path(taxonomy: Path) -> Path:
-    """Where the learned stage of a taxonomy is saved: beside it, `<name>.model.pkl`."""
-    return taxonomy.with_name(taxonomy.stem + ".model.pkl")
-
-
-def load_model(taxonomy: Path) -> TopicModel:
-    """The learned stage saved beside a taxonomy (written by `taxonomy train`: trusted input)."""
-    path = model_path(taxonomy)
-    try:
-        with path.open("rb") as saved:
-            return pickle.load(saved)
-    except OSError as exc:
-        raise TaxonomyError(
-            f"no model for {taxonomy}: {exc.strerror}; run `mediawatch taxonomy train`"
-        ) from exc
 
 
 def read_text(path: Path, what: str) -> str:
@@ -122,8 +106,7 @@ def score_file(
 
     def classify(doc: LabelledDoc) -> list[TopicLabel]:
         labels = [] if method == "model" else taxonomy.classify(Document(doc.title, doc.body))
-        ruled = {label.label for label in labels}
-        return labels + [m for m in learned.get(doc.row, []) if m.label not in ruled]
+        return with_learned(labels, learned.get(doc.row, []))
 
     return evaluate(docs, classify, mapping, examples=examples)
 

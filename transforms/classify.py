@@ -835,3 +835,15 @@ def load_taxonomy(path: Path) -> Taxonomy:
     except UnicodeDecodeError as exc:
         raise TaxonomyError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
     return parse_taxonomy(text, origin=str(path))
+
+
+def with_learned(rules: list[TopicLabel], learned: list[TopicLabel]) -> list[TopicLabel]:
+    """The rules' labels plus the learned model's labels the rules did not give, by label.
+
+    A label both give keeps the rules' evidence (offsets of the words that
+    matched); the model's labels carry `method = 'model'` and a probability.
+    """
+    ruled = {label.label for label in rules}
+    return sorted(
+        rules + [label for label in learned if label.label not in ruled], key=lambda t: t.label
+    )

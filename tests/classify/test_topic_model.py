@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from flows.stages import classify_batch
 from mediawatch.cli import app
-from mediawatch.taxonomy_cmd import load_model, model_path
+from mediawatch.errors import TaxonomyError
+from mediawatch.learned import load_model, model_path, saved_model
+from transforms.classify import load_taxonomy
 
 TAXONOMY = Path(__file__).parent.parent / "fixtures" / "labelled" / "small_taxonomy.yaml"
 WORDS = {
@@ -108,3 +111,29 @@ def test_test_with_a_model_that_was_never_trained_is_one_error(tmp_path: Path) -
     )
     assert result.exit_code == 1
     assert "run `mediawatch taxonomy train`" in str(result.exception)
+
+
+def test_no_model_file_means_no_learned_stage(tmp_path: Path) -> None:
+    assert saved_model(tmp_path / "topics.yaml") is None
+
+
+def test_a_damaged_model_file_is_a_named_error(tmp_path: Path) -> None:
+    taxonomy = tmp_path / "topics.yaml"
+    model_path(taxonomy).write_bytes(b"not a pickle")
+    with pytest.raises(TaxonomyError, match="not a model"):
+        saved_model(taxonomy)
+
+
+def test_the_classify_stage_adds_model_labels_the_rules_did_not_give(trained, make_article) -> None:
+    taxonomy_file, _, _ = trained
+    taxonomy = load_taxonomy(taxonomy_file)
+    title, body = "Striker and keeper", "the coach said the referee at the stadium was right"
+    goal = make_article(title="Late goal at the stadium", body="the striker and the coach")
+    plain = make_article(title=title, body=body)
+    ruled_only = classify_batch.fn([goal, plain], taxonomy, "test")
+    both = classify_batch.fn([goal, plain], taxonomy, "test", saved_model(taxonomy_file))
+    assert [t.label for t in ruled_only[1].topics] == []
+    [learned] = both[1].topics
+    assert (learned.label, learned.method) == ("sport", "model")
+    assert 0.5 <= learned.score <= 1 and learned.evidence
+    assert [(t.label, t.method) for t in both[0].topics] == [("sport", "rules")]
