@@ -78,3 +78,42 @@ def test_key_story_evidence_names_the_china_data_angle(taxonomy: Taxonomy) -> No
     found = {label.label: label for label in taxonomy.classify(as_document(case))}
     terms = {evidence.term for evidence in found["geopolitics/TikTok/China data"].evidence}
     assert '"national intelligence law"' in terms
+
+
+IPTC_STORIES = [
+    (
+        "Ferrisholm win the cup final on penalties",
+        "The league leaders won the cup final on penalties after the match ended goalless. "
+        "The coach praised his players and the goalkeeper, and the fans in the stadium sang "
+        "until the team lifted the trophy for the first time in a decade.",
+        {"sport", "sport/sport achievement", "sport/sports coaching"},
+    ),
+    (
+        "Prime minister calls snap election for March",
+        "The prime minister called a snap election on Tuesday, asking voters to back the "
+        "government's budget after the coalition lost its majority in parliament. Opposition "
+        "parties said the campaign would turn on taxes and the cost of living.",
+        {"politics", "politics/election", "politics/government"},
+    ),
+]
+
+
+def test_iptc_subjects_carry_their_concept_ids(taxonomy: Taxonomy) -> None:
+    ids = taxonomy.scheme_ids()
+    top = {label: i for label, i in ids.items() if "/" not in label}
+    second = {label: i for label, i in ids.items() if label.count("/") == 1}
+    assert len(top) == 17 and all(i.endswith("000000") for i in top.values())
+    assert len(second) == 121 and all(i.startswith("medtop:2000") for i in second.values())
+    assert {label.split("/")[0] for label in second} <= set(top)
+    assert len(set(ids.values())) == len(ids)
+    assert not any(label.startswith(("geopolitics", "technology policy")) for label in ids)
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), IPTC_STORIES, ids=["sport", "politics"])
+def test_invented_story_gets_iptc_levels_one_and_two(
+    taxonomy: Taxonomy, title: str, body: str, expected: set[str]
+) -> None:
+    found = {label.label: label for label in taxonomy.classify(Document(title, body))}
+    assert expected <= set(found), sorted(found)
+    assert all(found[label].scheme_id.startswith("medtop:") for label in expected)
+    assert "geopolitics/TikTok/China data" not in found

@@ -120,3 +120,18 @@ def test_min_share_drops_a_label_far_behind_its_best_sibling() -> None:
     assert labels("Shares", "profit and a goal") == ["economy"]
     # economy 3, sport 2: two thirds of the best, kept
     assert labels("Shares", "a goal") == ["economy", "sport"]
+
+
+def test_a_topic_dropped_by_min_share_takes_its_children_with_it() -> None:
+    taxonomy = parse_taxonomy(
+        "topics:\n"
+        "  - name: sport\n    query: goal OR match\n    min_share: 0.5\n"
+        "    children:\n      - name: football\n        query: goal\n"
+        "  - name: economy\n    query: shares OR profit\n    min_share: 0.5\n",
+        origin="test",
+    )
+    found = [label.label for label in taxonomy.classify(Document("Shares", "profit and a goal"))]
+    # sport (2) is under half of economy (5): neither it nor its child stays
+    assert found == ["economy"]
+    found = [label.label for label in taxonomy.classify(Document("Shares", "a goal"))]
+    assert found == ["economy", "sport", "sport/football"]
