@@ -18,7 +18,8 @@ of true branches, never of NOT. Precision rules then drop a label whose
 evidence has fewer than `min_terms` distinct terms, fewer than `min_density`
 hits per 100 words of title and body, whose `veto` query holds, or whose
 score is under `min_share` of the best-scoring sibling's (a story mostly about
-one subject is not also labelled with every subject it touches). At most
+one subject is not also labelled with every subject it touches; the topics it
+gates go with it). At most
 `MAX_EVIDENCE` spans are kept per label (the score counts them all);
 `TopicLabel.evidence_omitted` says how many more there were.
 
