@@ -8,7 +8,7 @@ works across runs once the flow has loaded the stored ones into it.
 
 Shingles are hashed in numpy, not one by one: each word once (crc32), each
 run of `shingle_words` words as a polynomial of its words' hashes. A page's
-signature costs a tenth of hashing every shingle's text with sha1 (what
+signature costs about half of hashing every shingle's text with sha1 (what
 datasketch does by default, `SIGNATURE_SCHEME_SHA1`). Each stored signature records
 its `SCHEME`; those made another way are recomputed from their article's
 body (`StoryIndex.load_bodies`).
