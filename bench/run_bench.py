@@ -334,7 +334,10 @@ def report(
             for case in memory
             if case.peak is not None
         ]
-        print("(f) peak memory of `mediawatch pages`: its process tree, sampled from /proc")
+        print(
+            "(f) peak memory of `mediawatch pages`: its process tree, sampled from /proc "
+            "(target: PSS at the largest size <= 1.5x the first)"
+        )
         _print_table(
             ["pages", "peak PSS", "peak RSS sum", "processes", "PSS vs first", "seconds"], rows
         )

@@ -257,8 +257,11 @@ def load_spool(warehouse: Warehouse, settings: Settings, run_id: str) -> int:
             continue
         try:
             if not batch.grouped:
-                index = index or story_index(settings.stories, warehouse)
+                remade: list[StorySignature] = []
+                if index is None:
+                    index, remade = story_index(settings.stories, warehouse)
                 articles, signatures = assign_stories(index, batch.articles)
+                signatures = [*remade, *signatures]
                 batch = replace(batch, articles=articles, signatures=signatures, grouped=True)
             counts = load_validated(warehouse, batch)
         except WarehouseLocked as exc:

@@ -2,8 +2,10 @@
 
 The first batch of a run loads every stored signature into the run's
 `StoryIndex`; each batch then adds its own, so copies are grouped across
-batches and runs. The signatures are stored with the batch, in its load
-transaction (or its spool file): an article is never stored without one. A
+batches and runs (signatures of an older scheme are made anew from their
+bodies and stored with the first batch). The signatures are stored with the
+batch, in its load transaction (or its spool file): an article is never
+stored without one. A
 batch whose run could not read the index (the file held elsewhere) is spooled
 ungrouped and grouped by the run that loads it.
 """
@@ -18,33 +20,44 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from mediawatch.errors import WarehouseLocked
-from mediawatch.registry import stored_signatures
+from mediawatch.registry import stale_signatures, stored_signatures
 from mediawatch.settings import StoriesSettings
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, StorySignature
-from transforms.stories import StoryIndex
+from transforms.stories import SCHEME, StoryIndex
 from transforms.validate import ValidationReport
 
 if TYPE_CHECKING:
     from flows.stages import RunContext
 
 
-def story_index(settings: StoriesSettings, warehouse: Warehouse) -> StoryIndex:
-    """A story index holding every stored signature; `WarehouseLocked` if the file is held."""
+def story_index(
+    settings: StoriesSettings, warehouse: Warehouse
+) -> tuple[StoryIndex, list[StorySignature]]:
+    """A story index holding every stored signature; `WarehouseLocked` if the file is held.
+
+    Signatures stored under an older scheme (marked by migration 0010) are
+    made anew from their articles' bodies, each keeping its story; they are
+    returned, for the caller's next load to store in place of the old ones.
+    """
     index = StoryIndex(
         threshold=settings.threshold,
         num_perm=settings.num_perm,
         shingle_words=settings.shingle_words,
     )
-    stored = stored_signatures(warehouse)
+    stored = stored_signatures(warehouse, SCHEME)
     loaded = index.load(stored)
+    logger = get_run_logger()
     if loaded < len(stored):
-        get_run_logger().warning(
+        logger.warning(
             "%d stored story signatures have another num_perm and were skipped: "
             "run `mediawatch reprocess` to group those articles again",
             len(stored) - loaded,
         )
-    return index
+    remade = index.load_bodies(stale_signatures(warehouse, SCHEME))
+    if remade:
+        logger.info("%d story signatures of an older scheme made anew from bodies", len(remade))
+    return index, remade
 
 
 def assign_stories(
@@ -56,7 +69,9 @@ def assign_stories(
     for article in articles:
         found = index.assign(article.article_id, article.body)
         grouped.append(replace(article, text_hash=found.text_hash, story_id=found.story_id))
-        signatures.append(StorySignature(article.article_id, found.story_id, found.signature))
+        signatures.append(
+            StorySignature(article.article_id, found.story_id, found.signature, SCHEME)
+        )
     return grouped, signatures
 
 
@@ -73,11 +88,12 @@ def group_stories(
     """
     if not report.valid:
         return report, []
+    remade: list[StorySignature] = []
     if ctx.stories is None:
         try:
-            ctx.stories = story_index(ctx.settings.stories, ctx.warehouse)
+            ctx.stories, remade = story_index(ctx.settings.stories, ctx.warehouse)
         except WarehouseLocked as exc:
             get_run_logger().warning("%s: story index unreadable; %s is grouped later", exc, label)
             return report, None
     grouped, signatures = assign_stories(ctx.stories, report.valid)
-    return replace(report, valid=grouped), signatures
+    return replace(report, valid=grouped), [*remade, *signatures]

@@ -58,10 +58,22 @@ def record_files(
         )
 
 
-def stored_signatures(warehouse: Warehouse) -> list[tuple[str, str, bytes]]:
-    """Every stored (article_id, story_id, packed MinHash) row."""
+def stored_signatures(warehouse: Warehouse, scheme: str) -> list[tuple[str, str, bytes]]:
+    """Every stored (article_id, story_id, packed MinHash) row made with `scheme`."""
     with warehouse.reader() as con:
-        return con.execute("SELECT article_id, story_id, minhash FROM story_signatures").fetchall()
+        return con.execute(
+            "SELECT article_id, story_id, minhash FROM story_signatures WHERE scheme = ?", [scheme]
+        ).fetchall()
+
+
+def stale_signatures(warehouse: Warehouse, scheme: str) -> list[tuple[str, str, str]]:
+    """(article_id, story_id, body) of every article whose signature was made another way."""
+    with warehouse.reader() as con:
+        return con.execute(
+            "SELECT s.article_id, s.story_id, a.body FROM story_signatures s "
+            "JOIN articles a USING (article_id) WHERE s.scheme IS DISTINCT FROM ?",
+            [scheme],
+        ).fetchall()
 
 
 def move_raw_files(warehouse: Warehouse, moved: Sequence[tuple[str, str]]) -> None:

@@ -253,7 +253,7 @@ def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Sequence[StorySi
     insert_rows(
         con,
         "story_signatures",
-        [(s.article_id, s.story_id, s.minhash) for s in signatures],
+        [(s.article_id, s.story_id, s.minhash, s.scheme) for s in signatures],
         replace=True,
     )
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+# The story signature scheme before schemes were recorded: sha1 of each shingle's text.
+SIGNATURE_SCHEME_SHA1 = "sha1-shingles-affine32"
+
 
 @dataclass(slots=True)
 class FeedItem:
@@ -138,6 +141,8 @@ class StorySignature:
     article_id: str
     story_id: str
     minhash: bytes  # the hash values packed as little-endian unsigned 64-bit integers
+    # How it was made (transforms.stories.SCHEME); one that does not say predates schemes.
+    scheme: str = SIGNATURE_SCHEME_SHA1
 
 
 @dataclass(slots=True)

@@ -5,6 +5,13 @@ wire story lightly edited on several sites, are found with MinHash over word
 shingles and an LSH index (datasketch), then confirmed by their estimated
 Jaccard similarity. `StoryIndex` holds every known signature, so grouping
 works across runs once the flow has loaded the stored ones into it.
+
+Shingles are hashed in numpy, not one by one: each word once (crc32), each
+run of `shingle_words` words as a polynomial of its words' hashes. A page's
+signature costs about half of hashing every shingle's text with sha1 (what
+datasketch does by default, `SIGNATURE_SCHEME_SHA1`). Each stored signature records
+its `SCHEME`; those made another way are recomputed from their article's
+body (`StoryIndex.load_bodies`).
 datasketch is imported when the first index is made, not with this module:
 a run with nothing new never pays for it.
 """
@@ -13,19 +20,28 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from schemas.records import StorySignature
+
 if TYPE_CHECKING:
     from datasketch import MinHash
 
 _WORD = re.compile(r"\w+")
-# The MinHash scheme is fixed: stored signatures are only comparable under the one that made them.
-_SCHEME = "affine32"
+# datasketch's permutations: signatures compare only with those made under the same ones.
+_PERMUTATIONS = "affine32"
+# How signatures are made, recorded with each stored one (story_signatures.scheme).
+SCHEME = "crc32-words-affine32"
 _WS = re.compile(r"\s+")
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection on 64 bits
+_FMIX = np.uint64(0xFF51AFD7ED558CCD)
+_SHIFT = np.uint64(33)
+_HIGH = np.uint64(32)
 
 
 def prepare() -> None:
@@ -39,12 +55,23 @@ def text_hash(body: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def shingles(body: str, size: int) -> set[str]:
-    """The overlapping runs of `size` words of the body (the whole body if shorter)."""
+def shingle_hashes(body: str, size: int) -> np.ndarray:
+    """32-bit hashes of the overlapping runs of `size` words (one run: the whole body if shorter).
+
+    Equal runs hash equal wherever they stand; the order of words in a run counts.
+    """
     words = _WORD.findall(body.casefold())
-    if len(words) <= size:
-        return {" ".join(words)}
-    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+    hashes = np.fromiter(
+        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
+    )
+    runs = max(len(words) - size + 1, 1)
+    combined = np.zeros(runs, dtype=np.uint64)
+    for offset in range(min(size, len(words))):
+        combined = combined * _MIX + hashes[offset : offset + runs]
+    combined ^= combined >> _SHIFT
+    combined *= _FMIX
+    combined ^= combined >> _SHIFT
+    return (combined >> _HIGH).astype(np.uint32)
 
 
 def pack(signature: MinHash) -> bytes:
@@ -73,20 +100,31 @@ class StoryIndex:
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        from datasketch import MinHashLSH
+        from datasketch import MinHash, MinHashLSH
 
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._known: dict[str, tuple[str, MinHash]] = {}
+        # Made once: MinHash draws its permutations anew for every instance otherwise.
+        self._permutations = MinHash(num_perm=num_perm, scheme=_PERMUTATIONS).permutations
 
     def __len__(self) -> int:
         return len(self._known)
 
-    def signature(self, body: str) -> MinHash:
-        """The MinHash of a body's word shingles."""
+    def _minhash(self, hashvalues: np.ndarray | None = None) -> MinHash:
         from datasketch import MinHash
 
-        minhash = MinHash(num_perm=self.num_perm, scheme=_SCHEME)
-        minhash.update_batch([s.encode("utf-8") for s in shingles(body, self.shingle_words)])
+        return MinHash(
+            num_perm=self.num_perm,
+            hashvalues=hashvalues,
+            permutations=self._permutations,
+            scheme=_PERMUTATIONS,
+            hashfunc=int,  # the values are hashed already (`shingle_hashes`)
+        )
+
+    def signature(self, body: str) -> MinHash:
+        """The MinHash of a body's word shingles."""
+        minhash = self._minhash()
+        minhash.update_batch(shingle_hashes(body, self.shingle_words).tolist())
         return minhash
 
     def load(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
@@ -95,20 +133,27 @@ class StoryIndex:
         Signatures of another length (made with a different `num_perm`) are
         skipped: those articles are grouped again when next seen or reprocessed.
         """
-        from datasketch import MinHash
-
         added = 0
         for article_id, story_id, packed in rows:
             values = np.frombuffer(packed, dtype="<u8").astype(np.uint64)
             if len(values) != self.num_perm:
                 continue
-            self._add(
-                article_id,
-                story_id,
-                MinHash(num_perm=self.num_perm, hashvalues=values, scheme=_SCHEME),
-            )
+            self._add(article_id, story_id, self._minhash(values))
             added += 1
         return added
+
+    def load_bodies(self, rows: Iterable[tuple[str, str, str]]) -> list[StorySignature]:
+        """Add (article_id, story_id, body) rows whose stored signature is of another scheme.
+
+        Each keeps its story; its signature is made anew from the body and
+        returned as a row to store in place of the old one.
+        """
+        made = []
+        for article_id, story_id, body in rows:
+            minhash = self.signature(body)
+            self._add(article_id, story_id, minhash)
+            made.append(StorySignature(article_id, story_id, pack(minhash), SCHEME))
+        return made
 
     def _add(self, article_id: str, story_id: str, minhash: MinHash) -> None:
         if article_id in self._known:

@@ -3,8 +3,9 @@
 Rows that fail are quarantined with the names of the failed expectations and the
 offending values, never silently dropped. The expectations are data
 (`schemas/expectations/articles.json`); runtime values reach them as GX suite
-parameters. great_expectations is imported lazily (it costs seconds) and its
-context is built once per process.
+parameters. great_expectations and pandas are imported lazily (they cost
+seconds; a run with nothing new never validates) and the GX context is built
+once per process.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from schemas import records
 from schemas.records import Article, QuarantinedRecord
 
 if TYPE_CHECKING:
+    import pandas as pd
     from great_expectations import ExpectationSuite
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_validation_result import (
@@ -215,12 +215,16 @@ def _batch_definitions() -> dict[str, BatchDefinition]:
 
 def _as_utc(moment: datetime) -> pd.Timestamp:
     """A tz-aware UTC timestamp; naive input is taken as UTC, like the datetime columns."""
+    import pandas as pd
+
     stamp = pd.Timestamp(moment)
     return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
 
 
 def _articles_frame(articles: Sequence[Article]) -> pd.DataFrame:
     """One row per article: the scalar columns the suite checks, plus the row key."""
+    import pandas as pd
+
     columns: dict[str, Any] = {ROW: range(len(articles))}
     for name in ARTICLE_COLUMNS:
         values = [getattr(article, name) for article in articles]
@@ -230,6 +234,8 @@ def _articles_frame(articles: Sequence[Article]) -> pd.DataFrame:
 
 def _topics_frame(articles: Sequence[Article]) -> pd.DataFrame:
     """One row per (article row, topic label), so labels can be checked against a set."""
+    import pandas as pd
+
     rows = [(row, topic.label) for row, article in enumerate(articles) for topic in article.topics]
     return pd.DataFrame(rows, columns=[ROW, "label"])
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from transforms.stories import StoryIndex, pack, shingles, text_hash
+from schemas.records import StorySignature
+from transforms.stories import SCHEME, StoryIndex, pack, shingle_hashes, text_hash
 
 STORIES = Path(__file__).parents[1] / "fixtures" / "stories"
 
@@ -28,9 +30,15 @@ def test_text_hash_ignores_spacing_and_case_only() -> None:
     assert len(text_hash(body)) == 64
 
 
-def test_shingles_of_short_text_are_the_whole_text() -> None:
-    assert shingles("Rates cut", 3) == {"rates cut"}
-    assert shingles("a b c d", 3) == {"a b c", "b c d"}
+def test_shingle_hashes_are_of_word_runs_in_order_or_the_whole_short_text() -> None:
+    assert len(shingle_hashes("Rates cut", 3)) == 1
+    assert shingle_hashes("Rates cut", 3).dtype == np.uint32
+    assert shingle_hashes("rates, CUT", 3).tolist() == shingle_hashes("Rates cut", 3).tolist()
+    four = shingle_hashes("a b c d", 3).tolist()
+    assert len(set(four)) == 2
+    # Each run hashes alike wherever it stands; the same words in another order do not.
+    assert set(shingle_hashes("x b c d", 3).tolist()) & set(four) == {four[1]}
+    assert not set(shingle_hashes("c b a", 3).tolist()) & set(four)
 
 
 def test_exact_copy_and_edited_copy_join_the_story_a_different_story_does_not() -> None:
@@ -81,3 +89,11 @@ def test_a_strict_threshold_keeps_the_edited_copy_apart(threshold: float) -> Non
     stories = index(threshold=threshold)
     wire = stories.assign("a1", story("wire"))
     assert stories.assign("a3", story("edited")).story_id != wire.story_id
+
+
+def test_signatures_of_an_older_scheme_are_made_anew_from_bodies_and_keep_their_story() -> None:
+    stories = index()
+    remade = stories.load_bodies([("a1", "story-of-a1", story("wire"))])
+    signature = pack(index().signature(story("wire")))
+    assert remade == [StorySignature("a1", "story-of-a1", signature, SCHEME)]
+    assert stories.assign("a3", story("edited")).story_id == "story-of-a1"

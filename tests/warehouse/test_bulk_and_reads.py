@@ -22,11 +22,18 @@ from mediawatch.registry import (
     known_files,
     raw_pointers,
     record_files,
+    stale_signatures,
     stored_signatures,
 )
 from mediawatch.warehouse import Warehouse, insert_rows
 from mediawatch.write_slot import WriterLock
-from schemas.records import Failure, QuarantinedRecord, SavedFile, StorySignature
+from schemas.records import (
+    SIGNATURE_SCHEME_SHA1,
+    Failure,
+    QuarantinedRecord,
+    SavedFile,
+    StorySignature,
+)
 from transforms.polling import FeedState
 from transforms.validate import ExpectationOutcome
 
@@ -78,11 +85,39 @@ def test_saved_files_and_signatures_replace_older_rows(memory_warehouse: Warehou
         "SELECT path, status, reason, documents, typeof(documents), size, typeof(size), run_id "
         "FROM saved_files",
     ) == [("/in/moved/a.html", "processed", None, 2, "INTEGER", 9000, "BIGINT", "run-2")]
-    assert sorted(stored_signatures(memory_warehouse)) == [
+    assert sorted(stored_signatures(memory_warehouse, SIGNATURE_SCHEME_SHA1)) == [
         ("a1", "s9", b"\x02"),
         ("a2", "s1", b"\xff"),
     ]
     assert known_files(memory_warehouse, ["h1", "h2"]) == {"h1": "processed"}
+
+
+def test_signatures_of_another_scheme_come_back_with_their_bodies(
+    memory_warehouse: Warehouse, make_article
+) -> None:
+    article = make_article()
+    current = StorySignature("a2", "s2", b"\x03", "new-scheme")
+    memory_warehouse.load(
+        "run-1",
+        articles=[article],
+        taxonomy_version="t1",
+        signatures=[StorySignature(article.article_id, "s1", b"\x01"), current],
+    )
+    with memory_warehouse.transaction() as con:  # as rows stored before migration 0010 read
+        con.execute(
+            "INSERT INTO story_signatures (article_id, story_id, minhash) VALUES ('x', 's', '')"
+        )
+    assert stored_signatures(memory_warehouse, "new-scheme") == [("a2", "s2", b"\x03")]
+    assert stale_signatures(memory_warehouse, "new-scheme") == [
+        (article.article_id, "s1", article.body)
+    ]
+    assert typed(
+        memory_warehouse, "SELECT scheme, typeof(scheme) FROM story_signatures ORDER BY article_id"
+    ) == [
+        (SIGNATURE_SCHEME_SHA1, "VARCHAR"),
+        ("new-scheme", "VARCHAR"),
+        (SIGNATURE_SCHEME_SHA1, "VARCHAR"),
+    ]
 
 
 def test_rejects_are_stored_once_per_run_and_quarantine_once_per_content_and_reason(
@@ -142,7 +177,7 @@ def test_unique_columns_compare_nulls_as_equal(memory_warehouse: Warehouse) -> N
 def test_a_row_of_the_wrong_length_is_refused(memory_warehouse: Warehouse) -> None:
     with pytest.raises(ValueError), memory_warehouse.transaction() as con:
         insert_rows(con, "story_signatures", [("a1", "s1")])
-    assert stored_signatures(memory_warehouse) == []
+    assert stored_signatures(memory_warehouse, SIGNATURE_SCHEME_SHA1) == []
 
 
 def _locked(tmp_path: Path) -> Warehouse:
@@ -184,7 +219,7 @@ def test_each_write_takes_the_slot_once_and_reads_never(
         writes = len(taken)
         settled = warehouse.settled([(article.article_id, article.url)])
         files = known_files(warehouse, ["h1"])
-        signatures = stored_signatures(warehouse)
+        signatures = stored_signatures(warehouse, SIGNATURE_SCHEME_SHA1)
         states = load_states(warehouse)
         pointers, missing = raw_pointers(warehouse)
     assert (writes, len(taken)) == (4, 4)
@@ -284,7 +319,7 @@ def test_a_reader_cannot_write(tmp_path: Path) -> None:
 def test_a_reader_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "absent.duckdb"
     with pytest.raises(WarehouseError, match="run `mediawatch run` first"):
-        stored_signatures(Warehouse(path))
+        stored_signatures(Warehouse(path), SIGNATURE_SCHEME_SHA1)
     assert not path.exists()
 
 
