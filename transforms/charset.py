@@ -5,9 +5,10 @@ Order: byte-order mark, the declared (HTTP) charset, `<meta charset>` /
 UTF-8 page with a few bad bytes keeps its UTF-8, the bad bytes replaced),
 charset_normalizer detection (only then: nothing declared fits), then UTF-8
 with replacement. A declaration is skipped when the bytes do not decode under it, or
-when it names a single-byte legacy charset but the bytes are valid multi-byte
-UTF-8 (a page re-saved as UTF-8 that kept its old `<meta>` is far more common
-than legacy text that happens to be valid UTF-8). Labels follow the WHATWG
+when it names a legacy (non-Unicode) charset, single- or multi-byte, but the
+bytes are valid multi-byte UTF-8 (a page re-saved as UTF-8 that kept its old
+`<meta charset=gb2312>` is far more common than legacy text that happens to be
+valid UTF-8; GB18030 in particular decodes any UTF-8 bytes, as mojibake). Labels follow the WHATWG
 aliases browsers use: ISO-8859-1 means windows-1252, Shift_JIS means cp932.
 """
 
@@ -117,8 +118,9 @@ def _strict(data: bytes, codec: str | None) -> str | None:
         return None
 
 
-def _legacy_single_byte(codec: str) -> bool:
-    return codec.startswith(("cp125", "iso8859", "latin", "mac-", "koi8"))
+def _legacy(codec: str) -> bool:
+    """A pre-Unicode charset (windows-1252, KOI8-R, GB18030, Shift_JIS, ...), not UTF-*."""
+    return not codec.startswith(("utf-", "utf_"))
 
 
 def _looks_utf8(data: bytes) -> bool:
@@ -155,7 +157,7 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     codecs_declared = [
         codec
         for codec in (_codec(declared), meta_codec)
-        if codec is not None and not (_legacy_single_byte(codec) and _looks_utf8(data))
+        if codec is not None and not (_legacy(codec) and _looks_utf8(data))
     ]
     for codec in codecs_declared:
         text = _strict(data, codec)
