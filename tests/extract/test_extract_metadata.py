@@ -106,6 +106,38 @@ def test_a_title_that_is_only_the_site_name_gives_way_to_the_headline() -> None:
     )
 
 
+def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
+    """An old layout: the headline in a table cell, the <title> wrapped in sections and site."""
+    head = "<title>Kemble quits as ferry coach - World - Sport - Northern News</title>"
+    body_top = "<table><tr><td><b>Kemble quits as ferry coach</b></td></tr></table>"
+    assert run(page_html(head=head, body_top=body_top)).title == "Kemble quits as ferry coach"
+
+
+def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page() -> None:
+    head = "<title>Welcome to the Northern News -- News, Sports, Business, Opinion</title>"
+    body_top = (
+        "<div><font size='4'>Harbour board approves two extra crossings</font></div>"
+        "<div>By Jonas Weber</div><div>January 8, 2008</div>"
+    )
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour board approves two extra crossings"
+    )
+
+
+def test_a_headline_naming_the_site_is_not_cut_as_the_site_name() -> None:
+    head = "<title>Welcome to Ferryline Developer Edition</title>"
+    body_top = "<h1>Welcome to Ferryline Developer Edition</h1>"
+    url = "https://developer.ferryline.example/welcome"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == (
+        "Welcome to Ferryline Developer Edition"
+    )
+
+
+def test_space_separated_meta_properties_each_count() -> None:
+    head = "<meta property='og:title twitter:title' content='Harbour board approves crossings'>"
+    assert run(page_html(head=head)).title == "Harbour board approves crossings"
+
+
 # --- authors -----------------------------------------------------------------
 
 
@@ -142,6 +174,26 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
     assert run(page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)).author == (
         "Jonas Weber; Ana Ruiz"
     )
+
+
+def test_a_byline_by_class_name_with_its_date_gives_only_the_name() -> None:
+    body_top = (
+        "<h1>Ferry crossings rise</h1><span class='pb-byline'>By "
+        "<a href='/people/erin'>Erin Calloway</a> March 11, 2015 3:46 PM</span>"
+        "<aside><span class='author'>Par Louis Martin</span></aside>"
+    )
+    html = page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)
+    assert run(html).author == "Erin Calloway"
+
+
+def test_a_role_appended_to_the_name_is_dropped_as_the_byline_shows_it() -> None:
+    body_top = (
+        "<h1>Ferry crossings rise</h1><div class='author'>"
+        "<a class='author-link' href='/author/ben'>Ben Sorensen</a>"
+        " <span>Travel Editor</span></div>"
+    )
+    html = page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)
+    assert run(html).author == "Ben Sorensen"
 
 
 # --- dates (issue 18, bug 2) -------------------------------------------------
