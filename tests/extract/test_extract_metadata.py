@@ -176,24 +176,27 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
     )
 
 
-def test_a_byline_by_class_name_with_its_date_gives_only_the_name() -> None:
-    body_top = (
-        "<h1>Ferry crossings rise</h1><span class='pb-byline'>By "
-        "<a href='/people/erin'>Erin Calloway</a> March 11, 2015 3:46 PM</span>"
-        "<aside><span class='author'>Par Louis Martin</span></aside>"
-    )
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        (  # a byline found by its class, with a date after the name; a related story's later
+            "<span class='pb-byline'>By <a href='/people/erin'>Erin Calloway</a>"
+            " March 11, 2015 3:46 PM</span><aside><span class='author'>Par Louis Martin</span>"
+            "</aside>",
+            "Erin Calloway",
+        ),
+        (  # the name as the byline shows it, without the role the block adds
+            "<div class='author'><a class='author-link' href='/author/ben'>Ben Sorensen</a>"
+            " <span>Travel Editor</span></div>",
+            "Ben Sorensen",
+        ),
+    ],
+    ids=["class-and-date", "role-appended"],
+)
+def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
+    body_top = f"<h1>Ferry crossings rise</h1>{byline}"
     html = page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)
-    assert run(html).author == "Erin Calloway"
-
-
-def test_a_role_appended_to_the_name_is_dropped_as_the_byline_shows_it() -> None:
-    body_top = (
-        "<h1>Ferry crossings rise</h1><div class='author'>"
-        "<a class='author-link' href='/author/ben'>Ben Sorensen</a>"
-        " <span>Travel Editor</span></div>"
-    )
-    html = page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)
-    assert run(html).author == "Ben Sorensen"
+    assert run(html).author == author
 
 
 # --- dates (issue 18, bug 2) -------------------------------------------------
