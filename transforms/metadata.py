@@ -97,12 +97,10 @@ _MAX_BYLINE = 120
 # Visible bylines: rel/itemprop author, and the class names sites give them
 # ("byline", "pb-byline", "author", "author-name", "authorname", a link "author-link").
 _BYLINES = (
-    "//body//*[@rel='author'] | //body//*[@itemprop='author']"
-    " | //body//*[contains(@class, 'byline')]"
-    " | //body//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')]"
-    " | //body//*[contains(@class, 'author-name') or contains(@class, 'authorname')"
-    " or contains(@class, 'author_name')] | //body//a[contains(@class, 'author')]"
+    "//body//*[@rel='author' or @itemprop='author' or contains(@class, 'byline')"
+    " or contains(@class, 'author')]"
 )
+_AUTHOR_CLASSES = frozenset({"author", "author-name", "authorname", "author_name"})
 # How many text lines above the story's first paragraph its headline may be.
 _LOOK_BACK = 12
 _DATE_LINE = re.compile(
@@ -111,10 +109,7 @@ _DATE_LINE = re.compile(
     re.I,
 )
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
-_VISIBLE_TEXT = (
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::select or ancestor::title)]"
-)
+_HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 
 
 def _normal(text: str) -> str:
@@ -154,8 +149,18 @@ class PageMeta:
     bylines: list[str] = field(default_factory=list)
     stamps: list[Stamp] = field(default_factory=list)
     organisations: list[str] = field(default_factory=list)
-    visible: set[str] = field(default_factory=set)
-    texts: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    texts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def shows(self, candidates: Sequence[str]) -> set[str]:
+        """Which of the candidates (normalised) the body shows as a whole text.
+
+        Only texts of about a candidate's length are normalised: a page has thousands.
+        """
+        wanted = {_normal(c) for c in candidates}
+        low = min((len(c) for c in candidates), default=0) * 0.8
+        high = max((len(c) for c in candidates), default=0) * 1.25 + 2
+        return {n for t in self.shown if low <= len(t) <= high and (n := _normal(t)) in wanted}
 
 
 # --- reading the page ------------------------------------------------------
@@ -243,6 +248,33 @@ def _visible_text(element: HtmlElement) -> str:
     return _clean(element.text_content())
 
 
+def _is_byline(element: HtmlElement) -> bool:
+    """rel/itemprop author, or a class naming a byline or author (not "authority")."""
+    if "author" in (element.get("rel"), element.get("itemprop")):
+        return True
+    classes = element.get("class", "")
+    if "byline" in classes:
+        return True
+    return element.tag == "a" or not _AUTHOR_CLASSES.isdisjoint(classes.split())
+
+
+def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
+    """The body's text nodes in one pass: `shown` (every short text a reader sees) and
+    `texts` (the first text of each element outside links, `True` when it is the whole of a
+    childless element: a line of its own, not the start of a paragraph with links)."""
+    for text in tree.xpath("//body//text()"):
+        owner = text.getparent()
+        if text.is_tail:
+            owner = owner.getparent()
+        if owner is None or owner.tag in _HIDDEN or not (line := " ".join(text.split())):
+            continue
+        if len(line) <= _MAX_HEADING:
+            meta.shown.append(line)
+        if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
+            continue
+        meta.texts.append((line, not len(owner)))
+
+
 def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     """Collect the candidates from a parsed page (before anything prunes it)."""
     meta = PageMeta()
@@ -268,18 +300,9 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     for heading in tree.xpath(_HEADINGS)[:_MAX_HEADINGS]:
         if text := _visible_text(heading):
             meta.headings.append(text[:_MAX_HEADING])
-    bylines = tree.xpath(_BYLINES)
+    bylines = [b for b in tree.xpath(_BYLINES) if _is_byline(b)]
     meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
-    meta.visible = {
-        _normal(text)
-        for text in tree.xpath(_VISIBLE_TEXT)
-        if 0 < len(text) <= _MAX_HEADING and text.strip()
-    }
-    meta.texts = [  # whole texts of childless elements: a headline, not a fragment of a line
-        t
-        for text in tree.xpath(_VISIBLE_TEXT + "[not(ancestor::a)]")
-        if not text.is_tail and not len(text.getparent()) and (t := _clean(text))
-    ]
+    _read_texts(tree, meta)
     # Some pages name their JSON-LD publisher after the story: a sentence-long "site
     # name" that is also a title is the headline, not the site.
     headlines = {_squash(t) for t in meta.titles}
@@ -369,7 +392,7 @@ def _visible_part(title: str, meta: PageMeta) -> str | None:
     section label ("World") is never taken for it.
     """
     parts = _SEPARATOR.split(title)  # one more than the separators, empty ones kept
-    if sum(1 for p in parts if p.strip()) < 2 or not meta.visible:
+    if sum(1 for p in parts if p.strip()) < 2 or not meta.shown:
         return None
     main = max(range(len(parts)), key=lambda i: _words(parts[i]))
     runs = sorted(
@@ -377,11 +400,12 @@ def _visible_part(title: str, meta: PageMeta) -> str | None:
         key=lambda run: -sum(_words(p) for p in parts[run[0] : run[1]]),
     )
     separators = [m.group(0) for m in _SEPARATOR.finditer(title)]
-    for i, j in runs:  # rebuilt as the title wrote it, separators and all
-        text = parts[i] + "".join(separators[k] + parts[k + 1] for k in range(i, j - 1))
-        if _words(text) >= 2 and _normal(text) in meta.visible:
-            return strip_site(text.strip(), meta.site_names)
-    return None
+    texts = [  # each run rebuilt as the title wrote it, separators and all
+        parts[i] + "".join(separators[k] + parts[k + 1] for k in range(i, j - 1)) for i, j in runs
+    ]
+    shown = meta.shows([t for t in texts if _words(t) >= 2])
+    found = next((t for t in texts if _normal(t) in shown and _words(t) >= 2), None)
+    return strip_site(found.strip(), meta.site_names) if found else None
 
 
 def _title_like(text: str, meta: PageMeta) -> bool:
@@ -405,11 +429,14 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     start = _normal(lead or "")[:60]
     if len(start) < 30:
         return None
-    for at, text in enumerate(meta.texts):
+    first_word = start.split()[0]
+    for at, (text, _) in enumerate(meta.texts):
+        if first_word not in text.casefold():
+            continue  # cheap test first: a page has thousands of texts
         line = _normal(text)
         if line.startswith(start[:30]) or (len(line) >= 30 and start.startswith(line[:60])):
-            for before in reversed(meta.texts[max(0, at - _LOOK_BACK) : at]):
-                if _title_like(before, meta):
+            for before, whole in reversed(meta.texts[max(0, at - _LOOK_BACK) : at]):
+                if whole and _title_like(before, meta):
                     return before
             return None
     return None
@@ -444,7 +471,7 @@ def choose_title(
         if part := _visible_part(title, meta):
             return part
     informative = [s for s in stripped if _words(s) >= 3]
-    if informative and _normal(informative[0]) in meta.visible:
+    if informative and meta.shows(informative[:1]):
         return informative[0]
     if above := headline_before(meta, lead):
         return above
