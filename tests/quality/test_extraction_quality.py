@@ -3,9 +3,9 @@
 Two subsets of public sets with ground truth (see bench/eval_extraction.py and
 the README's "Extraction quality" section), each with its own floors:
 
-- `tests/quality/data/`: 36 held-out pages of the permissively licensed sets
+- `tests/quality/pages/`: 36 held-out pages of the permissively licensed sets
   (Mozilla Readability's and htmldate's test pages, Apache-2.0; see its NOTICE),
-  committed, so this check always runs; floors in `tests/quality/data/floors.yaml`.
+  committed, so this check always runs; floors in `tests/quality/pages/floors.yaml`.
 - `../shared/eval/` beside the clone: the larger subset of every set (some of
   them not redistributable), built with `bench/eval_extraction.py --make-subset`;
   floors in `tests/quality/floors.yaml`. Without that folder it is skipped, saying so.
@@ -30,7 +30,7 @@ sys.modules[_SPEC.name] = evaluation  # bench/ is scripts, not a package: load t
 _SPEC.loader.exec_module(evaluation)
 
 HERE = Path(__file__).parent
-COMMITTED = HERE / "data"
+COMMITTED = HERE / "pages"
 Floors = dict[str, dict[str, dict[str, float]]]
 
 
