@@ -317,14 +317,20 @@ def evaluate(
     return scores
 
 
-def make_subset(data: Path, out: Path, per_set: int) -> int:
-    """Copy a small deterministic sample of every set (held-out pages first) into `out`."""
+def make_subset(
+    data: Path, out: Path, per_set: int, sets: Iterable[str] = (), max_page_bytes: int = 0
+) -> int:
+    """Copy a small deterministic sample of held-out pages of every set (or of `sets`) into
+    `out`: the first `per_set` in hash order, skipping pages over `max_page_bytes` (if set)."""
     count = 0
+    wanted = set(sets)
     for folder in sorted(p for p in data.iterdir() if p.is_dir()):
         cases = load_cases(data, "heldout", [folder.name])
-        if not cases:
-            continue  # not a set of pages (other data may share the folder)
+        if not cases or (wanted and folder.name not in wanted):
+            continue  # not a set of pages (other data may share the folder), or not asked for
         cases.sort(key=lambda c: hashlib.sha1(c.ident.encode()).hexdigest())
+        if max_page_bytes:
+            cases = [c for c in cases if c.html_path.stat().st_size <= max_page_bytes]
         target = out / folder.name
         target.mkdir(parents=True, exist_ok=True)
         for case in cases[:per_set]:
@@ -371,12 +377,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--make-subset", type=Path, metavar="OUT", help="copy a sample to OUT")
     parser.add_argument("--per-set", type=int, default=12, help="pages per set for --make-subset")
+    parser.add_argument(
+        "--max-page-bytes", type=int, default=0, help="--make-subset skips bigger pages"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"Error: no evaluation data at {args.data} (see --data)", file=sys.stderr)
         return 2
     if args.make_subset:
-        count = make_subset(args.data, args.make_subset, args.per_set)
+        count = make_subset(
+            args.data, args.make_subset, args.per_set, args.set, args.max_page_bytes
+        )
         print(f"{count} pages copied to {args.make_subset}")
         return 0
     cases = load_cases(args.data, args.split, args.set)

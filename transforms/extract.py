@@ -183,7 +183,8 @@ def extract(page: Page) -> Article | Failure:
     if doc is None:
         return failed("no_text", f"{page.url}: no article text found by any setting")
     item = page.item
-    title = choose_title(meta, doc.title, item.title if item else None)
+    lead = next((line for line in doc.text.splitlines() if len(line.split()) >= 12), None)
+    title = choose_title(meta, doc.title, item.title if item else None, lead)
     body = _drop_furniture(_strip_title(doc.text, title))
     url, canonical = _identity(page, doc.url)
     return text_article(

@@ -94,6 +94,22 @@ _HEADINGS = (
     " | //body//*[contains(@class, 'headline') or contains(@id, 'headline')]"
 )
 _MAX_BYLINE = 120
+# Visible bylines: rel/itemprop author, and the class names sites give them
+# ("byline", "pb-byline", "author", "author-name", "authorname", a link "author-link").
+_BYLINES = (
+    "//body//*[@rel='author' or @itemprop='author' or contains(@class, 'byline')"
+    " or contains(@class, 'author')]"
+)
+_AUTHOR_CLASSES = frozenset({"author", "author-name", "authorname", "author_name"})
+# How many text lines above the story's first paragraph its headline may be.
+_LOOK_BACK = 12
+_DATE_LINE = re.compile(
+    r"\b(?:19|20)\d\d\b|\d{1,2}:\d\d"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
+    re.I,
+)
+# Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
+_HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 
 
 def _normal(text: str) -> str:
@@ -133,6 +149,18 @@ class PageMeta:
     bylines: list[str] = field(default_factory=list)
     stamps: list[Stamp] = field(default_factory=list)
     organisations: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    texts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def shows(self, candidates: Sequence[str]) -> set[str]:
+        """Which of the candidates (normalised) the body shows as a whole text.
+
+        Only texts of about a candidate's length are normalised: a page has thousands.
+        """
+        wanted = {_normal(c) for c in candidates}
+        low = min((len(c) for c in candidates), default=0) * 0.8
+        high = max((len(c) for c in candidates), default=0) * 1.25 + 2
+        return {n for t in self.shown if low <= len(t) <= high and (n := _normal(t)) in wanted}
 
 
 # --- reading the page ------------------------------------------------------
@@ -209,15 +237,42 @@ def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
 def _meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for tag in tree.xpath("//meta[@content]"):
-        key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").strip()
+        keys = tag.get("property") or tag.get("name") or tag.get("itemprop") or ""
         value = _clean(tag.get("content"))
-        if key and value:
+        for key in keys.split() if value else ():  # RDFa allows "og:title dc:title"
             found.setdefault(key.casefold(), []).append(value)
     return found
 
 
 def _visible_text(element: HtmlElement) -> str:
     return _clean(element.text_content())
+
+
+def _is_byline(element: HtmlElement) -> bool:
+    """rel/itemprop author, or a class naming a byline or author (not "authority")."""
+    if "author" in (element.get("rel"), element.get("itemprop")):
+        return True
+    classes = element.get("class", "")
+    if "byline" in classes:
+        return True
+    return element.tag == "a" or not _AUTHOR_CLASSES.isdisjoint(classes.split())
+
+
+def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
+    """The body's text nodes in one pass: `shown` (every short text a reader sees) and
+    `texts` (the first text of each element outside links, `True` when it is the whole of a
+    childless element: a line of its own, not the start of a paragraph with links)."""
+    for text in tree.xpath("//body//text()"):
+        owner = text.getparent()
+        if text.is_tail:
+            owner = owner.getparent()
+        if owner is None or owner.tag in _HIDDEN or not (line := " ".join(text.split())):
+            continue
+        if len(line) <= _MAX_HEADING:
+            meta.shown.append(line)
+        if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
+            continue
+        meta.texts.append((line, not len(owner)))
 
 
 def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
@@ -245,11 +300,13 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     for heading in tree.xpath(_HEADINGS)[:_MAX_HEADINGS]:
         if text := _visible_text(heading):
             meta.headings.append(text[:_MAX_HEADING])
-    bylines = tree.xpath(
-        "//body//*[@rel='author'] | //body//*[@itemprop='author']"
-        " | //body//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')]"
-    )
+    bylines = [b for b in tree.xpath(_BYLINES) if _is_byline(b)]
     meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
+    _read_texts(tree, meta)
+    # Some pages name their JSON-LD publisher after the story: a sentence-long "site
+    # name" that is also a title is the headline, not the site.
+    headlines = {_squash(t) for t in meta.titles}
+    meta.site_names = [s for s in meta.site_names if _words(s) < 6 or _squash(s) not in headlines]
     return meta
 
 
@@ -264,8 +321,10 @@ def _is_site(segment: str, sites: Sequence[str]) -> bool:
         return True  # a domain name: "Globalnews.ca"
     for site in sites:
         name = _squash(site)
-        if len(name) >= 2 and (squashed == name or (len(name) >= 4 and name in squashed)):
+        if squashed == name and len(name) >= 2:
             return True
+        if len(name) >= max(4, len(squashed) // 2) and name in squashed:
+            return True  # "Globalnews.ca", "CBC News Network"; not "firefox" in a headline
         if len(squashed) >= 4 and squashed in name:
             return True
     return False
@@ -324,16 +383,82 @@ def _confirms(heading: str, title: str, stripped: str) -> bool:
     return False
 
 
-def choose_title(meta: PageMeta, *extracted: str | None) -> str | None:
+def _visible_part(title: str, meta: PageMeta) -> str | None:
+    """The longest run of a title's parts that the page shows as one text, with its main part.
+
+    A `<title>` such as "Kemble quits - World - Sport - Northern News" whose
+    headline sits in a table cell that no h1 marks: the part the reader sees is
+    the headline. The run must hold the title's longest part, so a visible
+    section label ("World") is never taken for it.
+    """
+    parts = _SEPARATOR.split(title)  # one more than the separators, empty ones kept
+    if sum(1 for p in parts if p.strip()) < 2 or not meta.shown:
+        return None
+    main = max(range(len(parts)), key=lambda i: _words(parts[i]))
+    runs = sorted(
+        ((i, j) for i in range(main + 1) for j in range(main + 1, len(parts) + 1)),
+        key=lambda run: -sum(_words(p) for p in parts[run[0] : run[1]]),
+    )
+    separators = [m.group(0) for m in _SEPARATOR.finditer(title)]
+    texts = [  # each run rebuilt as the title wrote it, separators and all
+        parts[i] + "".join(separators[k] + parts[k + 1] for k in range(i, j - 1)) for i, j in runs
+    ]
+    shown = meta.shows([t for t in texts if _words(t) >= 2])
+    found = next((t for t in texts if _normal(t) in shown and _words(t) >= 2), None)
+    return strip_site(found.strip(), meta.site_names) if found else None
+
+
+def _title_like(text: str, meta: PageMeta) -> bool:
+    """A line that reads as a headline: a few words, no sentence end, no byline or date."""
+    words = _words(text)
+    return (
+        3 <= words <= 25
+        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")"))
+        and not _BY.match(text)
+        and not _DATE_LINE.search(text)
+        and not _is_site(text, meta.site_names)
+    )
+
+
+def headline_before(meta: PageMeta, lead: str | None) -> str | None:
+    """The title-like line closest before the story's first paragraph (`lead`), if any.
+
+    Old and hand-made pages put the headline in a table cell or a `<b>` that
+    nothing marks, right above the story, after the byline and date.
+    """
+    start = _normal(lead or "")[:60]
+    if len(start) < 30:
+        return None
+    first_word = start.split()[0]
+    for at, (text, _) in enumerate(meta.texts):
+        if first_word not in text.casefold():
+            continue  # cheap test first: a page has thousands of texts
+        line = _normal(text)
+        if line.startswith(start[:30]) or (len(line) >= 30 and start.startswith(line[:60])):
+            for before, whole in reversed(meta.texts[max(0, at - _LOOK_BACK) : at]):
+                if whole and _title_like(before, meta):
+                    return before
+            return None
+    return None
+
+
+def choose_title(
+    meta: PageMeta,
+    extracted: str | None = None,
+    feed: str | None = None,
+    lead: str | None = None,
+) -> str | None:
     """The headline the reader sees (see the module docstring).
 
-    `extracted` are other sources' titles (trafilatura's, the feed's), taken
-    after the page's own metadata titles. A title that is only the site's name
-    or a label ("News Article") does not count; a page with no other title gets
-    its first heading of some length.
+    The page's metadata titles and the feed's confirm a visible heading, or
+    the part of them the page shows; else the first of them with some words
+    once the site's name is cut. trafilatura's title (`extracted`, often the
+    page's first h1 itself) confirms nothing: it is the next fallback. A title
+    that is only the site's name or a label ("News Article") does not count; a
+    page with no other title gets its first heading of some length.
     """
     titles, stripped = [], []
-    for title in dict.fromkeys(t for t in [*meta.titles, *extracted] if t):
+    for title in dict.fromkeys(t for t in [*meta.titles, feed] if t):
         cut = strip_site(title, meta.site_names)
         if len(title) <= _MAX_HEADING and not _is_site(cut, meta.site_names):
             titles.append(title)
@@ -342,10 +467,20 @@ def choose_title(meta: PageMeta, *extracted: str | None) -> str | None:
     for heading in headings:
         if any(_confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)):
             return heading
+    for title in titles:
+        if part := _visible_part(title, meta):
+            return part
     informative = [s for s in stripped if _words(s) >= 3]
+    if informative and meta.shows(informative[:1]):
+        return informative[0]
+    if above := headline_before(meta, lead):
+        return above
     if informative:
         return informative[0]
-    return next((h for h in headings if _words(h) >= 4), stripped[0] if stripped else None)
+    found = extracted and strip_site(extracted, meta.site_names)
+    if found and _words(found) >= 3 and not _is_site(found, meta.site_names):
+        return found
+    return next((h for h in headings if _words(h) >= 4), stripped[0] if stripped else found)
 
 
 def _split_names(text: str) -> list[str]:
@@ -368,18 +503,51 @@ def choose_authors(meta: PageMeta, *extracted: str | None) -> str | None:
     """The people who wrote the story, "; "-joined, from the most trusted source that has any.
 
     `extracted` are other sources' bylines (trafilatura's, the feed's), trusted
-    after the page's structured data and before its visible byline elements.
+    after the page's structured data and its first visible byline element; a
+    name they give with a role appended is taken as the byline shows it.
     """
-    sources = ((meta.authors, True), ([e for e in extracted if e], False), (meta.bylines, False))
+    shown = [n for text in meta.bylines for n in _split_names(_before_date(text))]
+    # Of the visible bylines only the first with a name: later ones are often related stories'.
+    first_byline = next(
+        (
+            b
+            for b in meta.bylines
+            if any(_is_person(n, meta, structured=False) for n in _split_names(_before_date(b)))
+        ),
+        None,
+    )
+    sources = (
+        (meta.authors, True),
+        ([first_byline] if first_byline else [], False),
+        ([e for e in extracted if e], False),
+    )
     for source, structured in sources:
         names: dict[str, str] = {}
         for text in source:
-            for name in _split_names(text):
-                if _is_person(name, meta, structured=structured):
+            for found in _split_names(_before_date(text)):
+                if _is_person(found, meta, structured=structured):
+                    name = _as_shown(found, shown)
                     names.setdefault(_normal(name), name)
         if names:
             return "; ".join(names.values())
     return None
+
+
+def _before_date(byline: str) -> str:
+    """A byline without the date or time that follows the names ("By A B March 11, 2015")."""
+    found = _DATE_LINE.search(byline)
+    return byline[: found.start()] if found else byline
+
+
+def _as_shown(name: str, shown: Sequence[str]) -> str:
+    """The name as the page's byline shows it, when another source added a role to it
+    ("Ben Silverman Games Editor" where the byline says "Ben Silverman")."""
+    words = _normal(name).split()
+    for short in shown:
+        head = _normal(short).split()
+        if 2 <= len(head) < len(words) and words[: len(head)] == head:
+            return short
+    return name
 
 
 def choose_published(

@@ -106,6 +106,38 @@ def test_a_title_that_is_only_the_site_name_gives_way_to_the_headline() -> None:
     )
 
 
+def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
+    """An old layout: the headline in a table cell, the <title> wrapped in sections and site."""
+    head = "<title>Kemble quits as ferry coach - World - Sport - Northern News</title>"
+    body_top = "<table><tr><td><b>Kemble quits as ferry coach</b></td></tr></table>"
+    assert run(page_html(head=head, body_top=body_top)).title == "Kemble quits as ferry coach"
+
+
+def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page() -> None:
+    head = "<title>Welcome to the Northern News -- News, Sports, Business, Opinion</title>"
+    body_top = (
+        "<div><font size='4'>Harbour board approves two extra crossings</font></div>"
+        "<div>By Jonas Weber</div><div>January 8, 2008</div>"
+    )
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour board approves two extra crossings"
+    )
+
+
+def test_a_headline_naming_the_site_is_not_cut_as_the_site_name() -> None:
+    head = "<title>Welcome to Ferryline Developer Edition</title>"
+    body_top = "<h1>Welcome to Ferryline Developer Edition</h1>"
+    url = "https://developer.ferryline.example/welcome"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == (
+        "Welcome to Ferryline Developer Edition"
+    )
+
+
+def test_space_separated_meta_properties_each_count() -> None:
+    head = "<meta property='og:title twitter:title' content='Harbour board approves crossings'>"
+    assert run(page_html(head=head)).title == "Harbour board approves crossings"
+
+
 # --- authors -----------------------------------------------------------------
 
 
@@ -142,6 +174,29 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
     assert run(page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)).author == (
         "Jonas Weber; Ana Ruiz"
     )
+
+
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        (  # a byline found by its class, with a date after the name; a related story's later
+            "<span class='pb-byline'>By <a href='/people/erin'>Erin Calloway</a>"
+            " March 11, 2015 3:46 PM</span><aside><span class='author'>Par Louis Martin</span>"
+            "</aside>",
+            "Erin Calloway",
+        ),
+        (  # the name as the byline shows it, without the role the block adds
+            "<div class='author'><a class='author-link' href='/author/ben'>Ben Sorensen</a>"
+            " <span>Travel Editor</span></div>",
+            "Ben Sorensen",
+        ),
+    ],
+    ids=["class-and-date", "role-appended"],
+)
+def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
+    body_top = f"<h1>Ferry crossings rise</h1>{byline}"
+    html = page_html(head="<title>Ferry crossings rise</title>", body_top=body_top)
+    assert run(html).author == author
 
 
 # --- dates (issue 18, bug 2) -------------------------------------------------

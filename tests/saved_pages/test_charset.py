@@ -75,6 +75,25 @@ def test_stale_legacy_meta_on_utf8_page_is_ignored() -> None:
     assert FRENCH in decode_html(data)
 
 
+CHINESE = "人工智能公司开发出一款能够用自己的记忆学习新知识并回答问题的计算机。"
+
+
+@pytest.mark.parametrize(
+    ("label", "text"), [("gb2312", CHINESE), ("Shift_JIS", JAPANESE)], ids=["gb2312", "sjis"]
+)
+def test_stale_multibyte_meta_on_utf8_page_is_ignored(label: str, text: str) -> None:
+    """On a long page the few UTF-8 bytes GB18030 cannot read are under the "almost fits"
+    share, so the declaration would win and give mojibake: valid UTF-8 wins instead."""
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={label}">'
+    data = page(text + "<script>var x = 1;</script>" * 400, meta)
+    assert text in decode_html(data.encode("utf-8"))
+
+
+def test_gbk_page_keeps_its_declaration() -> None:
+    data = page(CHINESE, '<meta charset="gb2312">').encode("gb18030")
+    assert CHINESE in decode_html(data)
+
+
 def test_unknown_declared_charset_is_skipped() -> None:
     assert FRENCH in decode_html(page(FRENCH).encode("utf-8"), declared="x-no-such-charset")
 
