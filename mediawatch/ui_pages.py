@@ -93,14 +93,17 @@ def _browse(browser: str, url: str, *options: str, budget_ms: int = _BUDGET_MS) 
     return done.stdout
 
 
-def rendered(browser: str, page: Page, attempts: int = 3) -> html.HtmlElement:
+def rendered(browser: str, page: Page, *options: str, attempts: int = 3) -> html.HtmlElement:
     """The page's DOM once the app has drawn its data (`page.ready`), scripts and styles removed.
 
-    On a busy machine the app may not be done within the virtual time given:
-    it is opened again with twice the time, up to `attempts` times.
+    `options` go to the browser as well (a screenshot is taken in the same
+    visit). On a busy machine the app may not be done within the virtual
+    time given: the page is opened again with twice the time, up to
+    `attempts` times.
     """
     for attempt in range(attempts):
-        dom = _browse(browser, page.url, "--dump-dom", budget_ms=_BUDGET_MS * 2**attempt)
+        budget = _BUDGET_MS * 2**attempt
+        dom = _browse(browser, page.url, "--dump-dom", *options, budget_ms=budget)
         tree = html.fromstring(dom.decode("utf-8", "replace") or "<html></html>")  # UTF-8 out
         if tree.xpath(page.ready):
             for node in tree.xpath("//script | //style | //noscript"):
@@ -114,13 +117,13 @@ def visible_text(tree: html.HtmlElement) -> str:
     return re.sub(r"\s+", " ", " ".join(tree.itertext())).strip()
 
 
-def screenshot(browser: str, url: str, target: Path) -> Path:
-    """Save the page as a small PNG (a reduced palette) at `target`."""
+def screenshot(browser: str, page: Page, target: Path) -> Path:
+    """Save the page, once it shows its data, as a small PNG (a reduced palette) at `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     width, height = _WINDOW
-    _browse(browser, url, f"--screenshot={target}", f"--window-size={width},{height}")
+    rendered(browser, page, f"--screenshot={target}", f"--window-size={width},{height}")
     if not target.is_file():
-        raise BrowserError(f"{browser} saved no screenshot of {url}")
+        raise BrowserError(f"{browser} saved no screenshot of {page.url}")
     with Image.open(target) as image:
         small = image.convert("RGB").quantize(_PNG_COLOURS, Image.Quantize.FASTOCTREE)
     small.save(target, optimize=True)
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         show_deployments(api_url)
         for page in latest_pages(api_url):
-            print(screenshot(browser, page.url, args.folder / f"{page.name}.png"), page.url)
+            print(screenshot(browser, page, args.folder / f"{page.name}.png"), page.url)
     except MediawatchError as exc:
         raise SystemExit(f"Error: {exc}") from exc
 
