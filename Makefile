@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format bench lock clean eval eval-topics
+.PHONY: run test lint format bench lock clean eval eval-topics screenshots
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ SERVER_PORT ?=
 run: $(STAMP)
 	$(BIN)/mediawatch server start $(if $(SERVER_PORT),--port $(SERVER_PORT))
 	$(BIN)/mediawatch demo $(if $(PORT),--port $(PORT))
+
+## screenshots: what the Prefect UI shows of a demo run, its artifacts, a digest and the
+## deployments, as PNGs in docs/screenshots (needs Chromium: apt-get install chromium)
+screenshots: $(STAMP)
+	$(BIN)/mediawatch server start $(if $(SERVER_PORT),--port $(SERVER_PORT))
+	$(BIN)/mediawatch demo $(if $(PORT),--port $(PORT))
+	$(BIN)/mediawatch digest --days 1
+	$(BIN)/python -m mediawatch.ui_pages docs/screenshots
 
 ## test: lint, format check and the whole test suite (what CI runs)
 test: $(STAMP)

@@ -96,3 +96,31 @@ def worker_deployments(path: Path = PREFECT_FILE) -> list[str]:
             if deployment.work_pool_name:
                 found.append(name)
     return found
+
+
+def show_deployments(api_url: str, path: Path = PREFECT_FILE) -> list[str]:
+    """Register, paused, those of the file's deployments the API at `api_url` does not have.
+
+    So the UI lists them with their schedules without anything running them
+    (the scheduler skips a paused deployment). `mediawatch serve` registers
+    them again, unpaused; deployments already there (served or a worker's)
+    are left as they are. Returns the names registered.
+    """
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    registered = []
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        for deployment in runner_deployments(path):
+            name = f"{deployment.flow_name}/{deployment.name}"
+            with get_client(sync_client=True) as client:
+                try:
+                    client.read_deployment_by_name(name)
+                    continue
+                except ObjectNotFound:
+                    pass
+            deployment.paused = True
+            deployment.apply()
+            registered.append(name)
+    return registered

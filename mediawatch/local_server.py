@@ -71,9 +71,16 @@ def _state_file(settings: Settings) -> Path:
 
 
 def _alive(pid: int) -> bool:
-    """Whether `pid` is still a Prefect server (a reused pid is some other program)."""
+    """Whether `pid` is still a Prefect server (a reused pid is some other program).
+
+    A process in the middle of its exec has an empty command line for a moment
+    (longer on a busy machine): that one is alive unless it is a zombie.
+    """
     try:
-        return b"prefect" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if command:
+            return b"prefect" in command
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
 
@@ -139,6 +146,8 @@ def start(settings: Settings, port: int | None = None, timeout: float = 180.0) -
         PREFECT_SERVER_DATABASE_CONNECTION_URL=_database_url(settings),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_UI_ENABLED="true",
+        # The UI's pages call this API; without it they call port 4200, whatever the port.
+        PREFECT_UI_API_URL=f"http://{host}:{port}/api",
     )
     with (folder / "server.log").open("ab") as log:
         process = subprocess.Popen(

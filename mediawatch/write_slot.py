@@ -14,7 +14,10 @@ machine's, so it is gone.)
 
 The lock file also says who holds it (run id, pid, flow, since when), written
 after the lock is taken and emptied before it is released. A run that waits
-logs the holder at INFO every `_REPORT_SECONDS`, and gives up after
+logs the holder at INFO every `_REPORT_SECONDS`, shows the wait in its flow
+run's state in the Prefect UI (a Running state named `Waiting for
+warehouse`, whose message names the holder, since when and the bound; back to
+`Running` once the lock is taken), and gives up after
 `load.lock_timeout` seconds with `WarehouseBusy`, a `WarehouseLocked`: a
 batch load spools the batch, so nothing read is lost. A holder record left
 by a killed process (the lock is free but the file is not empty) is logged
@@ -41,13 +44,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import get_run_logger
-from prefect.exceptions import MissingContextError
+from prefect import get_client, get_run_logger
+from prefect.client.schemas.objects import StateType
+from prefect.exceptions import MissingContextError, PrefectHTTPStatusError
+from prefect.runtime import flow_run
+from prefect.states import Running
 
 from mediawatch.errors import WarehouseLocked
 
 _POLL_SECONDS = 0.05
 _REPORT_SECONDS = 5.0
+WAITING_STATE = "Waiting for warehouse"
 
 
 class WarehouseBusy(WarehouseLocked):
@@ -97,6 +104,25 @@ def describe(holder: dict[str, object] | None) -> str:
     )
 
 
+def _show_state(name: str, message: str) -> None:
+    """Put this flow run (if any) in a Running state named `name` with `message`, for the UI.
+
+    Forced, because the server renames a second Running state "Rerunning";
+    and only over a Running state, so a run being cancelled stays so. A
+    refused request is logged: the wait goes on either way.
+    """
+    run_id = flow_run.get_id()
+    if run_id is None:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.type == StateType.RUNNING:
+                client.set_flow_run_state(run_id, Running(name=name, message=message), force=True)
+    except PrefectHTTPStatusError as exc:
+        _logger().warning("could not show the warehouse wait in the run's state: %s", exc)
+
+
 def _try_lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,7 +136,9 @@ def _acquire(fd: int, lock: WriterLock) -> None:
     if _try_lock(fd):
         return
     started = time.monotonic()
+    gives_up = datetime.now(UTC).timestamp() + lock.timeout
     next_report = started
+    shown = ""
     while not _try_lock(fd):
         now = time.monotonic()
         holder = describe(read_holder(lock.path))
@@ -120,12 +148,23 @@ def _acquire(fd: int, lock: WriterLock) -> None:
                 f"{lock.timeout:g} s (load.lock_timeout)"
             )
         if now >= next_report:
+            if holder != shown:
+                until = datetime.fromtimestamp(gives_up, UTC).isoformat(timespec="seconds")
+                _show_state(
+                    WAITING_STATE,
+                    f"waiting for the warehouse writer lock, held by {holder}; "
+                    f"waits until {until} ({lock.timeout:g} s, load.lock_timeout)",
+                )
+                shown = holder
             _logger().info(
                 "warehouse held by %s; waiting up to %g s", holder, lock.timeout - (now - started)
             )
             next_report = now + _REPORT_SECONDS
         time.sleep(_POLL_SECONDS)
-    _logger().info("warehouse writer lock taken after %.1f s", time.monotonic() - started)
+    taken = f"warehouse writer lock taken after {time.monotonic() - started:.1f} s"
+    if shown:
+        _show_state("Running", taken)
+    _logger().info(taken)
 
 
 def _record(fd: int, lock: WriterLock) -> None:

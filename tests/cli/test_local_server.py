@@ -1,25 +1,30 @@
 """`mediawatch server`: a lasting local Prefect server that commands find and report to,
-`serve` refusing to run without a scheduler or over a worker's deployments, and a summary
-whose paths and URLs stay on one line in a pipe."""
+`serve` refusing to run without a scheduler or over a worker's deployments, a summary
+whose paths and URLs stay on one line in a pipe, and the UI's pages as a browser shows them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from lxml import html
+from PIL import Image
 from prefect import get_client
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from mediawatch import local_server
+from mediawatch import local_server, ui_pages
 from mediawatch.cli import _print_summary
+from mediawatch.deployments import show_deployments
 from mediawatch.settings import Settings, load_settings
 from schemas.records import RunSummary, SourceCounts
 
@@ -160,3 +165,106 @@ def test_summary_never_wraps_paths_or_urls_in_a_pipe(capsys: pytest.CaptureFixtu
     assert "1 item skipped: quarantined or failed for good in an" in " ".join(lines)
     run_line = f"http://127.0.0.1:4200/runs/flow-run/{'f' * 36})"
     assert any(line.endswith(run_line) for line in lines), lines
+
+
+BROWSER = ui_pages.find_browser()
+needs_browser = pytest.mark.skipif(
+    BROWSER is None,
+    reason="no Chromium or Chrome on PATH (Debian: apt-get install chromium): "
+    "the Prefect UI's pages cannot be opened",
+)
+Shown = dict[str, "tuple[ui_pages.Page, html.HtmlElement]"]  # page name: (page, rendered DOM)
+
+
+def ui_test(test: Callable[..., None]) -> Callable[..., None]:
+    """A test of the UI's pages: skipped without a browser; a demo, a digest and 8 pages to open
+    take about a minute, and over three at a load average of 25 on 2 cores."""
+    return pytest.mark.timeout(600)(needs_browser(test))
+
+
+@pytest.fixture(scope="module")
+def shown(running: Running) -> tuple[str, Shown]:
+    """What `make screenshots` opens, after a demo run and a digest: run id and each page."""
+    config, _, state = running
+    home = config.parent / "home"
+    demo = _mediawatch("demo", "--json", "-c", str(config), home=home)
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    digest = _mediawatch("digest", "--days", "1", "-c", str(config), home=home)
+    assert digest.returncode == 0, digest.stderr[-2000:]
+    assert "ingest/poll-feeds" in show_deployments(state.api_url)
+    pages = ui_pages.latest_pages(state.api_url)
+    assert BROWSER is not None
+    with ThreadPoolExecutor(2) as pool:
+        trees = pool.map(lambda page: ui_pages.rendered(BROWSER, page), pages)
+        rendered = {page.name: (page, tree) for page, tree in zip(pages, trees, strict=True)}
+    return json.loads(demo.stdout)["run_id"], rendered
+
+
+def _text(shown: tuple[str, Shown], page: str) -> str:
+    return ui_pages.visible_text(shown[1][page][1])
+
+
+@ui_test
+def test_the_run_page_shows_the_run_and_its_task_runs(shown: tuple[str, Shown]) -> None:
+    run_id, pages = shown
+    assert pages["run"][0].url.endswith(f"/v2/runs/flow-run/{run_id}")
+    run, tasks = _text(shown, "run"), _text(shown, "run-task-runs")
+    assert "ingest 20" in run and "Completed" in run
+    assert "Beginning flow run" in run and "northern-courier: 12 items in" in run  # its logs
+    assert "7 Task runs (7 Completed)" in tasks
+    batch = "[batch 1/1: northern-courier, tech-ledger, market-wire (32 items)]"
+    for stage in ("fetch-pages", "extract", "classify", "validate", "load"):
+        assert f"{stage} {batch}" in tasks
+    assert "poll-feeds" in tasks
+
+
+@ui_test
+def test_the_run_artifacts_show_their_table_and_markdown(shown: tuple[str, Shown]) -> None:
+    listed = _text(shown, "run-artifacts")
+    assert "TABLE ingest-source-counts" in listed and "MARKDOWN ingest-summary" in listed
+    table = shown[1]["artifact-table"][1]
+    header = [cell.text_content().strip() for cell in table.xpath("//table//th")]
+    assert header[:3] == ["source", "polled", "new"]
+    rows = [
+        [cell.text_content().strip() for cell in row.xpath("./td")]
+        for row in table.xpath("//table//tr[td]")
+    ]
+    assert rows[1][:3] == ["tech-ledger", "10", "10"] and rows[-1][:3] == ["total", "32", "30"]
+    summary = _text(shown, "artifact-markdown")
+    assert "30 new, 0 updated, 0 unchanged, 1 quarantined, 1 failed (from 3 sources)" in summary
+    assert shown[1]["artifact-markdown"][1].xpath("//h2[normalize-space()='Topics']")
+
+
+@ui_test
+def test_the_digest_page_shows_its_chart(shown: tuple[str, Shown]) -> None:
+    digest = shown[1]["digest"][1]
+    [chart] = digest.xpath("//img[@alt='articles per topic']")
+    assert chart.get("src", "").startswith("data:image/png;base64,")
+    text = ui_pages.visible_text(digest)  # the demo's 30, and what other tests here ingested
+    assert re.search(r"Top sources source new articles market-wire 10 ", text), text[:3000]
+
+
+@ui_test
+def test_the_deployments_show_with_their_schedules(
+    running: Running, shown: tuple[str, Shown]
+) -> None:
+    """Registered paused: the UI lists them, and the scheduler makes no run nobody would take."""
+    with _client(running[2]) as client:
+        feeds = client.read_deployment_by_name("ingest/poll-feeds")
+    assert feeds.paused and [s.schedule.cron for s in feeds.schedules] == ["*/15 * * * *"]
+    listed = _text(shown, "deployments")
+    for name in ("poll-feeds", "ingest-saved-pages", "daily-digest", "reprocess"):
+        assert name in listed
+    assert "At 08:00 AM" in listed  # daily-digest's cron, as the list shows it
+    assert "Every 15 minutes" in _text(shown, "deployment-poll-feeds")
+
+
+@ui_test
+def test_a_screenshot_is_a_small_png_of_the_window(
+    shown: tuple[str, Shown], tmp_path: Path
+) -> None:
+    assert BROWSER is not None
+    saved = ui_pages.screenshot(BROWSER, shown[1]["deployments"][0], tmp_path / "d.png")
+    with Image.open(saved) as image:
+        assert (image.format, image.size, image.mode) == ("PNG", (1280, 900), "P")
+    assert saved.stat().st_size < 150_000

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateName
 from prefect.settings import PREFECT_API_URL
 from warehouse_reads import query
 
-from mediawatch.write_slot import read_holder
+from mediawatch.write_slot import WAITING_STATE, read_holder
 
 # Each cycle starts a command (Python, Prefect, GX imports): seconds each, more on a loaded machine.
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(1200)]
@@ -264,6 +266,12 @@ def test_an_overlapping_run_waits_names_the_holder_and_finishes_after_it(root: P
         second = Command(root, _inbox(root / "b", 8, first=100))
         waiting = second.wait_for("warehouse held by run")
         assert waiting is not None, "".join(second.lines[-40:])
+        with get_client(sync_client=True) as client:  # the wait, as the UI shows it
+            shown = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(name=FlowRunFilterStateName(any_=[WAITING_STATE]))
+                )
+            )
         resumed = datetime.now(UTC)
         os.killpg(first.process.pid, signal.SIGCONT)
         first.finish()
@@ -274,6 +282,9 @@ def test_an_overlapping_run_waits_names_the_holder_and_finishes_after_it(root: P
                 command.kill_group()
     assert f"run {holder['run_id']} (pid {first.process.pid}, flow pages)" in waiting
     assert "waiting up to" in waiting
+    [waiting_run] = shown
+    assert waiting_run.state is not None and waiting_run.state.message is not None
+    assert f"held by run {holder['run_id']} (pid {first.process.pid}" in waiting_run.state.message
     runs = dict(
         (run_id, (status, started, finished))
         for run_id, status, started, finished in query(

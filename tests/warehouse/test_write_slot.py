@@ -12,8 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from prefect import flow, get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from prefect.client.schemas.objects import FlowRun
+from prefect.runtime import flow_run
 
 from mediawatch.write_slot import (
+    WAITING_STATE,
     WarehouseBusy,
     WriterLock,
     read_holder,
@@ -105,3 +110,42 @@ def test_a_run_is_alive_while_its_run_lock_is_held(tmp_path: Path) -> None:
     (folder / "run-2.lock").touch()  # what a killed run leaves: the file, unlocked
     assert not still_running(folder, "run-2")
     assert list(folder.iterdir()) == []
+
+
+def _runs_of(flow_name: str) -> list[FlowRun]:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_flow_run_that_waits_shows_the_wait_in_its_state(tmp_path: Path) -> None:
+    """Read from the API during the wait: a Running state named for it, with holder and bound."""
+
+    @flow(name="waits-for-the-warehouse")
+    def waits() -> str | None:
+        with write_slot(_lock(tmp_path, "run-2", timeout=60)):
+            return flow_run.get_id()
+
+    ran: list[str | None] = []
+    with write_slot(_lock(tmp_path, "run-1")):
+        holder = read_holder(tmp_path / "w.duckdb.lock")
+        waiter = threading.Thread(target=lambda: ran.append(waits()))
+        waiter.start()
+        deadline = time.monotonic() + 60
+        runs = _runs_of("waits-for-the-warehouse")
+        while not (runs and runs[0].state and runs[0].state.name == WAITING_STATE):
+            assert time.monotonic() < deadline, f"no run waits: {runs}"
+            time.sleep(0.2)
+            runs = _runs_of("waits-for-the-warehouse")
+    waiter.join(timeout=60)
+    [run] = runs
+    assert ran == [str(run.id)]
+    assert holder is not None and run.state is not None and run.state.is_running()
+    assert f"held by run run-1 (pid {holder['pid']}, flow pages) since {holder['since']}" in (
+        run.state.message or ""
+    )
+    assert "(60 s, load.lock_timeout)" in (run.state.message or "")
+    with get_client(sync_client=True) as client:
+        states = sorted(client.read_flow_run_states(run.id), key=lambda state: state.timestamp)
+    assert [state.name for state in states[-3:]] == [WAITING_STATE, "Running", "Completed"]
+    assert (states[-2].message or "").startswith("warehouse writer lock taken after")
