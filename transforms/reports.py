@@ -135,20 +135,13 @@ def volume_chart(digest: Digest) -> bytes:
     """A PNG line chart of articles per topic per bucket (the busiest topics only).
 
     matplotlib is imported here, not with the module: every pipeline command
-    imports this module, only the digest draws, and pyplot costs 0.5-1.5 s.
+    imports this module, only the digest draws, and it costs 0.5-1.5 s.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: charts are drawn to files
-    from matplotlib import pyplot
-
     series: dict[str, dict[datetime, int]] = defaultdict(dict)
     for topic, bucket, count in digest.volume:
         series[topic][bucket] = count
     busiest = sorted(series, key=lambda t: (-sum(series[t].values()), t))[:_CHART_TOPICS]
     buckets = period_buckets(digest)
-    # Imported here: only the digest draws; every run paid for it at start (its largest import
-    # after Prefect).
     # A bare Figure (no pyplot) renders with Agg and keeps no global state to close.
     from matplotlib.figure import Figure
 
