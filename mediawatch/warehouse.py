@@ -246,7 +246,8 @@ def open_ducklake(
 
     The extensions come from their pip packages (`duck_extensions`). `sandbox`
     then turns off file and network access and locks the configuration: the
-    lake stays readable through the attached catalog, nothing else is.
+    lake stays readable through the attached catalog and its data path (the
+    one folder left open), nothing else is.
     """
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -265,6 +266,9 @@ def open_ducklake(
         raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
     con.execute(f"USE {_LAKE}")
     if sandbox:
+        # The lake's Parquet files are read on demand: its data path stays readable.
+        data = target.data_path or target.catalog + ".files"
+        con.execute(f"SET allowed_directories = [{sql_literal(data.rstrip('/') + '/')}]")
         for name, value in SANDBOX.items():
             con.execute(f"SET {name} = {str(value).lower()}")
     return con
