@@ -77,3 +77,29 @@ def test_settings_select_ducklake_and_name_the_missing_data_path(tmp_path):
     config.write_text(yaml.safe_dump({"warehouse": dsn}))
     with pytest.raises(ConfigError, match="warehouse_data_path"):
         load_settings(config)
+
+
+def test_reclassify_reprocess_and_export_work_on_the_lake(
+    ducklake_warehouse: Warehouse, make_article, tmp_path
+):
+    from flows.reclassify import relabel_all
+    from mediawatch.export import export_parquet
+    from transforms.classify import load_taxonomy
+
+    taxonomy = load_taxonomy(load_settings().taxonomy)
+    article = make_article(title="Parliament closes its TikTok account over China data fears")
+    ducklake_warehouse.load("run-1", articles=[article], taxonomy_version="none")
+    summary = relabel_all.fn(ducklake_warehouse, taxonomy, "relabel-1")
+    assert (summary.articles, summary.rewritten) == (1, 1)
+    with ducklake_warehouse.reader() as con:
+        (topics,) = con.execute("SELECT topics FROM articles").fetchone()
+        labels = con.execute("SELECT DISTINCT label FROM article_topics").fetchall()
+    assert topics and sorted(topics) == sorted(label for (label,) in labels)
+
+    edited = make_article(title="Parliament keeps its TikTok account", topics=[])
+    counts = ducklake_warehouse.rewrite("reprocess-1", [edited], taxonomy_version="none")
+    assert counts["example"].updated == 1
+    written = export_parquet(ducklake_warehouse.path, tmp_path / "out")
+    assert {p.name for p in written} >= {"articles.parquet", "v_articles.parquet"}
+    exported = duckdb.sql(f"SELECT title FROM '{tmp_path}/out/articles.parquet'").fetchall()
+    assert exported == [("Parliament keeps its TikTok account",)]
