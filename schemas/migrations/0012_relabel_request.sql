@@ -17,5 +17,4 @@ COMMENT ON COLUMN pending_work.requested_at IS 'When the request was recorded.';
 
 INSERT INTO pending_work
 SELECT 'reclassify', 'migration 0012: the default taxonomy is now IPTC Media Topics', now()
-WHERE EXISTS (SELECT 1 FROM articles)
-ON CONFLICT DO NOTHING;
+WHERE EXISTS (SELECT 1 FROM articles);
