@@ -20,6 +20,7 @@ names are read in English and in the text's language (dateparser's tables).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -118,6 +119,29 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
+STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
+# What the headline ranker sees of a candidate line; its weights are learned
+# (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
+TITLE_FEATURES = (
+    "rule_pick",
+    "before_story",
+    "closeness",
+    "log_words",
+    "headline_length",
+    "full_stop",
+    "other_final",
+    "capitalised",
+    "all_caps",
+    "story_overlap",
+    "near_meta",
+    "good_block",
+    "repeated",
+    "digits",
+    "separator",
+    "title_like",
+    "strong",
+    "short_neighbours",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +174,7 @@ class TextRules:
     role: re.Pattern[str]
     credit: re.Pattern[str]
     segment_split: re.Pattern[str]
+    title_weights: tuple[float, ...]  # per TITLE_FEATURES, then the bias
 
 
 def _words(raw: dict, key: str, path: Path) -> tuple[str, ...]:
@@ -169,6 +194,20 @@ def _number(raw: dict, key: str, path: Path, kind: type) -> float:
 def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
     return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
+
+
+def _title_weights(raw: dict, path: Path) -> tuple[float, ...]:
+    """The headline ranker's learned weights, one per feature name, then the bias."""
+    model = raw.get("title_model")
+    weights = model.get("weights") if isinstance(model, dict) else None
+    if not isinstance(weights, dict) or set(weights) != set(TITLE_FEATURES):
+        raise ConfigError(
+            f"{path}: title_model.weights must give a number for each of {TITLE_FEATURES}"
+        )
+    values = [*(weights[name] for name in TITLE_FEATURES), model.get("bias")]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ConfigError(f"{path}: title_model weights and bias must be numbers")
+    return tuple(float(v) for v in values)
 
 
 def load_text_rules(path: Path) -> TextRules:
@@ -212,6 +251,7 @@ def load_text_rules(path: Path) -> TextRules:
             r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
             re.IGNORECASE,
         ),
+        title_weights=_title_weights(raw, path),
     )
 
 
@@ -767,17 +807,105 @@ def _headline(
     return next((i for i in nearest if _strong(blocks[i])), next(iter(nearest), None)), None
 
 
-def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
-    """Split a plain-text page copy into header fields and the story's body.
+def _story_words(blocks: list[_Block], start: int) -> frozenset[str]:
+    """The opening words of the story (its good blocks from `start`), for headline overlap."""
+    words: list[str] = []
+    for block in blocks[start:]:
+        if block.cls == GOOD:
+            words.extend(block.words)
+            if len(words) >= STORY_SAMPLE_WORDS:
+                break
+    return frozenset(words)
+
+
+def title_features(
+    layout: _Layout, i: int, story: frozenset[str], counts: Counter[str], stop: frozenset[str]
+) -> list[float]:
+    """The TITLE_FEATURES of line `i` as a headline candidate (see the ranker)."""
+    blocks, start, rule_pick = layout.blocks, layout.start, layout.title_at
+    block = blocks[i]
+    text, words = block.text, block.words
+    content = [w for w in words if len(w) > 2 and w not in stop]
+    tokens = text.split()
+    neighbours = [blocks[j] for j in (i - 1, i + 1) if 0 <= j < len(blocks)]
+    return [
+        float(i == rule_pick),
+        float(i < start),
+        1.0 / (1 + abs(start - i)),
+        math.log1p(len(words)),
+        float(3 <= len(words) <= 20),
+        float(text.endswith(".")),
+        float(text.endswith(_FINAL) and not text.endswith(".")),
+        sum(t[0].isupper() for t in tokens) / len(tokens),
+        float(text.isupper()),
+        sum(w in story for w in content) / len(content) if content else 0.0,
+        float(any(abs(j - i) <= 2 for j in layout.meta.lines)),
+        float(block.cls == GOOD),
+        float(counts[text] > 1),
+        sum(c.isdigit() for c in text) / len(text),
+        float(" | " in text or " - " in text or " – " in text),
+        float(_title_like(block)),
+        float(_strong(block)),
+        sum(len(b.words) <= 3 for b in neighbours) / max(1, len(neighbours)),
+    ]
+
+
+def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
+    """The header window's lines (and the story's first three) that could be the headline."""
+    blocks, start = layout.blocks, layout.start
+    story = _story_words(blocks, start)
+    stop = rules.stoplists.get(layout.lang or "", frozenset())
+    counts = Counter(b.text for b in blocks)
+    return [
+        (
+            i,
+            title_features(layout, i, story, counts, stop),
+        )
+        for i in range(layout.low, min(len(blocks), start + 3))
+        if not (blocks[i].meta or blocks[i].furniture)
+        and 1 <= len(blocks[i].words) <= 40
+        and len(blocks[i].text) <= 250
+    ]
+
+
+def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
+    """The headline: the candidate line that the learned ranker scores highest.
+
+    The structural pick is one of the features; it stands alone only when no
+    line is a candidate.
+    """
+    *weights, bias = rules.title_weights
+    best, best_score = None, 0.0
+    for i, features in _candidates(layout, rules):
+        score = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+        if best is None or score > best_score:
+            best, best_score = i, score
+    return best if best is not None else layout.title_at
+
+
+@dataclass(slots=True)
+class _Layout:
+    """A classified copy with its story start, header window, byline/date cluster and headline."""
+
+    blocks: list[_Block]
+    lang: str | None
+    start: int
+    low: int
+    meta: _Meta
+    title_at: int | None
+    standfirst_at: int | None
+
+
+def _layout(text: str, rules: TextRules) -> _Layout | None:
+    """Classify the copy's lines and find its header by structure; None for an empty copy.
 
     The story is the blocks the classifier keeps; the header is searched in the
     `header_window` lines before its first block (and a few after, where a
     standfirst may have come first).
     """
-    rules = rules or default_text_rules()
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
-        return TextArticle(None, None, None, None, None, "")
+        return None
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -800,6 +928,29 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     if meta.published is None:  # a date line under the first paragraphs ("21 Jan 2020")
         meta.published = _late_date(blocks, range(start, min(len(blocks), start + 8)), rules, lang)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
+    return _Layout(blocks, lang, start, low, meta, title_at, standfirst_at)
+
+
+def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[str, list[float]]]:
+    """Every headline candidate line of a copy with its TITLE_FEATURES (to train the ranker)."""
+    rules = rules or default_text_rules()
+    layout = _layout(text, rules)
+    if layout is None:
+        return []
+    return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
+
+
+def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
+    """Split a plain-text page copy into header fields and the story's body."""
+    rules = rules or default_text_rules()
+    layout = _layout(text, rules)
+    if layout is None:
+        return TextArticle(None, None, None, None, None, "")
+    blocks, meta = layout.blocks, layout.meta
+    title_at, standfirst_at = layout.title_at, layout.standfirst_at
+    ranked = _rank_title(layout, rules)
+    if ranked != title_at:
+        title_at, standfirst_at = ranked, None
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end

@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
-from transforms.plaintext import parse_byline, parse_date, parse_plain_text
+from mediawatch.errors import ConfigError
+from transforms.plaintext import (
+    RULES_FILE,
+    load_text_rules,
+    parse_byline,
+    parse_date,
+    parse_plain_text,
+)
 
 BODY_1 = "Ferry crossings between Varnholm and the mainland will resume on Friday, officials said."
 BODY_2 = "The outer deck of the northern pier will be rebuilt over the winter."
@@ -187,3 +195,28 @@ def test_late_date_line_does_not_turn_body_into_standfirst() -> None:
 def test_empty_text() -> None:
     article = parse_plain_text("  \n\n")
     assert (article.title, article.body, article.author) == (None, "", None)
+
+
+def test_headline_is_the_line_the_story_is_about_not_a_related_link() -> None:
+    """The ranker prefers the headline whose words recur in the story over a nearer related link."""
+    text = "\n".join(
+        [
+            "Home",
+            "News",
+            "Ferry crossings to Varnholm resume after pier repairs",
+            "Related Stories",
+            "Council elects new harbour master",
+            BODY_1,
+            BODY_2,
+        ]
+    )
+    assert parse_plain_text(text).title == "Ferry crossings to Varnholm resume after pier repairs"
+
+
+def test_title_model_must_weigh_every_feature(tmp_path: Path) -> None:
+    raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    del raw["title_model"]["weights"]["story_overlap"]
+    path = tmp_path / "textcopy.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"title_model\.weights"):
+        load_text_rules(path)
