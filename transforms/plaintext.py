@@ -119,6 +119,7 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
+LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
@@ -353,6 +354,21 @@ def parse_date(text: str, lang: str | None = None) -> datetime | None:
     for pattern, months in _date_formats(lang):
         if match := pattern.fullmatch(candidate):
             return _to_datetime(match, months)
+    return None
+
+
+def search_date(text: str, lang: str | None = None) -> datetime | None:
+    """The first date written anywhere in `text` (a byline sentence, a dateline), or None."""
+    if not _YEAR.search(text):
+        return None
+    found = [
+        (match.start(), match, months)
+        for pattern, months in _date_formats(lang)
+        if (match := pattern.search(text)) is not None
+    ]
+    for _, match, months in sorted(found, key=lambda item: item[0]):
+        if (when := _to_datetime(match, months)) is not None:
+            return when
     return None
 
 
@@ -685,6 +701,31 @@ def _late_date(
     return None
 
 
+def _loose_date(blocks: list[_Block], anchor: int, low: int, lang: str | None) -> datetime | None:
+    """A date written in a line next to the headline or story start, nearest first.
+
+    The last resort when no byline/date line was found: a date inside a longer
+    line ("Posted by Jane Doe on February 18, 2020 in Showbiz"), never in a
+    copyright line, a line of prose or a long one.
+    """
+    window = range(max(low, anchor - LOOSE_DATE_LINES), min(len(blocks), anchor + LOOSE_DATE_LINES))
+    for i in sorted(window, key=lambda i: abs(i - anchor)):
+        block = blocks[i]
+        if block.furniture or len(block.text) > 160 or (block.final and len(block.words) > 12):
+            continue
+        if (when := search_date(block.text, lang)) is not None:
+            return when
+    return None
+
+
+def _page_date(blocks: list[_Block], lang: str | None) -> datetime | None:
+    """The first line anywhere in the copy that is only a date (a stamp far from the story)."""
+    for block in blocks:
+        if not block.furniture and len(block.text) <= 60 and (when := find_date(block.text, lang)):
+            return when
+    return None
+
+
 def _title_like(block: _Block) -> bool:
     """Shaped like a headline: 2-40 words (or a long unspaced CJK line), no final full stop."""
     text = block.text
@@ -951,6 +992,12 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     ranked = _rank_title(layout, rules)
     if ranked != title_at:
         title_at, standfirst_at = ranked, None
+    published = meta.published or meta.updated  # an update stamp beats no date at all
+    if published is None:
+        anchor = layout.start if title_at is None else title_at
+        published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
+            blocks, layout.lang
+        )
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end
@@ -965,7 +1012,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         title=blocks[title_at].text if title_at is not None else None,
         standfirst=blocks[standfirst_at].text if standfirst_at is not None else None,
         author=meta.author,
-        published_at=meta.published,
+        published_at=published,
         updated_at=meta.updated,
         body=strip_boilerplate("\n".join(body)),
     )

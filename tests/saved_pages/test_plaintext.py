@@ -220,3 +220,19 @@ def test_title_model_must_weigh_every_feature(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"title_model\.weights"):
         load_text_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        (
+            "Posted by Jane Doe on February 18, 2020 in Harbour News | Leave a comment",
+            utc(2020, 2, 18),
+        ),
+        ("Updated: Feb 18, 2020, 10.45 AM UTC", utc(2020, 2, 18, 10, 45)),
+    ],
+)
+def test_date_inside_a_longer_line_or_only_an_update_stamp(line: str, published: datetime) -> None:
+    """Without a clean date line, a date written next to the headline still dates the story."""
+    text = "\n".join(["Ferry crossings to Varnholm resume", line, BODY_1, BODY_2])
+    assert parse_plain_text(text).published_at == published
