@@ -425,7 +425,28 @@ def parse_byline(text: str, rules: TextRules | None = None) -> str | None:
     if rest is None and stripped == candidate:
         return None  # a bare name needs a prefix, a role or a place to count as a byline
     # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
-    return _names(stripped, 5 if rest is not None else 3)
+    names = _names(stripped, 5 if rest is not None else 3)
+    return names if names or rest is None else _leading_name(rest)
+
+
+def _leading_name(text: str) -> str | None:
+    """The name that opens a prefixed byline with more after it.
+
+    "Jane Doe July 10, 2015", "Jane Doe@jdoe Updated ...", "Jane Doe (reporting) and ...":
+    the capitalised words up to a month name, a handle, a comma or anything else.
+    """
+    months = _month_names(None)
+    tokens: list[str] = []
+    for raw in text.split("@", 1)[0].split():
+        token = raw.rstrip(",")
+        if token.lower().rstrip(".") in months or not _NAME_TOKEN.fullmatch(token):
+            break
+        if not (token[0].isupper() or token.lower() in NAME_PARTICLES):
+            break
+        tokens.append(token)
+        if raw.endswith(","):
+            break
+    return " ".join(tokens) if 2 <= len(tokens) <= 5 else None
 
 
 def bare_name(text: str) -> str | None:
@@ -676,13 +697,17 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
     for segment in filter(None, (s.strip() for s in rules.segment_split.split(line))):
         updated = _strip_prefix(segment, rules.updated_prefixes)
         published = _strip_prefix(segment, rules.published_prefixes)
+        dated = True
         if updated is not None and (when := find_date(updated, lang)):
             found.updated = found.updated or when
         elif (when := find_date(published if published is not None else segment, lang)) is not None:
             found.published = found.published or when
-        elif author := parse_byline(segment, rules):
+        else:
+            dated = False
+        # "By Jane Doe July 10, 2015": a byline may share its segment with the date.
+        if author := parse_byline(segment, rules):
             found.author = found.author or author
-        elif boilerplate_kind(segment) is None:
+        elif not dated and boilerplate_kind(segment) is None:
             if len(segment.split()) > 5:
                 return None
             odd = True

@@ -236,3 +236,20 @@ def test_date_inside_a_longer_line_or_only_an_update_stamp(line: str, published:
     """Without a clean date line, a date written next to the headline still dates the story."""
     text = "\n".join(["Ferry crossings to Varnholm resume", line, BODY_1, BODY_2])
     assert parse_plain_text(text).published_at == published
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "by Jane Doe July 10, 2015",
+        "By JANE DOE JULY 10, 2015 3:46 PM",
+        "By Jane Doe@jdoe Updated Jul 10, 2015, 2:15pm EDT",
+        "by Jane Doe @jdoe July 10, 2015: 12:41 PM ET",
+    ],
+)
+def test_byline_sharing_its_line_with_the_date(line: str) -> None:
+    text = "\n".join(["Ferry crossings to Varnholm resume", line, BODY_1, BODY_2])
+    article = parse_plain_text(text)
+    assert (article.author or "").lower() == "jane doe"
+    assert article.published_at is not None
+    assert article.published_at.date() == datetime(2015, 7, 10).date()
