@@ -120,7 +120,28 @@ GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
+LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
+# What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
+BLOCK_FEATURES = (
+    "justext_good",
+    "log_length",
+    "stop_density",
+    "final",
+    "bullet",
+    "furniture",
+    "position",
+    "previous_good",
+    "next_good",
+    "previous_length",
+    "next_length",
+    "digits",
+    "capitalised",
+    "repeated",
+    "in_story",
+    "before_story",
+    "after_story",
+)
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
 TITLE_FEATURES = (
@@ -175,7 +196,9 @@ class TextRules:
     role: re.Pattern[str]
     credit: re.Pattern[str]
     segment_split: re.Pattern[str]
+    comments_start: re.Pattern[str]
     title_weights: tuple[float, ...]  # per TITLE_FEATURES, then the bias
+    block_weights: tuple[float, ...]  # per BLOCK_FEATURES, then the bias
 
 
 def _words(raw: dict, key: str, path: Path) -> tuple[str, ...]:
@@ -197,17 +220,15 @@ def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
 
 
-def _title_weights(raw: dict, path: Path) -> tuple[float, ...]:
-    """The headline ranker's learned weights, one per feature name, then the bias."""
-    model = raw.get("title_model")
+def _model_weights(raw: dict, key: str, names: tuple[str, ...], path: Path) -> tuple[float, ...]:
+    """A learned model's weights, one per feature name, then the bias."""
+    model = raw.get(key)
     weights = model.get("weights") if isinstance(model, dict) else None
-    if not isinstance(weights, dict) or set(weights) != set(TITLE_FEATURES):
-        raise ConfigError(
-            f"{path}: title_model.weights must give a number for each of {TITLE_FEATURES}"
-        )
-    values = [*(weights[name] for name in TITLE_FEATURES), model.get("bias")]
+    if not isinstance(weights, dict) or set(weights) != set(names):
+        raise ConfigError(f"{path}: {key}.weights must give a number for each of {names}")
+    values = [*(weights[name] for name in names), model.get("bias")]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        raise ConfigError(f"{path}: title_model weights and bias must be numbers")
+        raise ConfigError(f"{path}: {key} weights and bias must be numbers")
     return tuple(float(v) for v in values)
 
 
@@ -252,7 +273,11 @@ def load_text_rules(path: Path) -> TextRules:
             r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
             re.IGNORECASE,
         ),
-        title_weights=_title_weights(raw, path),
+        comments_start=re.compile(
+            "|".join(f"(?:{p})" for p in _words(raw, "comments_start", path)), re.IGNORECASE
+        ),
+        title_weights=_model_weights(raw, "title_model", TITLE_FEATURES, path),
+        block_weights=_model_weights(raw, "block_model", BLOCK_FEATURES, path),
     )
 
 
@@ -468,6 +493,7 @@ class _Block:
     furniture: bool
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
+    in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
 
 
 def detect_language(words: list[str], rules: TextRules) -> str | None:
@@ -566,6 +592,7 @@ def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
         if len(run) >= rules.min_furniture_run:
             for member in run:
                 member.cls = BAD
+                member.in_run = True
         run = []
 
 
@@ -633,14 +660,15 @@ def _longest(blocks: list[_Block], runs: list[list[int]]) -> list[int]:
     return max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
 
 
-def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
+def _drop_islands(blocks: list[_Block], rules: TextRules, gap: int = 0) -> None:
     """A lone good paragraph amid furniture, after the story, is a sign-up or privacy notice.
 
     Story paragraphs come in runs (an advertisement or a credit between them
     does not count); a single one walled in by menus or pickers, below a
-    longer run of story, is not part of it.
+    longer run of story, is not part of it. `gap`: how many other lines a run
+    may pass over (the learned pass splits runs at captions, so it allows some).
     """
-    runs = _good_runs(blocks, 0)
+    runs = _good_runs(blocks, gap)
     if len(runs) < 2:
         return
     longest = _longest(blocks, runs)
@@ -949,6 +977,80 @@ def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
     return best if best is not None else layout.title_at
 
 
+def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[list[float]]:
+    """The BLOCK_FEATURES of every line, after the jusText-style pass classified them."""
+    runs = _good_runs(blocks, STORY_GAP)
+    story = _longest(blocks, runs) if runs else []
+    first, last = (story[0], story[-1]) if story else (len(blocks), -1)
+    counts = Counter(b.text for b in blocks)
+    good = [float(b.cls == GOOD) for b in blocks]
+    length = [math.log1p(len(b.text)) for b in blocks]
+    edge = len(blocks) - 1
+    rows = []
+    for i, block in enumerate(blocks):
+        words, tokens = block.words, block.text.split()
+        density = sum(map(stop.__contains__, words)) / len(words) if stop and words else 0.0
+        rows.append(
+            [
+                good[i],
+                length[i],
+                density,
+                float(block.final),
+                float(block.bullet),
+                float(block.furniture),
+                i / len(blocks),
+                good[i - 1] if i else 0.0,
+                good[i + 1] if i < edge else 0.0,
+                length[i - 1] if i else 0.0,
+                length[i + 1] if i < edge else 0.0,
+                sum(c.isdigit() for c in block.text) / len(block.text),
+                sum(t[0].isupper() for t in tokens) / max(1, len(tokens)),
+                float(counts[block.text] > 1),
+                float(first <= i <= last),
+                float(i < first),
+                float(i > last),
+            ]
+        )
+    return rows
+
+
+def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> None:
+    """Re-class a copy's lines by the learned model over their and their neighbours' features.
+
+    A copy of fewer than LEARNED_MIN_LINES lines (a note, a pasted story
+    without its page) keeps the jusText-style classes; the model never keeps a
+    menu run, a whole sentence right after story text (ads passed over) is
+    story too, and a lone paragraph amid furniture below the story is not.
+    """
+    if len(blocks) < LEARNED_MIN_LINES:
+        return
+    *weights, bias = rules.block_weights
+    features = block_features(blocks, rules.stoplists.get(lang or ""))
+    before = [block.cls for block in blocks]
+    for block, row in zip(blocks, features, strict=True):
+        score = bias + sum(w * f for w, f in zip(weights, row, strict=True))
+        block.cls = GOOD if score > 0 and not block.in_run else BAD
+    previous = BAD
+    for block in blocks:
+        if block.furniture:
+            continue
+        if block.cls == BAD and previous == GOOD and block.final and len(block.words) >= 5:
+            block.cls = GOOD
+        previous = block.cls
+    _drop_islands(blocks, rules, STORY_GAP)
+    if not any(block.cls == GOOD for block in blocks):
+        for block, cls in zip(blocks, before, strict=True):
+            block.cls = cls
+
+
+def block_candidates(text: str, rules: TextRules | None = None) -> list[tuple[str, list[float]]]:
+    """Every line of a copy with its BLOCK_FEATURES (to train the learned block pass)."""
+    rules = rules or default_text_rules()
+    blocks, lang = classify_blocks(text, rules)
+    rows = block_features(blocks, rules.stoplists.get(lang or ""))
+    return [(block.text, row) for block, row in zip(blocks, rows, strict=True)]
+
+
 @dataclass(slots=True)
 class _Layout:
     """A classified copy with its story start, header window, byline/date cluster and headline."""
@@ -972,6 +1074,7 @@ def _layout(text: str, rules: TextRules) -> _Layout | None:
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
         return None
+    _learned_pass(blocks, lang, rules)
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -1006,6 +1109,21 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
+def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
+    """Where the readers' comments begin below the story's start (the copy's end if none).
+
+    Comments are prose too, so the classifier keeps them; their section header
+    ("12 Comments", "Leave a Reply", "← Previous Comments ...") ends the story.
+    """
+    for i in range(start + 1, len(blocks)):
+        text = blocks[i].text
+        if rules.comments_start.match(text) or (
+            len(text) <= 40 and boilerplate_kind(text) == "comments"
+        ):
+            return i
+    return len(blocks)
+
+
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     """Split a plain-text page copy into header fields and the story's body."""
     rules = rules or default_text_rules()
@@ -1023,13 +1141,14 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
             blocks, layout.lang
         )
+    end = _comments_at(blocks, layout.start, rules)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end
     # Sentences between the headline and the byline/date lines are kept: no text is lost.
     body = [
         block.text
-        for i, block in enumerate(blocks)
+        for i, block in enumerate(blocks[:end])
         if i not in header
         and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
     ]

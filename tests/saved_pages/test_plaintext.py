@@ -213,13 +213,33 @@ def test_headline_is_the_line_the_story_is_about_not_a_related_link() -> None:
     assert parse_plain_text(text).title == "Ferry crossings to Varnholm resume after pier repairs"
 
 
-def test_title_model_must_weigh_every_feature(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("model", "feature"), [("title_model", "story_overlap"), ("block_model", "stop_density")]
+)
+def test_learned_models_must_weigh_every_feature(tmp_path: Path, model: str, feature: str) -> None:
     raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    del raw["title_model"]["weights"]["story_overlap"]
+    del raw[model]["weights"][feature]
     path = tmp_path / "textcopy.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"title_model\.weights"):
+    with pytest.raises(ConfigError, match=rf"{model}\.weights"):
         load_text_rules(path)
+
+
+def test_readers_comments_end_the_story() -> None:
+    """Comments are prose the classifier would keep; their section header ends the body."""
+    story = [
+        f"{BODY_1} Paragraph {n} of the story goes on about the harbour and its piers."
+        for n in range(6)
+    ]
+    comments = [
+        "3 Comments",
+        "Ada Lind says the ferry was always late and the new pier will not change that at all.",
+        "Reply",
+        "Bo Sund thinks that the council should have rebuilt the pier years ago, before the gale.",
+    ]
+    menu = ["Home", "News", "Sport", "Weather", "Ferry crossings to Varnholm resume"]
+    article = parse_plain_text("\n".join([*menu, *story, *comments, "About us", "Contact"]))
+    assert article.body.split("\n") == story
 
 
 @pytest.mark.parametrize(
