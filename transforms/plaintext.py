@@ -21,6 +21,7 @@ names are read in English and in the text's language (dateparser's tables).
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not 
 _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
 )
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -936,7 +938,7 @@ def title_features(
         float(any(abs(j - i) <= 2 for j in layout.meta.lines)),
         float(block.cls == GOOD),
         float(counts[text] > 1),
-        sum(c.isdigit() for c in text) / len(text),
+        len(_DIGIT.findall(text)) / len(text),
         float(" | " in text or " - " in text or " – " in text),
         float(_title_like(block)),
         float(_strong(block)),
@@ -1003,7 +1005,7 @@ def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[li
                 good[i + 1] if i < edge else 0.0,
                 length[i - 1] if i else 0.0,
                 length[i + 1] if i < edge else 0.0,
-                sum(c.isdigit() for c in block.text) / len(block.text),
+                len(_DIGIT.findall(block.text)) / len(block.text),
                 sum(t[0].isupper() for t in tokens) / max(1, len(tokens)),
                 float(counts[block.text] > 1),
                 float(first <= i <= last),
@@ -1028,7 +1030,7 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
     features = block_features(blocks, rules.stoplists.get(lang or ""))
     before = [block.cls for block in blocks]
     for block, row in zip(blocks, features, strict=True):
-        score = bias + sum(w * f for w, f in zip(weights, row, strict=True))
+        score = bias + sum(map(operator.mul, weights, row))
         block.cls = GOOD if score > 0 and not block.in_run else BAD
     previous = BAD
     for block in blocks:
@@ -1118,7 +1120,7 @@ def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
     for i in range(start + 1, len(blocks)):
         text = blocks[i].text
         if rules.comments_start.match(text) or (
-            len(text) <= 40 and boilerplate_kind(text) == "comments"
+            blocks[i].furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
         ):
             return i
     return len(blocks)
