@@ -20,6 +20,8 @@ names are read in English and in the text's language (dateparser's tables).
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,11 +115,57 @@ _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not 
 _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
 )
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
+LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
+LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
+STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
+# What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
+BLOCK_FEATURES = (
+    "justext_good",
+    "log_length",
+    "stop_density",
+    "final",
+    "bullet",
+    "furniture",
+    "position",
+    "previous_good",
+    "next_good",
+    "previous_length",
+    "next_length",
+    "digits",
+    "capitalised",
+    "repeated",
+    "in_story",
+    "before_story",
+    "after_story",
+)
+# What the headline ranker sees of a candidate line; its weights are learned
+# (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
+TITLE_FEATURES = (
+    "rule_pick",
+    "before_story",
+    "closeness",
+    "log_words",
+    "headline_length",
+    "full_stop",
+    "other_final",
+    "capitalised",
+    "all_caps",
+    "story_overlap",
+    "near_meta",
+    "good_block",
+    "repeated",
+    "digits",
+    "separator",
+    "title_like",
+    "strong",
+    "short_neighbours",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +198,9 @@ class TextRules:
     role: re.Pattern[str]
     credit: re.Pattern[str]
     segment_split: re.Pattern[str]
+    comments_start: re.Pattern[str]
+    title_weights: tuple[float, ...]  # per TITLE_FEATURES, then the bias
+    block_weights: tuple[float, ...]  # per BLOCK_FEATURES, then the bias
 
 
 def _words(raw: dict, key: str, path: Path) -> tuple[str, ...]:
@@ -169,6 +220,18 @@ def _number(raw: dict, key: str, path: Path, kind: type) -> float:
 def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
     return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
+
+
+def _model_weights(raw: dict, key: str, names: tuple[str, ...], path: Path) -> tuple[float, ...]:
+    """A learned model's weights, one per feature name, then the bias."""
+    model = raw.get(key)
+    weights = model.get("weights") if isinstance(model, dict) else None
+    if not isinstance(weights, dict) or set(weights) != set(names):
+        raise ConfigError(f"{path}: {key}.weights must give a number for each of {names}")
+    values = [*(weights[name] for name in names), model.get("bias")]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ConfigError(f"{path}: {key} weights and bias must be numbers")
+    return tuple(float(v) for v in values)
 
 
 def load_text_rules(path: Path) -> TextRules:
@@ -212,6 +275,11 @@ def load_text_rules(path: Path) -> TextRules:
             r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
             re.IGNORECASE,
         ),
+        comments_start=re.compile(
+            "|".join(f"(?:{p})" for p in _words(raw, "comments_start", path)), re.IGNORECASE
+        ),
+        title_weights=_model_weights(raw, "title_model", TITLE_FEATURES, path),
+        block_weights=_model_weights(raw, "block_model", BLOCK_FEATURES, path),
     )
 
 
@@ -316,6 +384,21 @@ def parse_date(text: str, lang: str | None = None) -> datetime | None:
     return None
 
 
+def search_date(text: str, lang: str | None = None) -> datetime | None:
+    """The first date written anywhere in `text` (a byline sentence, a dateline), or None."""
+    if not _YEAR.search(text):
+        return None
+    found = [
+        (match.start(), match, months)
+        for pattern, months in _date_formats(lang)
+        if (match := pattern.search(text)) is not None
+    ]
+    for _, match, months in sorted(found, key=lambda item: item[0]):
+        if (when := _to_datetime(match, months)) is not None:
+            return when
+    return None
+
+
 def find_date(text: str, lang: str | None = None) -> datetime | None:
     """A date inside a short meta segment ("Publié le 3 août 2022 à 10h56"), or None.
 
@@ -369,7 +452,28 @@ def parse_byline(text: str, rules: TextRules | None = None) -> str | None:
     if rest is None and stripped == candidate:
         return None  # a bare name needs a prefix, a role or a place to count as a byline
     # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
-    return _names(stripped, 5 if rest is not None else 3)
+    names = _names(stripped, 5 if rest is not None else 3)
+    return names if names or rest is None else _leading_name(rest)
+
+
+def _leading_name(text: str) -> str | None:
+    """The name that opens a prefixed byline with more after it.
+
+    "Jane Doe July 10, 2015", "Jane Doe@jdoe Updated ...", "Jane Doe (reporting) and ...":
+    the capitalised words up to a month name, a handle, a comma or anything else.
+    """
+    months = _month_names(None)
+    tokens: list[str] = []
+    for raw in text.split("@", 1)[0].split():
+        token = raw.rstrip(",")
+        if token.lower().rstrip(".") in months or not _NAME_TOKEN.fullmatch(token):
+            break
+        if not (token[0].isupper() or token.lower() in NAME_PARTICLES):
+            break
+        tokens.append(token)
+        if raw.endswith(","):
+            break
+    return " ".join(tokens) if 2 <= len(tokens) <= 5 else None
 
 
 def bare_name(text: str) -> str | None:
@@ -391,6 +495,7 @@ class _Block:
     furniture: bool
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
+    in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
 
 
 def detect_language(words: list[str], rules: TextRules) -> str | None:
@@ -489,6 +594,7 @@ def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
         if len(run) >= rules.min_furniture_run:
             for member in run:
                 member.cls = BAD
+                member.in_run = True
         run = []
 
 
@@ -556,14 +662,15 @@ def _longest(blocks: list[_Block], runs: list[list[int]]) -> list[int]:
     return max(runs, key=lambda run: sum(len(blocks[i].text) for i in run))
 
 
-def _drop_islands(blocks: list[_Block], rules: TextRules) -> None:
+def _drop_islands(blocks: list[_Block], rules: TextRules, gap: int = 0) -> None:
     """A lone good paragraph amid furniture, after the story, is a sign-up or privacy notice.
 
     Story paragraphs come in runs (an advertisement or a credit between them
     does not count); a single one walled in by menus or pickers, below a
-    longer run of story, is not part of it.
+    longer run of story, is not part of it. `gap`: how many other lines a run
+    may pass over (the learned pass splits runs at captions, so it allows some).
     """
-    runs = _good_runs(blocks, 0)
+    runs = _good_runs(blocks, gap)
     if len(runs) < 2:
         return
     longest = _longest(blocks, runs)
@@ -620,13 +727,17 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
     for segment in filter(None, (s.strip() for s in rules.segment_split.split(line))):
         updated = _strip_prefix(segment, rules.updated_prefixes)
         published = _strip_prefix(segment, rules.published_prefixes)
+        dated = True
         if updated is not None and (when := find_date(updated, lang)):
             found.updated = found.updated or when
         elif (when := find_date(published if published is not None else segment, lang)) is not None:
             found.published = found.published or when
-        elif author := parse_byline(segment, rules):
+        else:
+            dated = False
+        # "By Jane Doe July 10, 2015": a byline may share its segment with the date.
+        if author := parse_byline(segment, rules):
             found.author = found.author or author
-        elif boilerplate_kind(segment) is None:
+        elif not dated and boilerplate_kind(segment) is None:
             if len(segment.split()) > 5:
                 return None
             odd = True
@@ -642,6 +753,31 @@ def _late_date(
         found = _read_meta(blocks[i].text, rules, lang) if len(blocks[i].text) <= 80 else None
         if found is not None and found.published is not None:
             return found.published
+    return None
+
+
+def _loose_date(blocks: list[_Block], anchor: int, low: int, lang: str | None) -> datetime | None:
+    """A date written in a line next to the headline or story start, nearest first.
+
+    The last resort when no byline/date line was found: a date inside a longer
+    line ("Posted by Jane Doe on February 18, 2020 in Showbiz"), never in a
+    copyright line, a line of prose or a long one.
+    """
+    window = range(max(low, anchor - LOOSE_DATE_LINES), min(len(blocks), anchor + LOOSE_DATE_LINES))
+    for i in sorted(window, key=lambda i: abs(i - anchor)):
+        block = blocks[i]
+        if block.furniture or len(block.text) > 160 or (block.final and len(block.words) > 12):
+            continue
+        if (when := search_date(block.text, lang)) is not None:
+            return when
+    return None
+
+
+def _page_date(blocks: list[_Block], lang: str | None) -> datetime | None:
+    """The first line anywhere in the copy that is only a date (a stamp far from the story)."""
+    for block in blocks:
+        if not block.furniture and len(block.text) <= 60 and (when := find_date(block.text, lang)):
+            return when
     return None
 
 
@@ -767,17 +903,180 @@ def _headline(
     return next((i for i in nearest if _strong(blocks[i])), next(iter(nearest), None)), None
 
 
-def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
-    """Split a plain-text page copy into header fields and the story's body.
+def _story_words(blocks: list[_Block], start: int) -> frozenset[str]:
+    """The opening words of the story (its good blocks from `start`), for headline overlap."""
+    words: list[str] = []
+    for block in blocks[start:]:
+        if block.cls == GOOD:
+            words.extend(block.words)
+            if len(words) >= STORY_SAMPLE_WORDS:
+                break
+    return frozenset(words)
+
+
+def title_features(
+    layout: _Layout, i: int, story: frozenset[str], counts: Counter[str], stop: frozenset[str]
+) -> list[float]:
+    """The TITLE_FEATURES of line `i` as a headline candidate (see the ranker)."""
+    blocks, start, rule_pick = layout.blocks, layout.start, layout.title_at
+    block = blocks[i]
+    text, words = block.text, block.words
+    content = [w for w in words if len(w) > 2 and w not in stop]
+    tokens = text.split()
+    neighbours = [blocks[j] for j in (i - 1, i + 1) if 0 <= j < len(blocks)]
+    return [
+        float(i == rule_pick),
+        float(i < start),
+        1.0 / (1 + abs(start - i)),
+        math.log1p(len(words)),
+        float(3 <= len(words) <= 20),
+        float(text.endswith(".")),
+        float(text.endswith(_FINAL) and not text.endswith(".")),
+        sum(t[0].isupper() for t in tokens) / len(tokens),
+        float(text.isupper()),
+        sum(w in story for w in content) / len(content) if content else 0.0,
+        float(any(abs(j - i) <= 2 for j in layout.meta.lines)),
+        float(block.cls == GOOD),
+        float(counts[text] > 1),
+        len(_DIGIT.findall(text)) / len(text),
+        float(" | " in text or " - " in text or " – " in text),
+        float(_title_like(block)),
+        float(_strong(block)),
+        sum(len(b.words) <= 3 for b in neighbours) / max(1, len(neighbours)),
+    ]
+
+
+def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
+    """The header window's lines (and the story's first three) that could be the headline."""
+    blocks, start = layout.blocks, layout.start
+    story = _story_words(blocks, start)
+    stop = rules.stoplists.get(layout.lang or "", frozenset())
+    counts = Counter(b.text for b in blocks)
+    return [
+        (
+            i,
+            title_features(layout, i, story, counts, stop),
+        )
+        for i in range(layout.low, min(len(blocks), start + 3))
+        if not (blocks[i].meta or blocks[i].furniture)
+        and 1 <= len(blocks[i].words) <= 40
+        and len(blocks[i].text) <= 250
+    ]
+
+
+def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
+    """The headline: the candidate line that the learned ranker scores highest.
+
+    The structural pick is one of the features; it stands alone only when no
+    line is a candidate.
+    """
+    *weights, bias = rules.title_weights
+    best, best_score = None, 0.0
+    for i, features in _candidates(layout, rules):
+        score = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+        if best is None or score > best_score:
+            best, best_score = i, score
+    return best if best is not None else layout.title_at
+
+
+def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[list[float]]:
+    """The BLOCK_FEATURES of every line, after the jusText-style pass classified them."""
+    runs = _good_runs(blocks, STORY_GAP)
+    story = _longest(blocks, runs) if runs else []
+    first, last = (story[0], story[-1]) if story else (len(blocks), -1)
+    counts = Counter(b.text for b in blocks)
+    good = [float(b.cls == GOOD) for b in blocks]
+    length = [math.log1p(len(b.text)) for b in blocks]
+    edge = len(blocks) - 1
+    rows = []
+    for i, block in enumerate(blocks):
+        words, tokens = block.words, block.text.split()
+        density = sum(map(stop.__contains__, words)) / len(words) if stop and words else 0.0
+        rows.append(
+            [
+                good[i],
+                length[i],
+                density,
+                float(block.final),
+                float(block.bullet),
+                float(block.furniture),
+                i / len(blocks),
+                good[i - 1] if i else 0.0,
+                good[i + 1] if i < edge else 0.0,
+                length[i - 1] if i else 0.0,
+                length[i + 1] if i < edge else 0.0,
+                len(_DIGIT.findall(block.text)) / len(block.text),
+                sum(t[0].isupper() for t in tokens) / max(1, len(tokens)),
+                float(counts[block.text] > 1),
+                float(first <= i <= last),
+                float(i < first),
+                float(i > last),
+            ]
+        )
+    return rows
+
+
+def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> None:
+    """Re-class a copy's lines by the learned model over their and their neighbours' features.
+
+    A copy of fewer than LEARNED_MIN_LINES lines (a note, a pasted story
+    without its page) keeps the jusText-style classes; the model never keeps a
+    menu run, a whole sentence right after story text (ads passed over) is
+    story too, and a lone paragraph amid furniture below the story is not.
+    """
+    if len(blocks) < LEARNED_MIN_LINES:
+        return
+    *weights, bias = rules.block_weights
+    features = block_features(blocks, rules.stoplists.get(lang or ""))
+    before = [block.cls for block in blocks]
+    for block, row in zip(blocks, features, strict=True):
+        score = bias + sum(map(operator.mul, weights, row))
+        block.cls = GOOD if score > 0 and not block.in_run else BAD
+    previous = BAD
+    for block in blocks:
+        if block.furniture:
+            continue
+        if block.cls == BAD and previous == GOOD and block.final and len(block.words) >= 5:
+            block.cls = GOOD
+        previous = block.cls
+    _drop_islands(blocks, rules, STORY_GAP)
+    if not any(block.cls == GOOD for block in blocks):
+        for block, cls in zip(blocks, before, strict=True):
+            block.cls = cls
+
+
+def block_candidates(text: str, rules: TextRules | None = None) -> list[tuple[str, list[float]]]:
+    """Every line of a copy with its BLOCK_FEATURES (to train the learned block pass)."""
+    rules = rules or default_text_rules()
+    blocks, lang = classify_blocks(text, rules)
+    rows = block_features(blocks, rules.stoplists.get(lang or ""))
+    return [(block.text, row) for block, row in zip(blocks, rows, strict=True)]
+
+
+@dataclass(slots=True)
+class _Layout:
+    """A classified copy with its story start, header window, byline/date cluster and headline."""
+
+    blocks: list[_Block]
+    lang: str | None
+    start: int
+    low: int
+    meta: _Meta
+    title_at: int | None
+    standfirst_at: int | None
+
+
+def _layout(text: str, rules: TextRules) -> _Layout | None:
+    """Classify the copy's lines and find its header by structure; None for an empty copy.
 
     The story is the blocks the classifier keeps; the header is searched in the
     `header_window` lines before its first block (and a few after, where a
     standfirst may have come first).
     """
-    rules = rules or default_text_rules()
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
-        return TextArticle(None, None, None, None, None, "")
+        return None
+    _learned_pass(blocks, lang, rules)
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -800,13 +1099,59 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     if meta.published is None:  # a date line under the first paragraphs ("21 Jan 2020")
         meta.published = _late_date(blocks, range(start, min(len(blocks), start + 8)), rules, lang)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
+    return _Layout(blocks, lang, start, low, meta, title_at, standfirst_at)
+
+
+def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[str, list[float]]]:
+    """Every headline candidate line of a copy with its TITLE_FEATURES (to train the ranker)."""
+    rules = rules or default_text_rules()
+    layout = _layout(text, rules)
+    if layout is None:
+        return []
+    return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
+
+
+def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
+    """Where the readers' comments begin below the story's start (the copy's end if none).
+
+    Comments are prose too, so the classifier keeps them; their section header
+    ("12 Comments", "Leave a Reply", "← Previous Comments ...") ends the story.
+    """
+    for i in range(start + 1, len(blocks)):
+        text = blocks[i].text
+        if rules.comments_start.match(text) or (
+            blocks[i].furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
+        ):
+            return i
+    return len(blocks)
+
+
+def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
+    """Split a plain-text page copy into header fields and the story's body."""
+    rules = rules or default_text_rules()
+    layout = _layout(text, rules)
+    if layout is None:
+        return TextArticle(None, None, None, None, None, "")
+    blocks, meta = layout.blocks, layout.meta
+    title_at, standfirst_at = layout.title_at, layout.standfirst_at
+    ranked = _rank_title(layout, rules)
+    # The ranker may prefer the standfirst (its words recur in the story): the pair stands.
+    if ranked not in (title_at, standfirst_at):
+        title_at, standfirst_at = ranked, None
+    published = meta.published or meta.updated  # an update stamp beats no date at all
+    if published is None:
+        anchor = layout.start if title_at is None else title_at
+        published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
+            blocks, layout.lang
+        )
+    end = _comments_at(blocks, layout.start, rules)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end
     # Sentences between the headline and the byline/date lines are kept: no text is lost.
     body = [
         block.text
-        for i, block in enumerate(blocks)
+        for i, block in enumerate(blocks[:end])
         if i not in header
         and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
     ]
@@ -814,7 +1159,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         title=blocks[title_at].text if title_at is not None else None,
         standfirst=blocks[standfirst_at].text if standfirst_at is not None else None,
         author=meta.author,
-        published_at=meta.published,
+        published_at=published,
         updated_at=meta.updated,
         body=strip_boilerplate("\n".join(body)),
     )

@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
-from transforms.plaintext import parse_byline, parse_date, parse_plain_text
+from mediawatch.errors import ConfigError
+from transforms.plaintext import (
+    RULES_FILE,
+    load_text_rules,
+    parse_byline,
+    parse_date,
+    parse_plain_text,
+)
 
 BODY_1 = "Ferry crossings between Varnholm and the mainland will resume on Friday, officials said."
 BODY_2 = "The outer deck of the northern pier will be rebuilt over the winter."
@@ -187,3 +195,81 @@ def test_late_date_line_does_not_turn_body_into_standfirst() -> None:
 def test_empty_text() -> None:
     article = parse_plain_text("  \n\n")
     assert (article.title, article.body, article.author) == (None, "", None)
+
+
+def test_headline_is_the_line_the_story_is_about_not_a_related_link() -> None:
+    """The ranker prefers the headline whose words recur in the story over a nearer related link."""
+    text = "\n".join(
+        [
+            "Home",
+            "News",
+            "Ferry crossings to Varnholm resume after pier repairs",
+            "Related Stories",
+            "Council elects new harbour master",
+            BODY_1,
+            BODY_2,
+        ]
+    )
+    assert parse_plain_text(text).title == "Ferry crossings to Varnholm resume after pier repairs"
+
+
+@pytest.mark.parametrize(
+    ("model", "feature"), [("title_model", "story_overlap"), ("block_model", "stop_density")]
+)
+def test_learned_models_must_weigh_every_feature(tmp_path: Path, model: str, feature: str) -> None:
+    raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    del raw[model]["weights"][feature]
+    path = tmp_path / "textcopy.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{model}\.weights"):
+        load_text_rules(path)
+
+
+def test_readers_comments_end_the_story() -> None:
+    """Comments are prose the classifier would keep; their section header ends the body."""
+    story = [
+        f"{BODY_1} Paragraph {n} of the story goes on about the harbour and its piers."
+        for n in range(6)
+    ]
+    comments = [
+        "3 Comments",
+        "Ada Lind says the ferry was always late and the new pier will not change that at all.",
+        "Reply",
+        "Bo Sund thinks that the council should have rebuilt the pier years ago, before the gale.",
+    ]
+    menu = ["Home", "News", "Sport", "Weather", "Ferry crossings to Varnholm resume"]
+    article = parse_plain_text("\n".join([*menu, *story, *comments, "About us", "Contact"]))
+    assert article.body.split("\n") == story
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        (
+            "Posted by Jane Doe on February 18, 2020 in Harbour News | Leave a comment",
+            utc(2020, 2, 18),
+        ),
+        ("Updated: Feb 18, 2020, 10.45 AM UTC", utc(2020, 2, 18, 10, 45)),
+    ],
+)
+def test_date_inside_a_longer_line_or_only_an_update_stamp(line: str, published: datetime) -> None:
+    """Without a clean date line, a date written next to the headline still dates the story."""
+    text = "\n".join(["Ferry crossings to Varnholm resume", line, BODY_1, BODY_2])
+    assert parse_plain_text(text).published_at == published
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "by Jane Doe July 10, 2015",
+        "By JANE DOE JULY 10, 2015 3:46 PM",
+        "By Jane Doe@jdoe Updated Jul 10, 2015, 2:15pm EDT",
+        "by Jane Doe @jdoe July 10, 2015: 12:41 PM ET",
+    ],
+)
+def test_byline_sharing_its_line_with_the_date(line: str) -> None:
+    text = "\n".join(["Ferry crossings to Varnholm resume", line, BODY_1, BODY_2])
+    article = parse_plain_text(text)
+    assert (article.author or "").lower() == "jane doe"
+    assert article.published_at is not None
+    assert article.published_at.date() == datetime(2015, 7, 10).date()
