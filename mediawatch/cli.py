@@ -215,12 +215,17 @@ def _run(flow: str, quiet: bool, as_json: bool, settings: Settings, **params: An
 def run(
     config: ConfigOption = None,
     warehouse: WarehouseOption = None,
+    *,
     quiet: QuietOption = False,
     json_: JsonOption = False,
     all_: Annotated[
         bool,
         typer.Option("--all", help="Poll every feed now, even those not due or disabled."),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Poll only shard i of N of the feeds, e.g. 2/3 (default: `shard:`)."),
+    ] = None,
 ) -> None:
     """Poll the feeds that are due and load new articles (the scheduled job).
 
@@ -229,7 +234,14 @@ def run(
     settings = _checked(config, warehouse)
     if not settings.sources:
         raise MediawatchError("no sources configured: add a `sources:` list to your config file")
-    _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_)
+    if shard is not None:
+        from transforms.shard import InvalidShard, parse_shard
+
+        try:
+            shard = str(parse_shard(shard))
+        except InvalidShard as exc:
+            raise MediawatchError(f"--shard: {exc}") from None
+    _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_, shard=shard)
 
 
 @app.command()
