@@ -21,6 +21,7 @@ from types import ModuleType
 import pytest
 
 import flows  # noqa: F401 - applies the project's Prefect defaults before Prefect loads
+from mediawatch import pg_local
 from mediawatch.demo import LocalHTTPServer
 from mediawatch.settings import CONFIG_ENV
 from mediawatch.warehouse import Warehouse
@@ -220,6 +221,22 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def local_postgres() -> Iterator[pg_local.LocalPostgres]:
+    """One throwaway PostgreSQL server for the session (DuckLake catalogs); skipped without one.
+
+    Only missing server binaries skip: a server that is installed but fails to
+    start is an error, not a skip.
+    """
+    if pg_local.find_bindir() is None:
+        pytest.skip("no PostgreSQL server binaries (pg_config --bindir, /usr/lib/postgresql/*/bin)")
+    server = pg_local.start(settings={"fsync": "off"})
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
