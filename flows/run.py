@@ -85,11 +85,13 @@ def pipeline_run(
         settings.warehouse,
         lock_attempts=settings.load.lock_attempts,
         lock_backoff=settings.load.lock_backoff,
-        write_lock=WriterLock.beside(settings.warehouse, settings.load.lock_timeout, run_id, flow),
+        write_lock=WriterLock.beside(
+            settings.warehouse_file, settings.load.lock_timeout, run_id, flow
+        ),
     )
     if sources is None:
         sources = [(s.name, "feed", s.url) for s in settings.sources]
-    with run_alive(runs_folder(settings.warehouse), run_id):
+    with run_alive(runs_folder(settings.warehouse_file), run_id):
         recover(settings, warehouse, run_id, flow, sources)
         summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
         ctx: RunContext | None = None
@@ -145,7 +147,7 @@ def recover(
     writer lock itself cannot be left held: see `mediawatch.write_slot`.)
     """
     logger = get_run_logger()
-    folder = runs_folder(settings.warehouse)
+    folder = runs_folder(settings.warehouse_file)
 
     def alive(other: str) -> bool:
         return other == run_id or still_running(folder, other)

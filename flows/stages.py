@@ -159,7 +159,7 @@ def validate_batch(
 
 def spool_dir(settings: Settings) -> Path:
     """Where batches the warehouse could not take wait for the next run: next to the file."""
-    return Path(settings.warehouse).parent / "spool"
+    return settings.warehouse_file.parent / "spool"
 
 
 def _log_loaded(label: str, counts: dict[str, SourceCounts]) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from mediawatch.errors import ConfigError
 from mediawatch.http import FetchRequest, fetch_all
 from mediawatch.settings import AlertSubscription, Settings
-from mediawatch.warehouse import Warehouse
+from mediawatch.warehouse import Warehouse, insert_rows
 from transforms.alerts import AlertArticle, alert_message, matched_topics
 
 
@@ -66,10 +66,12 @@ def _queue(warehouse: Warehouse, settings: Settings, run_id: str) -> None:
     if not rows:
         return
     with warehouse.transaction() as con:
-        con.executemany(
-            "INSERT INTO alert_deliveries (subscription, article_id, status, attempts, "
-            "first_try_at) VALUES (?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING",
-            rows,
+        insert_rows(
+            con,
+            "alert_deliveries",
+            [[name, article_id, "pending", 0, at] for name, article_id, at in rows],
+            unique_on=("subscription", "article_id"),
+            columns=("subscription", "article_id", "status", "attempts", "first_try_at"),
         )
 
 

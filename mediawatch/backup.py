@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from mediawatch.duck_extensions import sql_literal
 from mediawatch.errors import WarehouseError
 from mediawatch.warehouse import connect
 
@@ -32,7 +33,8 @@ def backup(warehouse: Path, target: Path, *, attempts: int, backoff: float) -> P
     con = connect(warehouse, read_only=True, attempts=attempts, backoff=backoff)
     try:
         (name,) = con.execute("SELECT current_database()").fetchone()
-        con.execute("ATTACH ? AS mediawatch_backup (READ_ONLY false)", [str(partial)])
+        # DuckDB 1.5 takes no parameter in ATTACH: the path is quoted into the statement.
+        con.execute(f"ATTACH {sql_literal(str(partial))} AS mediawatch_backup (READ_ONLY false)")
         quoted = '"' + name.replace('"', '""') + '"'
         con.execute(f"COPY FROM DATABASE {quoted} TO mediawatch_backup")
         con.execute("DETACH mediawatch_backup")

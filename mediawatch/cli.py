@@ -28,7 +28,8 @@ from rich.text import Text
 
 import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
 from mediawatch import local_server
-from mediawatch.errors import MediawatchError
+from mediawatch.errors import MediawatchError, WarehouseError
+from mediawatch.lake_target import DUCKLAKE_PREFIX, DuckLakeTarget
 from mediawatch.settings import Settings, load_settings
 from mediawatch.taxonomy_cmd import app as taxonomy_app
 from schemas.records import RunSummary, SourceCounts
@@ -165,7 +166,8 @@ def _print_summary(
         )
     if not summary.changed:
         console.print("Nothing new: no article was added or changed.")
-    warehouse = Path(summary.warehouse).resolve()
+    lake = summary.warehouse.startswith(DUCKLAKE_PREFIX)
+    warehouse = summary.warehouse if lake else Path(summary.warehouse).resolve()
     console.print(f"Warehouse: {escape(str(warehouse))}", highlight=False, soft_wrap=True)
     if ui_url:
         console.print(
@@ -758,12 +760,15 @@ def migrate(
 
     Example: mediawatch migrate --dry-run && mediawatch migrate
     """
-    from mediawatch.warehouse import migration_status
+    from mediawatch.warehouse import migration_status, open_ducklake
 
     settings = _settings(config, warehouse)
-    path = Path(settings.warehouse)
+    path = settings.warehouse
     attempts = {"attempts": settings.load.lock_attempts, "backoff": settings.load.lock_backoff}
-    reading = connect(path, read_only=True, **attempts) if path.exists() else duckdb.connect()
+    if isinstance(path, DuckLakeTarget):
+        reading = open_ducklake(path)
+    else:
+        reading = connect(path, read_only=True, **attempts) if path.exists() else duckdb.connect()
     with closing(reading) as con:
         before, pending = migration_status(con)
     if not pending:
@@ -798,8 +803,13 @@ def backup(
     from mediawatch.backup import backup as copy_warehouse
 
     settings = _settings(config, warehouse)
+    if isinstance(settings.warehouse, DuckLakeTarget):
+        raise WarehouseError(
+            "backup copies a DuckDB file; back a DuckLake up with its catalog database "
+            "(pg_dump) and its data path"
+        )
     written = copy_warehouse(
-        Path(settings.warehouse),
+        settings.warehouse,
         target,
         attempts=settings.load.lock_attempts,
         backoff=settings.load.lock_backoff,

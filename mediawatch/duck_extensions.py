@@ -44,8 +44,12 @@ def extension_file(name: str) -> Path:
     return found
 
 
+def sql_literal(text: str) -> str:
+    """`text` as a quoted SQL string, for statements that take no parameters (LOAD, ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def load(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Load these extensions into a connection from their package files."""
     for name in names:
-        path = str(extension_file(name)).replace("'", "''")
-        con.execute(f"LOAD '{path}'")
+        con.execute(f"LOAD {sql_literal(str(extension_file(name)))}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from mediawatch.errors import WarehouseError
+from mediawatch.lake_target import Target
 from mediawatch.warehouse import connect
 
 
@@ -19,14 +20,14 @@ def relations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The user-facing tables and views, without the migrations' bookkeeping table."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' "
-        "AND table_name <> 'schema_version' "
+        "AND table_name <> 'schema_version' AND database_name = current_database() "
         "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal "
-        "AND schema_name = 'main' ORDER BY 1"
+        "AND schema_name = 'main' AND database_name = current_database() ORDER BY 1"
     ).fetchall()
     return [name for (name,) in rows]
 
 
-def export_parquet(warehouse: Path, directory: Path) -> list[Path]:
+def export_parquet(warehouse: Target, directory: Path) -> list[Path]:
     """Write every table and view of the warehouse to `directory`; return the files."""
     directory.mkdir(parents=True, exist_ok=True)
     con = connect(warehouse, read_only=True)

@@ -58,12 +58,13 @@ def save_states(warehouse: Warehouse, states: Sequence[FeedState]) -> None:
     """Insert or replace the state rows of these feeds, all or nothing."""
     if not states:
         return
-    placeholders = ", ".join("?" for _ in _STATE_COLUMNS)
     with warehouse.transaction() as con:
-        con.executemany(
-            f"INSERT OR REPLACE INTO feed_state ({', '.join(_STATE_COLUMNS)}) "
-            f"VALUES ({placeholders})",
-            [list(astuple(state)) for state in states],
+        insert_rows(
+            con,
+            "feed_state",
+            [astuple(state) for state in states],
+            replace=True,
+            columns=_STATE_COLUMNS,
         )
 
 

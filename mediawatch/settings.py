@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from mediawatch.errors import ConfigError
+from mediawatch.lake_target import DUCKLAKE_PREFIX, DuckLakeTarget
 from transforms.shard import InvalidShard, Shard, parse_shard
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
@@ -32,7 +33,13 @@ DEFAULTS_FILE = DEFAULTS_DIR / "settings.yaml"
 CONFIG_ENV = "MEDIAWATCH_CONFIG"
 DEFAULT_CONFIG = Path("mediawatch.yaml")
 # Keys holding paths that, when relative, resolve against the folder of the file that set them.
-_PATH_KEYS = (("data_dir",), ("warehouse",), ("archive", "folder"), ("pages", "move_to"))
+_PATH_KEYS = (
+    ("data_dir",),
+    ("warehouse",),
+    ("warehouse_data_path",),
+    ("archive", "folder"),
+    ("pages", "move_to"),
+)
 
 DAY = 86_400
 GIB = 1024**3
@@ -241,7 +248,8 @@ class Settings(_Strict):
     """Everything a run needs to know, with paths already resolved."""
 
     data_dir: Path
-    warehouse: Path
+    warehouse: Path | DuckLakeTarget
+    warehouse_data_path: Path | str | None = None
     taxonomy: Path
     sources: list[Source]
     limits: Limits
@@ -263,9 +271,38 @@ class Settings(_Strict):
         return parse_shard(self.shard) if self.shard else None
 
     @property
+    def warehouse_file(self) -> Path:
+        """The path the warehouse's local companions sit beside (write lock, run locks, spool,
+        archive): the DuckDB file itself, or `<data_dir>/warehouse.ducklake` for a DuckLake."""
+        if isinstance(self.warehouse, DuckLakeTarget):
+            return self.data_dir / "warehouse.ducklake"
+        return self.warehouse
+
+    @property
     def archive_dir(self) -> Path:
         """Where the WARC files of fetched responses go."""
-        return self.archive.folder or Path(self.warehouse).parent / "archive"
+        return self.archive.folder or self.warehouse_file.parent / "archive"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ducklake(cls, raw: Any) -> Any:
+        """Turn a `ducklake:` warehouse and `warehouse_data_path` into a `DuckLakeTarget`."""
+        if not isinstance(raw, dict):
+            return raw
+        value = raw.get("warehouse")
+        if not (isinstance(value, str | Path) and str(value).startswith(DUCKLAKE_PREFIX)):
+            return raw
+        catalog = str(value).removeprefix(DUCKLAKE_PREFIX)
+        data_path = raw.get("warehouse_data_path")
+        if catalog.startswith("postgres:") and data_path is None:
+            raise ValueError(
+                "warehouse_data_path: a DuckLake with its catalog in PostgreSQL needs a folder "
+                "or s3:// prefix for its Parquet files"
+            )
+        return {
+            **raw,
+            "warehouse": DuckLakeTarget(catalog, None if data_path is None else str(data_path)),
+        }
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -331,8 +368,11 @@ def _resolve(raw: dict[str, Any], keys: tuple[str, ...], base_dir: Path) -> None
         raw = raw.get(parent)
         if not isinstance(raw, dict):
             return
-    if raw.get(key) is not None:
-        path = Path(str(raw[key])).expanduser()
+    value = raw.get(key)
+    if isinstance(value, str) and (value.startswith(DUCKLAKE_PREFIX) or "://" in value):
+        return
+    if value is not None:
+        path = Path(str(value)).expanduser()
         raw[key] = path if path.is_absolute() else base_dir / path
 
 
@@ -379,7 +419,10 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         origin = str(path)
     raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
     if raw.get("data_dir") is None and isinstance(raw.get("warehouse"), str | Path):
-        raw["data_dir"] = Path(raw["warehouse"]).parent
+        warehouse = str(raw["warehouse"])
+        lake = warehouse.startswith(DUCKLAKE_PREFIX)
+        base = path.parent if path is not None else Path.cwd()
+        raw["data_dir"] = base / "data" if lake else Path(warehouse).parent
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

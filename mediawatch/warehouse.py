@@ -14,17 +14,21 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import pyarrow as pa
 
+from mediawatch.duck_extensions import load as load_extensions
+from mediawatch.duck_extensions import sql_literal
 from mediawatch.errors import WarehouseError, WarehouseLocked
+from mediawatch.lake_target import DuckLakeTarget, Target, as_target
 from schemas.records import (
     Article,
     Failure,
@@ -42,6 +46,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _LOCK_ATTEMPTS = 6
 _LOCK_BACKOFF = 0.5
+_LAKE = "lake"
+_CONFLICT_ATTEMPTS = 8
+_T = TypeVar("_T")
 
 
 class _SlotHeld:
@@ -95,19 +102,75 @@ def _migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+# DuckLake has no primary keys, UNIQUE constraints or indexes, takes only a plain
+# literal as the default of an added column and no comments on view columns: its
+# migrations drop them (`ducklake_sql`).
+_DUCKLAKE_REWRITES = (
+    (re.compile(r",\s*(PRIMARY KEY|UNIQUE)\s*\([^)]*\)"), ""),
+    (re.compile(r"\s+(PRIMARY KEY|UNIQUE)\b"), ""),
+    (re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\b[^;]*;", re.IGNORECASE | re.MULTILINE), ""),
+    (re.compile(r"(ADD COLUMN\s+\w+\s+BOOLEAN)\s+DEFAULT\s+(true|false)", re.IGNORECASE), r"\1"),
+    # Column comments of views (named v_*): DuckLake comments only table columns.
+    (re.compile(r"^COMMENT ON COLUMN v_\w+\.\w+ IS '(?:[^']|'')*';", re.MULTILINE), ""),
+)
+
+
+def ducklake_sql(sql: str) -> str:
+    """A migration as DuckLake takes it: without keys, UNIQUE, indexes, boolean added-column
+    defaults and view column comments. Keys still hold: every load merges on them
+    (`primary_keys`)."""
+    for pattern, replacement in _DUCKLAKE_REWRITES:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def is_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this connection's warehouse is a DuckLake (attached as its default database)."""
+    return con.execute("SELECT current_database()").fetchone() == (_LAKE,)
+
+
+def is_conflict(exc: duckdb.Error) -> bool:
+    """A DuckLake commit that lost to a concurrent one: running it again can succeed."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
+def retry_conflicts(attempt: Callable[[], _T], *, attempts: int = _CONFLICT_ATTEMPTS) -> _T:
+    """Run a whole transaction again while its commit conflicts with another writer's.
+
+    Only DuckLake has concurrent writers; `attempt` must be idempotent (loads
+    merge on keys), so a retry after a lost commit changes nothing twice.
+    """
+    for tried in range(1, attempts + 1):
+        try:
+            return attempt()
+        except duckdb.TransactionException as exc:
+            if not is_conflict(exc) or tried == attempts:
+                raise
+            time.sleep(0.05 * 2**tried)
+    raise WarehouseError(f"no attempt allowed ({attempts})")
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the schema up to date in one transaction and return the version.
 
     Either every pending migration applies or none does: a warehouse is never
     left between two versions. Pending means not recorded in schema_version,
     so a migration numbered below the current version (branches merged with
-    reserved numbers) is applied too.
+    reserved numbers) is applied too. On DuckLake each migration runs as
+    `ducklake_sql` makes it, and a commit that conflicts with another
+    process's migration is tried again.
     """
+    lake = is_ducklake(con)
+    return retry_conflicts(lambda: _migrate_once(con, lake)) if lake else _migrate_once(con, lake)
+
+
+def _migrate_once(con: duckdb.DuckDBPyConnection, lake: bool) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
+        key = "" if lake else " PRIMARY KEY"
         con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER{key}, "
+            "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
         )
         applied = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
         current = max(applied, default=0)
@@ -115,7 +178,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             if version in applied:
                 continue
             try:
-                con.execute(sql)
+                con.execute(ducklake_sql(sql) if lake else sql)
             except duckdb.Error as exc:
                 raise WarehouseError(f"migration {name} failed: {exc}") from exc
             con.execute(
@@ -135,7 +198,8 @@ def migration_status(con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
     Reads only: works on a read-only connection and on a file not migrated yet.
     """
     (known,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'"
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+        "AND database_name = current_database()"
     ).fetchone()
     query = "SELECT version FROM schema_version"
     applied = {v for (v,) in con.execute(query).fetchall()} if known else set()
@@ -147,7 +211,7 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 
 
 def connect(
-    path: Path | str,
+    path: Target,
     *,
     read_only: bool = False,
     attempts: int = _LOCK_ATTEMPTS,
@@ -157,17 +221,52 @@ def connect(
 
     A locked file is tried `attempts` times, waiting `backoff` seconds doubled
     after each try, then `WarehouseLocked` is raised. `":memory:"` gives a
-    private in-memory warehouse (tests). A read-only connection never creates
-    or migrates anything.
+    private in-memory warehouse (tests). A `ducklake:` target is attached as
+    the connection's default database (`open_ducklake`). A read-only
+    connection never creates or migrates anything.
     """
-    target = str(path)
-    if target != ":memory:":
-        if read_only:
-            _require_file(target)
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    con = _open(target, read_only=read_only, attempts=attempts, backoff=backoff)
+    target = as_target(path)
+    if isinstance(target, DuckLakeTarget):
+        con = open_ducklake(target, read_only=read_only)
+    else:
+        if str(target) != ":memory:":
+            if read_only:
+                _require_file(str(target))
+            target.parent.mkdir(parents=True, exist_ok=True)
+        con = _open(str(target), read_only=read_only, attempts=attempts, backoff=backoff)
     if not read_only:
         migrate(con)
+    return con
+
+
+def open_ducklake(
+    target: DuckLakeTarget, *, read_only: bool = False, sandbox: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the DuckLake attached as `lake` and made the default database.
+
+    The extensions come from their pip packages (`duck_extensions`). `sandbox`
+    then turns off file and network access and locks the configuration: the
+    lake stays readable through the attached catalog, nothing else is.
+    """
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    load_extensions(con, "ducklake", "postgres_scanner")
+    options = []
+    if target.data_path:
+        options.append("DATA_PATH " + sql_literal(target.data_path))
+    if read_only:
+        options.append("READ_ONLY")
+    clause = f" ({', '.join(options)})" if options else ""
+    try:
+        con.execute(f"ATTACH {sql_literal(str(target))} AS {_LAKE}{clause}")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
+    con.execute(f"USE {_LAKE}")
+    if sandbox:
+        for name, value in SANDBOX.items():
+            con.execute(f"SET {name} = {str(value).lower()}")
     return con
 
 
@@ -181,20 +280,21 @@ SANDBOX = {
 }
 
 
-def connect_for_queries(
-    path: Path | str, *, allow_files: bool = False
-) -> duckdb.DuckDBPyConnection:
+def connect_for_queries(path: Target, *, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
     """A read-only connection for user SQL that cannot read or write any other file.
 
     Read-only alone still lets COPY, EXPORT DATABASE, read_csv and INSTALL touch
     the file system; `SANDBOX` refuses them. `allow_files` is the user's explicit
-    opt-out (`mediawatch sql --allow-files`).
+    opt-out (`mediawatch sql --allow-files`). A DuckLake is attached first and
+    sandboxed after: its catalog and Parquet files stay readable.
     """
-    target = str(path)
-    _require_file(target)
+    target = as_target(path)
+    if isinstance(target, DuckLakeTarget):
+        return open_ducklake(target, read_only=True, sandbox=not allow_files)
+    _require_file(str(target))
     config = {} if allow_files else SANDBOX
     return _open(
-        target, read_only=True, attempts=_LOCK_ATTEMPTS, backoff=_LOCK_BACKOFF, config=config
+        str(target), read_only=True, attempts=_LOCK_ATTEMPTS, backoff=_LOCK_BACKOFF, config=config
     )
 
 
@@ -265,27 +365,36 @@ def insert_rows(
     *,
     replace: bool = False,
     unique_on: Sequence[str] = (),
+    columns: Sequence[str] = (),
 ) -> None:
-    """Insert rows (values in the table's column order) in one statement over an Arrow table.
+    """Insert rows (values in the order of `columns`, else of the table's) in one statement.
 
     One `INSERT ... SELECT` from a registered Arrow table instead of one
     statement per row (`executemany`). The Arrow types are read from the
     table, so values convert exactly as its DDL says, and a row of the wrong
-    length is refused. `replace` makes it `INSERT OR REPLACE` (a row with the
-    same primary key is replaced); a row whose `unique_on` columns equal those
-    of a stored row, or of an earlier row of `rows`, is skipped, so loading
-    the same rows twice adds nothing.
+    length is refused. `replace` first deletes the stored rows with the same
+    primary key (`primary_keys`), so a row replaces its older self: DuckLake
+    has no keys for `INSERT OR REPLACE`, and this works on both backends. A
+    row whose `unique_on` columns equal those of a stored row, or of an
+    earlier row of `rows`, is skipped, so loading the same rows twice adds
+    nothing.
     """
     rows = list(rows)
     if not rows:
         return
-    schema = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
-    if unique_on:
-        keys = [schema.names.index(name) for name in unique_on]
-        first: dict[tuple[object, ...], Sequence[object]] = {}
+    chosen = ", ".join(columns) if columns else "*"
+    schema = con.sql(f"SELECT {chosen} FROM {table} LIMIT 0").to_arrow_table().schema
+    keys = primary_keys()[table] if replace else tuple(unique_on)
+    if keys:
+        positions = [schema.names.index(name) for name in keys]
+        chosen_rows: dict[tuple[object, ...], Sequence[object]] = {}
         for row in rows:
-            first.setdefault(tuple(row[i] for i in keys), row)
-        rows = list(first.values())
+            key = tuple(row[i] for i in positions)
+            if replace:
+                chosen_rows[key] = row
+            else:
+                chosen_rows.setdefault(key, row)
+        rows = list(chosen_rows.values())
     data = pa.table(
         [
             pa.array(values, type=field.type)
@@ -293,14 +402,36 @@ def insert_rows(
         ],
         schema=schema,
     )
-    verb = "INSERT OR REPLACE INTO" if replace else "INSERT INTO"
-    same = " AND ".join(f"t.{name} IS NOT DISTINCT FROM r.{name}" for name in unique_on)
-    where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})" if same else ""
+    same = " AND ".join(f"{table}.{name} IS NOT DISTINCT FROM r.{name}" for name in keys)
+    where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {same})" if unique_on else ""
+    into = f"{table} ({chosen})" if columns else table
     con.register(_INCOMING, data)
     try:
-        con.execute(f"{verb} {table} SELECT * FROM {_INCOMING} r{where}")
+        if replace:
+            con.execute(f"DELETE FROM {table} USING {_INCOMING} r WHERE {same}")
+        con.execute(f"INSERT INTO {into} SELECT * FROM {_INCOMING} r{where}")
     finally:
         con.unregister(_INCOMING)
+
+
+@cache
+def primary_keys() -> dict[str, tuple[str, ...]]:
+    """The primary key columns of each table, as the migrations declare them.
+
+    Read from the migrations applied to a scratch in-memory DuckDB: a DuckLake
+    warehouse has no keys of its own, and upserts on both backends match rows
+    on these columns.
+    """
+    scratch = duckdb.connect()
+    try:
+        migrate(scratch)
+        found = scratch.execute(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+            "WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    finally:
+        scratch.close()
+    return {table: tuple(names) for table, names in found}
 
 
 TopicFingerprint = dict[str, tuple[object, ...]]
@@ -405,25 +536,42 @@ def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None
 
 
 class Warehouse:
-    """The warehouse file, one short-lived connection per operation.
+    """The warehouse (a DuckDB file or a DuckLake), one short-lived connection per operation.
 
-    Writes (`connection`, `transaction`) hold the writer lock `write_lock`
-    (`mediawatch.write_slot`); reads (`reader`) never wait for it.
+    Writes (`connection`, `transaction`) to a file hold the writer lock
+    `write_lock` (`mediawatch.write_slot`); reads (`reader`) never wait for
+    it. A DuckLake takes concurrent writers by design, so it has no writer
+    lock: a load whose commit conflicts with another's is run again.
     """
 
     def __init__(
         self,
-        path: Path | str,
+        path: Target,
         *,
         lock_attempts: int = _LOCK_ATTEMPTS,
         lock_backoff: float = _LOCK_BACKOFF,
         write_lock: WriterLock | None = None,
     ) -> None:
         self.path = path
+        self.lake = isinstance(as_target(path), DuckLakeTarget)
         self.lock_attempts = lock_attempts
         self.lock_backoff = lock_backoff
-        self.write_lock = write_lock
+        self.write_lock = None if self.lake else write_lock
         self._memory: duckdb.DuckDBPyConnection | None = None
+        self._lake: duckdb.DuckDBPyConnection | None = None
+
+    def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on this warehouse's one DuckLake attachment (made and migrated once).
+
+        A DuckLake needs no short-lived connections (it has no file lock), and
+        attaching it and loading the extensions for every operation is slow;
+        each operation still gets a cursor of its own, so threads do not share one.
+        """
+        if self._lake is None:
+            self._lake = connect(self.path)
+        cursor = self._lake.cursor()
+        cursor.execute(f"USE {_LAKE}")
+        return cursor
 
     def _in_memory(self) -> duckdb.DuckDBPyConnection | None:
         """The shared connection of an in-memory warehouse (tests); None for a file."""
@@ -438,6 +586,10 @@ class Warehouse:
         """A write connection under the writer lock, held only for the `with` block."""
         if (memory := self._in_memory()) is not None:
             yield memory
+            return
+        if self.lake:
+            with closing(self._lake_cursor()) as cursor:
+                yield cursor
             return
         with self.writing():
             con = connect(self.path, attempts=self.lock_attempts, backoff=self.lock_backoff)
@@ -498,10 +650,13 @@ class Warehouse:
         DuckDB lets one process hold the file, so it is opened like a writer's
         (a busy file is retried the same way) but never migrated, and read in
         one READ ONLY transaction: a consistent snapshot, and a write through
-        it fails, so every write still goes through the slot.
+        it fails, so every write still goes through the slot. A DuckLake is
+        read through a cursor of the warehouse's attachment.
         """
         con = self._in_memory()
-        if con is None:
+        if self.lake:
+            con = self._lake_cursor()
+        elif con is None:
             target = str(self.path)
             _require_file(target)
             con = _open(
@@ -556,17 +711,22 @@ class Warehouse:
                     [[other] for other in crashed],
                 )
             con.execute(
-                "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') "
-                "ON CONFLICT (run_id) DO UPDATE SET started_at = excluded.started_at, "
-                "status = 'running', finished_at = NULL",
+                "MERGE INTO runs t USING (SELECT ?::VARCHAR AS run_id, ?::VARCHAR AS flow, "
+                "?::TIMESTAMPTZ AS started_at) s ON t.run_id = s.run_id "
+                "WHEN MATCHED THEN UPDATE SET started_at = s.started_at, status = 'running', "
+                "finished_at = NULL WHEN NOT MATCHED THEN INSERT (run_id, flow, started_at, "
+                "status) VALUES (s.run_id, s.flow, s.started_at, 'running')",
                 [run_id, flow, now],
             )
-            for name, kind, url in sources:
+            if sources:
                 con.execute(
-                    "INSERT INTO sources VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                    "kind = excluded.kind, url = excluded.url, last_run_id = excluded.last_run_id",
-                    [name, kind, url, now, run_id],
-                )
+                    "MERGE INTO sources t USING (SELECT unnest($1) AS name, unnest($2) AS kind, "
+                    "unnest($3) AS url) s ON t.name = s.name "
+                    "WHEN MATCHED THEN UPDATE SET kind = s.kind, url = s.url, last_run_id = $4 "
+                    "WHEN NOT MATCHED THEN INSERT VALUES (s.name, s.kind, s.url, $5, $4)",
+                    [[n for n, _, _ in sources], [k for _, k, _ in sources],
+                     [u for _, _, u in sources], run_id, now],
+                )  # fmt: skip
         return crashed
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, object]) -> None:
@@ -649,6 +809,34 @@ class Warehouse:
         (and batch), are not added again, so loading a batch twice, e.g. from
         a spool file or a rerun after a crash, changes nothing. Returns the counts per source.
         """
+        attempt = partial(
+            self._load_once,
+            run_id,
+            articles=articles,
+            quarantined=quarantined,
+            failures=failures,
+            taxonomy_version=taxonomy_version,
+            batch=batch,
+            validation=validation,
+            validated_at=validated_at,
+            signatures=signatures,
+        )
+        return retry_conflicts(attempt) if self.lake else attempt()
+
+    def _load_once(
+        self,
+        run_id: str,
+        *,
+        articles: Sequence[Article],
+        quarantined: Sequence[QuarantinedRecord],
+        failures: Sequence[Failure],
+        taxonomy_version: str,
+        batch: str,
+        validation: Sequence[ExpectationOutcome],
+        validated_at: datetime | None,
+        signatures: Sequence[StorySignature],
+    ) -> dict[str, SourceCounts]:
+        """One attempt of `load`: one transaction."""
         now = datetime.now(UTC)
         counts = tally_rejects(quarantined, failures)
 
@@ -793,15 +981,20 @@ class Warehouse:
                 "JOIN batch b USING (article_id)"
             ).fetchall()
         )
-        assignments = ", ".join(f"{name} = s.{name}" for name in _UPDATABLE)
+        # One UPDATE action (all DuckLake's MERGE takes): an unchanged article keeps every
+        # column but last_seen_at, a changed one takes the new values.
+        same = "t.content_hash = s.content_hash"
+        assignments = ", ".join(
+            f"{name} = CASE WHEN {same} THEN t.{name} ELSE s.{name} END"
+            for name in [*_UPDATABLE, "updated_at", "run_id"]
+        )
         con.execute(
             f"""
-            MERGE INTO articles AS t USING batch AS s ON t.article_id = s.article_id
-            WHEN MATCHED AND t.content_hash = s.content_hash THEN
-                UPDATE SET last_seen_at = s.fetched_at
+            MERGE INTO articles AS t
+            USING (SELECT *, fetched_at AS updated_at, $run_id AS run_id FROM batch) AS s
+            ON t.article_id = s.article_id
             WHEN MATCHED THEN
-                UPDATE SET {assignments}, last_seen_at = s.fetched_at,
-                           updated_at = s.fetched_at, run_id = $run_id
+                UPDATE SET {assignments}, last_seen_at = s.fetched_at
             WHEN NOT MATCHED THEN
                 INSERT ({_COLUMNS}, first_seen_at, last_seen_at, updated_at, run_id)
                 VALUES ({", ".join("s." + n for n in _ARTICLE_SCHEMA.names)},

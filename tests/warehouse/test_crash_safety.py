@@ -26,11 +26,13 @@ from crash_batches import (
     make_batch,
 )
 
+from mediawatch.lake_target import DuckLakeTarget
 from mediawatch.spool import load_validated
 from mediawatch.warehouse import Warehouse
 
 CHILD = Path(__file__).with_name("load_until_killed.py")
 TRIALS = 30
+LAKE_TRIALS = 4
 FULL = (ARTICLES, ARTICLES * len(LABELS), ARTICLES, QUARANTINED, FAILURES, len(OUTCOMES))
 
 
@@ -38,28 +40,34 @@ def _rows_per_batch(path: Path) -> dict[int, tuple[int, ...]]:
     """(articles, labels, signatures, quarantined, failures, validations) stored per batch."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        queries = [
-            "SELECT article_id FROM articles",
-            "SELECT article_id FROM article_topics",
-            "SELECT article_id FROM story_signatures",
-            "SELECT article_id FROM quarantine",
-            "SELECT split_part(url, '/', 4) FROM failures",
-            "SELECT split_part(batch, ' ', 2) FROM validation_results",
-        ]
-        per_batch: dict[int, list[int]] = {}
-        for column, query in enumerate(queries):
-            for (key,) in con.execute(query).fetchall():
-                number = int(key[:8], 16) if column < 4 else int(key)
-                per_batch.setdefault(number, [0] * len(queries))[column] += 1
+        return _count_rows(con)
     finally:
         con.close()
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[int, ...]]:
+    queries = [
+        "SELECT article_id FROM articles",
+        "SELECT article_id FROM article_topics",
+        "SELECT article_id FROM story_signatures",
+        "SELECT article_id FROM quarantine",
+        "SELECT split_part(url, '/', 4) FROM failures",
+        "SELECT split_part(batch, ' ', 2) FROM validation_results",
+    ]
+    per_batch: dict[int, list[int]] = {}
+    for column, query in enumerate(queries):
+        for (key,) in con.execute(query).fetchall():
+            number = int(key[:8], 16) if column < 4 else int(key)
+            per_batch.setdefault(number, [0] * len(queries))[column] += 1
     return {number: tuple(counts) for number, counts in per_batch.items()}
 
 
-def _kill_during_loads(path: Path, first: int, delay: float) -> int:
+def _kill_during_loads(path: Path | str, first: int, delay: float, *extra: str) -> int:
     """Run the child, SIGKILL it after `delay` seconds of loading; return the last batch begun."""
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(path), str(first)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(CHILD), str(path), str(first), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "ready"
@@ -91,3 +99,30 @@ def test_killed_loads_leave_whole_batches_and_the_next_run_loads_each_once(
         load_validated(warehouse, make_batch(number))
     assert _rows_per_batch(path) == {number: FULL for number in range(first)}
     print(f"{TRIALS} kills over {first} batches, {cut_short} batches cut short mid-load")
+
+
+def test_killed_ducklake_loads_leave_whole_batches_and_the_next_run_loads_each_once(
+    ducklake_warehouse: Warehouse,
+) -> None:
+    """The same on a DuckLake (catalog in PostgreSQL): a batch is one DuckLake commit."""
+    target = ducklake_warehouse.path
+    assert isinstance(target, DuckLakeTarget) and target.data_path
+    ducklake_warehouse.start_run(RUN_ID, "ingest", [("port-news", "feed", "https://port.example/")])
+
+    def stored() -> dict[int, tuple[int, ...]]:
+        with ducklake_warehouse.reader() as con:
+            return _count_rows(con)
+
+    rng = random.Random(20261129)
+    first, cut_short = 0, 0
+    for _ in range(LAKE_TRIALS):
+        last = _kill_during_loads(str(target), first, rng.uniform(1.0, 5.0), target.data_path)
+        seen = stored()
+        for number in range(first, last + 1):
+            assert seen.get(number, (0,) * len(FULL)) in {FULL, (0,) * len(FULL)}, number
+        cut_short += number not in seen
+        first = last + 1
+    assert cut_short > 0, "no kill landed inside a load: the trials proved nothing"
+    for number in range(first):
+        load_validated(ducklake_warehouse, make_batch(number))
+    assert stored() == {number: FULL for number in range(first)}
