@@ -130,13 +130,17 @@ def write_config(workdir: Path, name: str, warehouse: dict[str, str], sources: l
 
 def sql(config: Path, query: str) -> list[dict]:
     """Rows of a query on the warehouse, through `mediawatch sql` as a user would read it."""
+    # --allow-files: the sandbox refuses the DuckLake's Parquet data path without it.
+    command = [str(BIN / "mediawatch"), "sql", query, "--format", "json", "--allow-files"]
     done = subprocess.run(
-        [str(BIN / "mediawatch"), "sql", query, "--format", "json", "--config", str(config)],
+        [*command, "--config", str(config)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         cwd=ROOT,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"mediawatch sql {query!r} failed: {done.stderr.strip()}")
     return json.loads(done.stdout)
 
 
