@@ -212,6 +212,9 @@ def measure(
     """One worker count: fresh warehouse, runs, and the exactly-once checks."""
     name = f"workers-{count}"
     config = write_config(workdir, name, warehouse_config(kind, pg, workdir, name), sources)
+    # Create the warehouse once before the workers: N runs creating a fresh DuckLake
+    # catalog at the same moment collide in PostgreSQL (seen: duplicate pg_type key).
+    subprocess.run([str(BIN / "mediawatch"), "migrate", "--config", str(config)], check=True)
     wall, span, states = run_shards(count, config, env, timeout=3600)
     (articles,) = sql(config, "SELECT count(*) AS n, count(DISTINCT article_id) AS d FROM articles")
     (feeds,) = sql(
