@@ -124,7 +124,7 @@ def test_deploy_in_shards_replaces_the_deployments_of_another_sharding() -> None
         found = {
             d.name: (d.parameters, d.work_pool_name, d.global_concurrency_limit.limit)
             for d in client.read_deployments()
-            if d.entrypoint == "flows/ingest.py:ingest"
+            if d.entrypoint == "flows/ingest.py:ingest" and d.work_pool_name == "shard-test"
         }
     assert found == {
         f"poll-feeds-{i}-of-2": ({"config": "/etc/mw.yaml", "shard": f"{i}/2"}, "shard-test", 1)
