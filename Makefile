@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format bench lock clean eval eval-topics screenshots
+.PHONY: run test lint format bench lock clean eval eval-topics screenshots scale-demo
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/bench_hostile.py
+
+## scale-demo: PostgreSQL, a Prefect server on it, a loopback site of 500 feeds x 20 articles,
+## ingested by 1, 2 and 3 workers into a fresh DuckLake each time; checks exactly-once, prints
+## articles/s (not part of `make test`; SCALE_ARGS="--feeds 60 --items 10" for a quicker one)
+SCALE_ARGS ?=
+scale-demo: $(STAMP)
+	$(BIN)/python bench/scale_demo.py $(SCALE_ARGS)
 
 ## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits
 ## (EVAL_DATA/topics/<set>-test.jsonl, made by bench/topic_eval/prepare.py; sets absent are skipped)

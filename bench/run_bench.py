@@ -378,12 +378,15 @@ def main() -> None:
 
 
 @contextmanager
-def local_prefect_server(workdir: Path) -> Iterator[str]:
-    """`mediawatch server start` on a free port, its data in the work folder; stopped after."""
+def local_prefect_server(workdir: Path, database_url: str | None = None) -> Iterator[str]:
+    """`mediawatch server start` on a free port, its data in the work folder; stopped after.
+
+    Its database is SQLite there, or `database_url` (`server.database_url`).
+    """
     config = workdir / "server.yaml"
+    server = {"port": free_port(), "database_url": database_url}
     config.write_text(
-        yaml.safe_dump({"data_dir": str(workdir / "server"), "server": {"port": free_port()}}),
-        encoding="utf-8",
+        yaml.safe_dump({"data_dir": str(workdir / "server"), "server": server}), encoding="utf-8"
     )
     command = [str(BIN / "mediawatch"), "server"]
     started = time.perf_counter()

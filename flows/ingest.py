@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -29,6 +30,7 @@ from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batch, process_batches
 from mediawatch import feed_poller
 from mediawatch.archive import WarcArchive
+from mediawatch.errors import ConfigError
 from mediawatch.feed_poller import FeedPoll, state_after
 from mediawatch.feed_store import (
     configured_states,
@@ -40,10 +42,11 @@ from mediawatch.feed_store import (
     update_deferred,
 )
 from mediawatch.http import DeferredError, FetchRequest, TimeBudget, fetch_all
-from mediawatch.settings import HttpSettings, Settings, Source
+from mediawatch.settings import HttpSettings, Settings, Source, load_settings
 from schemas.records import Article, Failure, FeedItem, Page, RunSummary, SourceCounts
 from transforms.fallback import GONE_STATUSES, fallback_article
 from transforms.polling import FeedState, is_due, waits
+from transforms.shard import InvalidShard, in_shard, parse_shard
 from transforms.wording import plural
 
 
@@ -212,15 +215,36 @@ def _record_polls(
     record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
 
 
+def sharded(settings: Settings, shard: str | None) -> Settings:
+    """The settings with only the feeds of `shard` (else of the `shard` key) in `sources`."""
+    try:
+        chosen = parse_shard(shard) if shard else settings.feed_shard
+    except InvalidShard as exc:
+        raise ConfigError(f"shard: {exc}") from None
+    if chosen is None:
+        return settings
+    feeds = in_shard(settings.sources, chosen, lambda source: source.url)
+    get_run_logger().info(
+        "shard %s: polling %d of the %d configured feeds", chosen, len(feeds), len(settings.sources)
+    )
+    return settings.with_overrides(sources=feeds, shard=str(chosen))
+
+
 @flow(name="ingest", flow_run_name=run_name("ingest"))
 def ingest(
-    config: str | None = None, settings: Settings | None = None, poll_all: bool = False
+    config: str | None = None,
+    settings: Settings | None = None,
+    poll_all: bool = False,
+    shard: str | None = None,
 ) -> RunSummary:
     """Poll the feeds that are due and load every new article into the warehouse.
 
     `poll_all` polls every configured feed now, due or not, disabled or not
-    (a disabled feed that answers is enabled again).
+    (a disabled feed that answers is enabled again). `shard` (`i/N`, else the
+    `shard` setting) polls only the feeds of that shard, so that N runs split
+    the feeds between them without polling one twice (`transforms/shard.py`).
     """
+    settings = sharded(settings or load_settings(Path(config) if config else None), shard)
     with pipeline_run("ingest", config, settings) as (ctx, summary):
         counts = {s.name: SourceCounts(source=s.name) for s in ctx.settings.sources}
         summary.sources = list(counts.values())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -24,7 +25,8 @@ from prefect.utilities.annotations import opaque
 from flows.run import pipeline_run, run_name
 from flows.stages import Batch, RunContext, log_failures, process_batches
 from mediawatch.errors import WarehouseLocked
-from mediawatch.registry import move_raw_files, record_files
+from mediawatch.inbox_claims import InboxClaims
+from mediawatch.registry import known_files, move_raw_files, record_files
 from mediawatch.saved_folder import (
     EARLIER,
     FilesRead,
@@ -106,7 +108,7 @@ def ingest_pages(
     check_folder(folder)
     name = source or folder.name
     run = pipeline_run("pages", config, settings, sources=[(name, "pages", str(folder))])
-    with run as (ctx, summary):
+    with run as (ctx, summary), InboxClaims(folder, ctx.run_id) as claims:
         counts = {name: SourceCounts(source=name)}
         with ctx.timed("read"):
             listing = list_files(opaque(ctx), folder, name)
@@ -116,7 +118,7 @@ def ingest_pages(
         counts[name].unchanged = len(earlier) - counts[name].skipped
         counts[name].items_seen = len(listing.failures)
         read_entries = _read_and_process(
-            ctx, summary, counts=counts, folder=folder, name=name, listing=listing
+            ctx, summary, counts=counts, folder=folder, name=name, listing=listing, claims=claims
         )
         summary.sources = list(counts.values())
         summary.files = [read_entries.get(f.path, f) for f in listing.files]
@@ -139,6 +141,7 @@ def _read_and_process(
     folder: Path,
     name: str,
     listing: FolderListing,
+    claims: InboxClaims,
 ) -> dict[str, SavedFile]:
     """Read the new files `batch_size` at a time and take each batch through the stages.
 
@@ -158,7 +161,7 @@ def _read_and_process(
         ctx.progress.start(len(batches))
     entries: dict[str, SavedFile] = {}
     for _, loaded, batch_failures in process_batches(
-        ctx, _read(ctx, batches, listing, counts=counts[name], entries=entries, folder=folder)
+        ctx, _read(ctx, batches, listing, counts=counts[name], entries=entries, claims=claims)
     ):
         summary.failures.extend(batch_failures)
         for origin, tally in loaded.items():
@@ -173,14 +176,16 @@ def _read(
     *,
     counts: SourceCounts,
     entries: dict[str, SavedFile],
-    folder: Path,
+    claims: InboxClaims,
 ) -> Iterator[Batch]:
     """Read each batch of files when the stages ask for it; unhashable files go with the first.
 
-    Every document and read failure counts as an item seen; each read file's
-    new entry goes into `entries` by path. Nothing of a batch is kept here
-    once it is handed on, so its raw pages go as soon as they are extracted.
+    Only the files this run claims are read (`_claimed`). Every document and
+    read failure counts as an item seen; each read file's new entry goes into
+    `entries` by path. Nothing of a batch is kept here once it is handed on,
+    so its raw pages go as soon as they are extracted.
     """
+    folder = claims.folder.parent
     size = ctx.settings.limits.batch_size
     failures: list[Failure] = listing.failures
     for number, files in enumerate(batches):
@@ -188,8 +193,32 @@ def _read(
             f"{counts.source}: files {number * size + 1}-{number * size + len(files)}"
             f" of {len(listing.to_read)}"
         )
-        yield _read_one(ctx, files, label, failures, counts=counts, entries=entries, folder=folder)
+        mine = _claimed(ctx, claims, files, entries)
+        yield _read_one(ctx, mine, label, failures, counts=counts, entries=entries, folder=folder)
         failures = []
+
+
+def _claimed(
+    ctx: RunContext, claims: InboxClaims, files: list[SavedFile], entries: dict[str, SavedFile]
+) -> list[SavedFile]:
+    """The batch's files this run claims that no run has recorded since the listing.
+
+    The others become `seen` entries in `entries`: those another live run
+    holds, and those a run that finished since recorded in the registry.
+    """
+    mine, others = claims.claim(files)
+    known = known_files(ctx.warehouse, [f.content_hash for f in mine])
+    for entry in files:
+        if entry.path in others:
+            reason = f"claimed by run {others[entry.path]}"
+        elif entry.content_hash in known:
+            reason = known[entry.content_hash] + EARLIER
+        else:
+            continue
+        entries[entry.path] = replace(entry, status="seen", reason=reason)
+    if others:
+        get_run_logger().info("%d files of this batch are read by other runs", len(others))
+    return [f for f in mine if f.content_hash not in known]
 
 
 def _read_one(

@@ -217,12 +217,17 @@ def _run(flow: str, quiet: bool, as_json: bool, settings: Settings, **params: An
 def run(
     config: ConfigOption = None,
     warehouse: WarehouseOption = None,
+    *,
     quiet: QuietOption = False,
     json_: JsonOption = False,
     all_: Annotated[
         bool,
         typer.Option("--all", help="Poll every feed now, even those not due or disabled."),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Poll only shard i of N of the feeds, e.g. 2/3 (default: `shard:`)."),
+    ] = None,
 ) -> None:
     """Poll the feeds that are due and load new articles (the scheduled job).
 
@@ -231,7 +236,14 @@ def run(
     settings = _checked(config, warehouse)
     if not settings.sources:
         raise MediawatchError("no sources configured: add a `sources:` list to your config file")
-    _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_)
+    if shard is not None:
+        from transforms.shard import InvalidShard, parse_shard
+
+        try:
+            shard = str(parse_shard(shard))
+        except InvalidShard as exc:
+            raise MediawatchError(f"--shard: {exc}") from None
+    _run("flows.ingest:ingest", quiet, json_, settings=settings, poll_all=all_, shard=shard)
 
 
 @app.command()
@@ -345,6 +357,25 @@ def reclassify(
     )
 
 
+def _use_server(settings: Settings, command: str) -> None:
+    """Report to PREFECT_API_URL or the running local server; refuse without one.
+
+    Deployments and schedules live in a server: a temporary API forgets them.
+    """
+    from mediawatch.prefect_api import use_api, uses_temporary_server
+
+    if not uses_temporary_server():
+        return
+    api_url = local_server.running_api_url(settings)
+    if api_url is None:
+        raise MediawatchError(
+            f"`{command}` needs a Prefect server: its scheduler creates the scheduled runs, "
+            "and no server runs here. Start one with `mediawatch server start` "
+            f"(or set PREFECT_API_URL), then run `mediawatch {command}` again"
+        )
+    use_api(api_url)
+
+
 @app.command()
 def serve(
     prefect_file: Annotated[
@@ -363,17 +394,8 @@ def serve(
     from prefect import serve as serve_deployments
 
     from mediawatch.deployments import PREFECT_FILE, runner_deployments, worker_deployments
-    from mediawatch.prefect_api import use_api, uses_temporary_server
 
-    if uses_temporary_server():
-        api_url = local_server.running_api_url(_settings(config))
-        if api_url is None:
-            raise MediawatchError(
-                "`serve` needs a Prefect server: its scheduler creates the scheduled runs, "
-                "and no server runs here. Start one with `mediawatch server start` "
-                "(or set PREFECT_API_URL), then run `mediawatch serve` again"
-            )
-        use_api(api_url)
+    _use_server(_settings(config), "serve")
     taken = worker_deployments(prefect_file or PREFECT_FILE)
     if taken:
         raise MediawatchError(
@@ -820,6 +842,37 @@ def digest(
             days=days, stories_per_topic=stories, end=datetime.now(UTC), settings=settings
         )
     console.print(f"Digest: {escape(str(Path(page).resolve()))}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def deploy(
+    shards: Annotated[
+        int, typer.Option(min=1, max=1000, help="Split the feed polling into this many runs.")
+    ] = 1,
+    pool: Annotated[str, typer.Option(help="The process work pool (created if missing).")] = (
+        "mediawatch"
+    ),
+    file: Annotated[Path, typer.Option(help="The deployments file.")] = Path("prefect.yaml"),
+    config: ConfigOption = None,
+) -> None:
+    """Register prefect.yaml's deployments in a work pool, feed polling split into shards.
+
+    With --shards N the poll-feeds deployment becomes poll-feeds-1-of-N ...
+    poll-feeds-N-of-N, each polling its share of the feeds (`shard: i/N`);
+    ingest deployments of another sharding in the pool are deleted. Start
+    workers with `prefect worker start --pool POOL` (see Running on several machines).
+
+    Example: mediawatch deploy --shards 3 && prefect worker start --pool mediawatch
+    """
+    from mediawatch.deployments import deploy as register
+    from mediawatch.deployments import read_deployments, shard_entries
+
+    _use_server(_settings(config), "deploy")
+    names = register(
+        shard_entries(read_deployments(file), shards), pool, source=file.resolve().parent
+    )
+    for name in names:
+        console.print(f"deployed {escape(name)} in pool {escape(pool)}", highlight=False)
 
 
 def main() -> None:

@@ -124,3 +124,80 @@ def show_deployments(api_url: str, path: Path = PREFECT_FILE) -> list[str]:
             deployment.apply()
             registered.append(name)
     return registered
+
+
+INGEST_ENTRYPOINT = "flows/ingest.py:ingest"
+
+
+def shard_entries(entries: list[dict[str, Any]], shards: int) -> list[dict[str, Any]]:
+    """The entries with each feed-polling one split into `shards`, `NAME-i-of-N` with `shard: i/N`.
+
+    Every other entry is kept as it is; with one shard nothing changes.
+    """
+    if shards == 1:
+        return entries
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["entrypoint"] != INGEST_ENTRYPOINT:
+            out.append(entry)
+            continue
+        out.extend(
+            {
+                **entry,
+                "name": f"{entry['name']}-{index}-of-{shards}",
+                "parameters": {**(entry.get("parameters") or {}), "shard": f"{index}/{shards}"},
+            }
+            for index in range(1, shards + 1)
+        )
+    return out
+
+
+def deploy(
+    entries: list[dict[str, Any]],
+    pool: str,
+    *,
+    source: Path = PREFECT_FILE.parent,
+    parameters: dict[str, Any] | None = None,
+) -> list[str]:
+    """Register the entries as deployments of the process work pool `pool`; return their names.
+
+    The pool is created if missing, and each run starts in `source` (this
+    checkout). Each deployment may run once at a time (concurrency limit 1,
+    later runs queue), so a slow run of a shard is never overlapped by its
+    next one. Feed-polling deployments of another sharding (`poll-feeds`, or
+    `poll-feeds-i-of-M` for another M) are deleted, so that no feed is
+    polled by two deployments of the pool. `parameters` override the entries' own.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
+    from prefect.exceptions import ObjectNotFound
+
+    names: list[str] = []
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+        for entry in entries:
+            flow = Flow.from_source(source=str(source), entrypoint=entry["entrypoint"])
+            flow.deploy(
+                name=entry["name"],
+                work_pool_name=pool,
+                build=False,
+                push=False,
+                schedules=schedules_of(entry),
+                parameters={**(entry.get("parameters") or {}), **(parameters or {})},
+                description=entry.get("description"),
+                tags=entry.get("tags"),
+                concurrency_limit=1,
+                print_next_steps=False,
+                ignore_warnings=True,
+            )
+            names.append(f"{flow.name}/{entry['name']}")
+        deployed = {entry["name"] for entry in entries}
+        in_pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))
+        for old in client.read_deployments(work_pool_filter=in_pool):
+            if old.entrypoint == INGEST_ENTRYPOINT and old.name not in deployed:
+                client.delete_deployment(old.id)
+    return names

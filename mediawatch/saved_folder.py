@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mediawatch.errors import MediawatchError
+from mediawatch.inbox_claims import CLAIMS
 from mediawatch.registry import known_files
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, Failure, Page, SavedFile
@@ -125,6 +126,8 @@ def saved_files(
     files: list[Path] = []
     skipped: list[Skipped] = []
     for folder, folders, names in os.walk(directory):
+        if CLAIMS in folders:  # the claims of the runs reading this folder
+            folders.remove(CLAIMS)
         entries = [
             *names,
             *(name for name in folders if os.path.islink(os.path.join(folder, name))),

@@ -25,6 +25,7 @@ from pydantic import (
 
 from mediawatch.errors import ConfigError
 from mediawatch.lake_target import DUCKLAKE_PREFIX, DuckLakeTarget
+from transforms.shard import InvalidShard, Shard, parse_shard
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 DEFAULTS_FILE = DEFAULTS_DIR / "settings.yaml"
@@ -235,6 +236,14 @@ class ServerSettings(_Strict):
     database_url: Annotated[str, Field(pattern=_PREFECT_DATABASE)] | None = None
 
 
+def _shard_spec(spec: str) -> str:
+    """A valid `i/N` shard spec, written without spaces."""
+    try:
+        return str(parse_shard(spec))
+    except InvalidShard as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Settings(_Strict):
     """Everything a run needs to know, with paths already resolved."""
 
@@ -254,6 +263,12 @@ class Settings(_Strict):
     stories: StoriesSettings
     retention: RetentionSettings
     server: ServerSettings
+    shard: Annotated[str, AfterValidator(_shard_spec)] | None = None
+
+    @property
+    def feed_shard(self) -> Shard | None:
+        """The share of `sources` this process polls (`shard: i/N`), or None for all of them."""
+        return parse_shard(self.shard) if self.shard else None
 
     @property
     def warehouse_file(self) -> Path:

@@ -12,10 +12,12 @@ from prefect import get_client
 
 from mediawatch.deployments import (
     PREFECT_FILE,
+    deploy,
     load_flow,
     read_deployments,
     runner_deployments,
     schedules_of,
+    shard_entries,
 )
 from mediawatch.errors import ConfigError
 
@@ -97,3 +99,34 @@ def test_serve_deployments_register_with_their_schedules() -> None:
             expected = [SCHEDULED[name][1]] if name in SCHEDULED else []
             assert crons == expected
             assert all(s.active for s in stored.schedules)
+
+
+def test_shard_entries_split_only_the_feed_polling() -> None:
+    entries = read_deployments()
+    sharded = shard_entries(entries, 3)
+    polls = [e for e in sharded if e["entrypoint"] == "flows/ingest.py:ingest"]
+    assert [(e["name"], e["parameters"]["shard"]) for e in polls] == [
+        (f"poll-feeds-{i}-of-3", f"{i}/3") for i in (1, 2, 3)
+    ]
+    assert all(e["parameters"]["config"] == "mediawatch.yaml" for e in polls)
+    others = [e for e in entries if e["entrypoint"] != "flows/ingest.py:ingest"]
+    assert [e for e in sharded if e not in polls] == others
+    assert shard_entries(entries, 1) == entries
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_deploy_in_shards_replaces_the_deployments_of_another_sharding() -> None:
+    polling = [e for e in read_deployments() if e["name"] == "poll-feeds"]
+    deploy(shard_entries(polling, 3), "shard-test", parameters={"config": "/etc/mw.yaml"})
+    names = deploy(shard_entries(polling, 2), "shard-test", parameters={"config": "/etc/mw.yaml"})
+    assert names == ["ingest/poll-feeds-1-of-2", "ingest/poll-feeds-2-of-2"]
+    with get_client(sync_client=True) as client:
+        found = {
+            d.name: (d.parameters, d.work_pool_name, d.global_concurrency_limit.limit)
+            for d in client.read_deployments()
+            if d.entrypoint == "flows/ingest.py:ingest" and d.work_pool_name == "shard-test"
+        }
+    assert found == {
+        f"poll-feeds-{i}-of-2": ({"config": "/etc/mw.yaml", "shard": f"{i}/2"}, "shard-test", 1)
+        for i in (1, 2)
+    }
