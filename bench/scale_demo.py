@@ -130,8 +130,7 @@ def write_config(workdir: Path, name: str, warehouse: dict[str, str], sources: l
 
 def sql(config: Path, query: str) -> list[dict]:
     """Rows of a query on the warehouse, through `mediawatch sql` as a user would read it."""
-    # --allow-files: the sandbox refuses the DuckLake's Parquet data path without it.
-    command = [str(BIN / "mediawatch"), "sql", query, "--format", "json", "--allow-files"]
+    command = [str(BIN / "mediawatch"), "sql", query, "--format", "json"]
     done = subprocess.run(
         [*command, "--config", str(config)],
         capture_output=True,
