@@ -239,6 +239,18 @@ def connect(
     return con
 
 
+# Runs that open a fresh DuckLake at the same moment all try to create its catalog tables;
+# PostgreSQL lets one win and refuses the others with a duplicate-key or already-exists error.
+# Attaching again then finds the catalog the winner made.
+_CATALOG_CREATE_ATTEMPTS = 4
+
+
+def _lost_catalog_creation(exc: duckdb.Error) -> bool:
+    """True when ATTACH failed because another process created the same catalog first."""
+    text = str(exc)
+    return "duplicate key value" in text or "already exists" in text
+
+
 def open_ducklake(
     target: DuckLakeTarget, *, read_only: bool = False, sandbox: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -259,11 +271,16 @@ def open_ducklake(
     if read_only:
         options.append("READ_ONLY")
     clause = f" ({', '.join(options)})" if options else ""
-    try:
-        con.execute(f"ATTACH {sql_literal(str(target))} AS {_LAKE}{clause}")
-    except duckdb.Error as exc:
-        con.close()
-        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
+    for attempt in range(_CATALOG_CREATE_ATTEMPTS):
+        try:
+            con.execute(f"ATTACH {sql_literal(str(target))} AS {_LAKE}{clause}")
+            break
+        except duckdb.Error as exc:
+            if _lost_catalog_creation(exc) and attempt + 1 < _CATALOG_CREATE_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            con.close()
+            raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
     con.execute(f"USE {_LAKE}")
     if sandbox:
         # The lake's Parquet files are read on demand: its data path stays readable.

@@ -103,3 +103,24 @@ def test_reclassify_reprocess_and_export_work_on_the_lake(
     assert {p.name for p in written} >= {"articles.parquet", "v_articles.parquet"}
     exported = duckdb.sql(f"SELECT title FROM '{tmp_path}/out/articles.parquet'").fetchall()
     assert exported == [("Parliament keeps its TikTok account",)]
+
+
+def _open_and_migrate(catalog: str, data_path: str) -> int:
+    """Open the lake for writing (which migrates it) in a fresh process; the schema version."""
+    from mediawatch.warehouse import connect
+
+    con = connect(DuckLakeTarget(catalog, data_path))
+    try:
+        return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_runs_opening_a_fresh_lake_at_once_all_get_it(local_postgres, tmp_path):
+    """Three processes creating the same catalog race in PostgreSQL; the losers attach again."""
+    import multiprocessing
+
+    catalog = "postgres:" + local_postgres.create_database("lake_race")
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        versions = pool.starmap(_open_and_migrate, [(catalog, str(tmp_path / "lake"))] * 3)
+    assert len(set(versions)) == 1 and versions[0] > 0
