@@ -52,11 +52,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/bench_hostile.py
 
-## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits
+## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits and Wikinews
 ## (EVAL_DATA/topics/<set>-test.jsonl, made by bench/topic_eval/prepare.py; sets absent are skipped)
 EVAL_DATA ?= ../shared/eval
 eval-topics: $(STAMP)
-	@for set in agnews bbc; do \
+	@for set in agnews bbc wikinews; do \
 	  data=$(EVAL_DATA)/topics/$$set-test.jsonl; \
 	  if [ -f $$data ]; then \
 	    echo "== $$set: $$data"; \
