@@ -9,6 +9,14 @@ and run:
 Rows alternate between `<set>-dev.jsonl` (for tuning rules) and
 `<set>-test.jsonl` (held out, for the README figures), so both halves keep the
 class mix of the whole file.
+
+A Wikinews export with its categories (JSON Lines of `title`, `text` as a
+string or a list of paragraphs, `categories`, and optionally `lang` and
+`type`, as in PrimerAI/WikiNews-multilingual) becomes one labelled file
+instead, keeping English articles that carry at least one of the topical
+categories of `wikinews-map.yaml`:
+
+    python bench/topic_eval/prepare.py --wikinews WIKINEWS_JSONL OUT_JSONL
 """
 
 from __future__ import annotations
@@ -19,7 +27,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 AG_CLASSES = {"1": "World", "2": "Sports", "3": "Business", "4": "Sci/Tech"}
+WIKINEWS_MAP = Path(__file__).with_name("wikinews-map.yaml")
 
 
 def agnews(path: Path) -> Iterable[dict[str, str]]:
@@ -40,6 +51,21 @@ def bbc(path: Path) -> Iterable[dict[str, str]]:
             yield {"title": "", "body": row["text"], "label": row["category"]}
 
 
+def wikinews(path: Path, topics: Iterable[str]) -> Iterable[dict[str, object]]:
+    """English Wikinews articles with their topical categories as labels; others are skipped."""
+    wanted = set(topics)
+    with path.open(encoding="utf-8") as rows:
+        for line in rows:
+            record = json.loads(line)
+            if record.get("lang", "en") != "en" or record.get("type", "title") != "title":
+                continue
+            labels = sorted(wanted.intersection(record.get("categories") or ()))
+            text = record.get("text") or ""
+            body = "\n".join(text) if isinstance(text, list) else text
+            if labels and body.strip():
+                yield {"title": record.get("title") or "", "text": body, "labels": labels}
+
+
 def write_split(records: Iterable[dict[str, str]], out: Path, name: str) -> None:
     """Write alternate rows to `<name>-dev.jsonl` and `<name>-test.jsonl`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +77,13 @@ def write_split(records: Iterable[dict[str, str]], out: Path, name: str) -> None
             (dev if number % 2 == 0 else test).write(json.dumps(record) + "\n")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1] == "--wikinews":
+    source, target = map(Path, sys.argv[2:4])
+    categories = yaml.safe_load(WIKINEWS_MAP.read_text(encoding="utf-8"))
+    with target.open("w", encoding="utf-8") as out:
+        for article in wikinews(source, categories):
+            out.write(json.dumps(article, ensure_ascii=False) + "\n")
+elif __name__ == "__main__":
     ag_csv, bbc_csv, out_dir = map(Path, sys.argv[1:4])
     write_split(agnews(ag_csv), out_dir, "agnews")
     write_split(bbc(bbc_csv), out_dir, "bbc")
