@@ -165,6 +165,17 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def story_body() -> str:
+    """Two paragraphs of an invented news story: enough text for extraction to keep."""
+    return (
+        "<p>The harbour office of Norholm published its new winter timetable on Monday, after "
+        "months of talks with the ferry company, the council and the commuters' association.</p>"
+        "<p>Two extra crossings run every weekday, and the last evening boat leaves later so that "
+        "travellers on the late train from the capital no longer miss it, the office said.</p>"
+    )
+
+
+@pytest.fixture(scope="session")
 def reply() -> type[Response]:
     """The scripted `Response` class, for tests that build loopback routes."""
     return Response

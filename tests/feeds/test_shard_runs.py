@@ -13,16 +13,10 @@ from transforms.shard import shard_of
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 FEEDS = 6
-BODY = (
-    "<p>The harbour office of Norholm published its new winter timetable on Monday, after "
-    "months of talks with the ferry company, the council and the commuters' association.</p>"
-    "<p>Two extra crossings run every weekday, and the last evening boat leaves later so that "
-    "travellers on the late train from the capital no longer miss it, the office said.</p>"
-)
 
 
 @pytest.fixture
-def settings(tmp_path, loopback, reply, http_settings) -> Settings:
+def settings(tmp_path, loopback, reply, http_settings, story_body: str) -> Settings:
     """Six feeds of one article each on loopback, and a fresh warehouse."""
     loopback.add("/robots.txt", reply(200, b"", {"Content-Type": "text/plain"}))
     sources = []
@@ -32,7 +26,7 @@ def settings(tmp_path, loopback, reply, http_settings) -> Settings:
             reply(
                 200,
                 f"<html><head><title>Desk {n} timetable</title></head><body><article>"
-                f"<h1>Desk {n} timetable</h1>{BODY}</article></body></html>".encode(),
+                f"<h1>Desk {n} timetable</h1>{story_body}</article></body></html>".encode(),
                 {"Content-Type": "text/html"},
             ),
         )

@@ -21,22 +21,16 @@ from schemas.records import SavedFile
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 FILES = 8
-BODY = (
-    "<p>The harbour office of Norholm published its new winter timetable on Monday, after "
-    "months of talks with the ferry company, the council and the commuters' association.</p>"
-    "<p>Two extra crossings run every weekday, and the last evening boat leaves later so that "
-    "travellers on the late train from the capital no longer miss it, the office said.</p>"
-)
 
 
 @pytest.fixture
-def inbox(tmp_path: Path) -> Path:
+def inbox(tmp_path: Path, story_body: str) -> Path:
     folder = tmp_path / "inbox"
     folder.mkdir()
     for n in range(FILES):
         (folder / f"story-{n}.html").write_text(
             f"<html><head><title>Timetable {n}</title></head><body><article>"
-            f"<h1>Timetable {n}</h1>{BODY}</article></body></html>",
+            f"<h1>Timetable {n}</h1>{story_body}</article></body></html>",
             encoding="utf-8",
         )
     return folder
