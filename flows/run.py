@@ -127,17 +127,17 @@ def pipeline_run(
     publish_run_artifacts(settings, warehouse, summary, alerts)
     if settings.retention.after_runs and settings.retention.configured:
         prune_old_data(opaque(settings), warehouse)
-    considered = total.new + total.updated + total.unchanged + total.quarantined
     logger.info(
-        "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed",
+        "%s: %d new, %d updated, %d unchanged, %d quarantined, %d failed, %d deferred",
         flow,
         total.new,
         total.updated,
         total.unchanged,
         total.quarantined,
         total.failed,
+        total.deferred,
     )
-    share = total.quarantined / considered if considered else 0.0
+    share = total.quarantine_share
     if share > settings.limits.quarantine_threshold:
         raise QuarantineThresholdExceeded(
             f"{share:.0%} of this run's articles were quarantined "

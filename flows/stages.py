@@ -195,8 +195,8 @@ def load_batch(
 
     One transaction, so a crash keeps the whole batch or none of it. The
     warehouse retries a locked file with backoff; if it stays locked, the
-    batch is spooled to the data folder for the next run, and only the
-    quarantined and failed counts (known without loading) are returned. A
+    batch is spooled to the data folder for the next run, and its articles
+    are counted as deferred next to the quarantined and failed counts. A
     batch not grouped into stories (`signatures` None) is spooled at once.
     """
     logger = get_run_logger()
@@ -225,7 +225,10 @@ def load_batch(
     except WarehouseLocked as exc:
         path = write_spool(spool_dir(ctx.settings), batch)
         logger.warning("%s: %s; batch spooled to %s, the next run loads it first", label, exc, path)
-        return tally_rejects(batch.quarantined, batch.failures)
+        counts = tally_rejects(batch.quarantined, batch.failures)
+        for article in batch.articles:
+            counts.setdefault(article.source, SourceCounts(source=article.source)).deferred += 1
+        return counts
     _log_loaded(label, counts)
     return counts
 

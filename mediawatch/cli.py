@@ -156,6 +156,11 @@ def _print_summary(
             f"{plural(total.skipped, 'item')} skipped: quarantined or failed for good in an "
             "earlier run (see the quarantine and failures tables)."
         )
+    if total.deferred:
+        console.print(
+            f"{plural(total.deferred, 'article')} deferred: the warehouse was busy, so they were "
+            "spooled and the next run loads them first."
+        )
     if summary.not_polled:
         console.print(
             f"Not polled now ({plural(len(summary.not_polled), 'feed')}): "
@@ -164,7 +169,7 @@ def _print_summary(
             highlight=False,
             soft_wrap=True,
         )
-    if not summary.changed:
+    if not summary.changed and not total.deferred:
         console.print("Nothing new: no article was added or changed.")
     lake = summary.warehouse.startswith(DUCKLAKE_PREFIX)
     warehouse = summary.warehouse if lake else Path(summary.warehouse).resolve()

@@ -559,10 +559,11 @@ def _count_outcome(counts: SourceCounts, before: str | None, after: str) -> None
 class Warehouse:
     """The warehouse (a DuckDB file or a DuckLake), one short-lived connection per operation.
 
-    Writes (`connection`, `transaction`) to a file hold the writer lock
-    `write_lock` (`mediawatch.write_slot`); reads (`reader`) never wait for
-    it. A DuckLake takes concurrent writers by design, so it has no writer
-    lock: a load whose commit conflicts with another's is run again.
+    Writes (`connection`, `transaction`) and reads (`reader`) of a file hold
+    the writer lock `write_lock` (`mediawatch.write_slot`), since DuckDB lets
+    one process at a time hold the file. A DuckLake takes concurrent writers
+    by design, so it has no writer lock: a load whose commit conflicts with
+    another's is run again.
     """
 
     def __init__(
@@ -666,23 +667,32 @@ class Warehouse:
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for queries only, without the writer lock, held for the `with` block.
+        """A connection for queries only, held for the `with` block.
 
-        DuckDB lets one process hold the file, so it is opened like a writer's
-        (a busy file is retried the same way) but never migrated, and read in
-        one READ ONLY transaction: a consistent snapshot, and a write through
-        it fails, so every write still goes through the slot. A DuckLake is
-        read through a cursor of the warehouse's attachment.
+        DuckDB lets one process hold the file, and a reader in one process
+        blocks a writer in another, so a file is read under the writer lock
+        too (queueing, not failing, while another run loads) and opened like
+        a writer's but never migrated. It is read in one READ ONLY
+        transaction: a consistent snapshot, and a write through it fails. A
+        DuckLake is read through a cursor of the warehouse's attachment.
         """
-        con = self._in_memory()
-        if self.lake:
-            con = self._lake_cursor()
-        elif con is None:
-            target = str(self.path)
-            _require_file(target)
-            con = _open(
+        shared = self._lake_cursor() if self.lake else self._in_memory()
+        if shared is not None:
+            with self._snapshot(shared) as con:
+                yield con
+            return
+        target = str(self.path)
+        _require_file(target)
+        with self.writing():
+            opened = _open(
                 target, read_only=False, attempts=self.lock_attempts, backoff=self.lock_backoff
             )
+            with self._snapshot(opened) as con:
+                yield con
+
+    @contextmanager
+    def _snapshot(self, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`con` in one READ ONLY transaction, closed after unless it is the in-memory one."""
         try:
             con.execute("BEGIN TRANSACTION READ ONLY")
             try:

@@ -150,7 +150,9 @@ class SourceCounts:
     """What one run did for one source: the rows of the end-of-run summary.
 
     `unchanged` counts articles already in the warehouse; `skipped` counts
-    items quarantined or failed for good in an earlier run (not refetched).
+    items quarantined or failed for good in an earlier run (not refetched);
+    `deferred` counts valid articles spooled because the warehouse was busy,
+    which the next run loads first.
     """
 
     source: str
@@ -162,6 +164,17 @@ class SourceCounts:
     skipped: int = 0
     quarantined: int = 0
     failed: int = 0
+    deferred: int = 0
+
+    @property
+    def quarantine_share(self) -> float:
+        """The share of articles that reached validation and failed it (0 when none did).
+
+        Deferred articles passed validation: a busy warehouse must not raise the share.
+        """
+        valid = self.new + self.updated + self.unchanged + self.deferred
+        considered = valid + self.quarantined
+        return self.quarantined / considered if considered else 0.0
 
     def add(self, other: SourceCounts) -> None:
         """Add another tally for the same source into this one."""

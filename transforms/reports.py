@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 from schemas.records import RunSummary
 from transforms.wording import plural
 
-COUNT_COLUMNS = ("items_seen", "new", "updated", "unchanged", "quarantined", "failed")
+COUNT_COLUMNS = (
+    "items_seen",
+    "new",
+    "updated",
+    "unchanged",
+    "quarantined",
+    "failed",
+    "deferred",
+)
 """The per-source counts of the run table artifact; `items_seen` is shown as `polled`."""
 
 _CHART_TOPICS = 8
@@ -60,6 +68,11 @@ def run_markdown(
         f"{total.new} new, {total.updated} updated, {total.unchanged} unchanged, "
         f"{total.quarantined} quarantined, {total.failed} failed "
         f"(from {plural(len(summary.sources), 'source')}).",
+        *(
+            [f"{plural(total.deferred, 'article')} deferred: spooled while the warehouse was busy."]
+            if total.deferred
+            else []
+        ),
         "",
         "## Topics",
         "",

@@ -120,6 +120,7 @@ def test_a_locked_warehouse_spools_the_batch_instead_of_losing_it(
     assert locked_then_drained["spooled"][0].startswith(first.run_id)
     assert locked_then_drained["articles_after_first"] == 0
     assert (first.total().new, first.total().failed) == (0, 0)
+    assert first.total().deferred == len(PAGES)
 
 
 def test_the_next_run_loads_the_spooled_batch_once(locked_then_drained: dict[str, Any]) -> None:

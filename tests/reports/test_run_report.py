@@ -32,6 +32,7 @@ def test_source_table_has_the_counts_per_source_and_a_total() -> None:
             "unchanged": 0,
             "quarantined": 1,
             "failed": 1,
+            "deferred": 0,
         },
         {
             "source": "ledger|wire",
@@ -41,6 +42,7 @@ def test_source_table_has_the_counts_per_source_and_a_total() -> None:
             "unchanged": 3,
             "quarantined": 0,
             "failed": 0,
+            "deferred": 0,
         },
         {
             "source": "total",
@@ -50,6 +52,7 @@ def test_source_table_has_the_counts_per_source_and_a_total() -> None:
             "unchanged": 3,
             "quarantined": 1,
             "failed": 1,
+            "deferred": 0,
         },
     ]
     assert all(isinstance(v, int) for row in rows for k, v in row.items() if k != "source")
@@ -77,6 +80,17 @@ def test_markdown_says_when_there_is_nothing_to_report() -> None:
     assert "Nothing was quarantined." in text
     assert "No source, feed or page failed." in text
     assert "## Alerts" not in text
+
+
+def test_deferred_articles_are_reported_and_do_not_raise_the_quarantine_share() -> None:
+    busy = RunSummary(
+        "r3", "pages", "w", sources=[SourceCounts("inbox", quarantined=3, new=1, deferred=4)]
+    )
+    assert busy.total().quarantine_share == 3 / 8
+    assert SourceCounts("inbox", quarantined=3, new=1).quarantine_share == 3 / 4
+    assert SourceCounts("inbox").quarantine_share == 0.0
+    text = run_markdown(busy, [], [])
+    assert "4 articles deferred: spooled while the warehouse was busy." in text
 
 
 def test_period_buckets_cover_the_whole_period_in_utc_hours_or_days() -> None:
