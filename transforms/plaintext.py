@@ -178,6 +178,8 @@ TITLE_FEATURES = (
     "meta_adjacent",
     "after_story",
     "title_rank",
+    "dated",
+    "bracketed",
 )
 
 
@@ -1011,6 +1013,8 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
         float(any(abs(j - i) == 1 for j in layout.meta.lines)),
         float(i > start),
         1.0 / (1 + facts.rank[i]) if i in facts.rank else 0.0,
+        float(search_date(text, layout.lang) is not None),
+        float(text.startswith(("(", "[")) and text.endswith((")", "]"))),
     ]
 
 
