@@ -130,6 +130,7 @@ STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 li
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
+COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
@@ -738,7 +739,24 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
         for block in sentences:
             block.cls = GOOD
     _drop_islands(blocks, rules)
+    _cut_comments(blocks, rules)
     return blocks, lang
+
+
+def _cut_comments(blocks: list[_Block], rules: TextRules) -> None:
+    """Class the readers' comments below a story as bad, so a long thread is not taken for it.
+
+    The thread starts at its section header (see `_comments_at`) once at
+    least COMMENTS_AFTER_CHARS of good text came before it.
+    """
+    seen = 0
+    for i, block in enumerate(blocks):
+        if block.cls == GOOD:
+            seen += len(block.text)
+        elif seen >= COMMENTS_AFTER_CHARS and _opens_comments(block, rules):
+            for rest in blocks[i:]:
+                rest.cls = BAD
+            return
 
 
 # --- header ----------------------------------------------------------------
@@ -1116,6 +1134,7 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
             block.cls = GOOD
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
+    _cut_comments(blocks, rules)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls
@@ -1188,19 +1207,23 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
+def _opens_comments(block: _Block, rules: TextRules) -> bool:
+    """A section header of readers' comments ("12 Comments", "Leave a Reply", "← Previous ...")."""
+    text = block.text
+    return bool(rules.comments_start.match(text)) or (
+        block.furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
+    )
+
+
 def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
-    Comments are prose too, so the classifier keeps them; their section header
-    ("12 Comments", "Leave a Reply", "← Previous Comments ...") ends the story.
+    Comments are prose too, so the classifier may keep them; their section header ends the story.
     """
-    for i in range(start + 1, len(blocks)):
-        text = blocks[i].text
-        if rules.comments_start.match(text) or (
-            blocks[i].furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
-        ):
-            return i
-    return len(blocks)
+    return next(
+        (i for i in range(start + 1, len(blocks)) if _opens_comments(blocks[i], rules)),
+        len(blocks),
+    )
 
 
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:

@@ -251,6 +251,22 @@ def test_readers_comments_end_the_story() -> None:
     assert article.body.split("\n") == story
 
 
+def test_a_comment_thread_longer_than_the_story_is_not_taken_for_it() -> None:
+    story = [f"{BODY_1} Part {n} tells how the harbour crews rebuilt the pier." for n in range(4)]
+    thread = [
+        f"Reader {n} wrote that the ferry was late again this morning, and that the council "
+        f"should explain why the northern pier took so long to repair after the gale."
+        for n in range(12)
+    ]
+    menu = ["Home", "News", "Sport", "Weather", "Varnholm ferry link to reopen"]
+    related = [f"Related: harbour story number {n}" for n in range(7)]
+    header = "12 Responses to “Varnholm ferry link to reopen”"
+    text = "\n".join([*menu, *story, *related, header, *thread])
+    article = parse_plain_text(text)
+    assert article.title == "Varnholm ferry link to reopen"
+    assert article.body.split("\n") == story
+
+
 @pytest.mark.parametrize(
     ("line", "published"),
     [
