@@ -113,7 +113,7 @@ _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*")
 _NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|\be\b|&)\s*", re.IGNORECASE)
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w\- ]{1,40}$")
 _HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
-_BULLET = re.compile(r"^(?:[*•\-–—·▪►]|\d{1,2}[.)])\s+")
+_BULLET = re.compile(r"^(?:[*•\-–—·▪►+o]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
@@ -552,7 +552,8 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
 
     Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
     starting in lower case after one without final punctuation continues it,
-    unless it starts a byline or a date line ("by Jane Doe", "updated ...").
+    unless it starts a byline or a date line ("by Jane Doe", "updated ...") or
+    is an "o" list item (inscriptis marks nested lists so).
     """
     meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
     lines: list[str] = []
@@ -561,7 +562,7 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
         if not line:
             continue
         continues = line[0].islower() and _CONTINUATION.match(line) and lines
-        continues = continues and not lines[-1].endswith(_FINAL)
+        continues = continues and not lines[-1].endswith(_FINAL) and not line.startswith("o ")
         if continues and not any(prefix.match(line) for prefix in meta):
             lines[-1] = f"{lines[-1]} {line}"
         else:

@@ -11,6 +11,7 @@ import yaml
 from mediawatch.errors import ConfigError
 from transforms.plaintext import (
     RULES_FILE,
+    classify_blocks,
     load_text_rules,
     parse_byline,
     parse_date,
@@ -331,3 +332,14 @@ def test_byline_apart_from_the_date_line_is_found() -> None:
     ]
     article = parse_plain_text("\n".join([*header, "", BODY_1, "", BODY_2]))
     assert (article.author, article.published_at) == ("Jane Doe", utc(2022, 8, 3, 9, 56))
+
+
+def test_nested_list_markers_of_a_rendered_page_are_bullets() -> None:
+    """inscriptis renders nested lists with "*", "+" and "o" markers: menu items, not prose."""
+    blocks, _ = classify_blocks("* News\n  + Sport\n    o Football\nOnly a line")
+    assert [(b.text, b.bullet) for b in blocks] == [
+        ("News", True),
+        ("Sport", True),
+        ("Football", True),
+        ("Only a line", False),
+    ]
