@@ -122,6 +122,7 @@ _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
 )
 _DIGIT = re.compile(r"\d")
+_SEPARATOR = re.compile(r" [|·•o/>»] ")  # between the items of a menu written on one line
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
@@ -151,6 +152,9 @@ BLOCK_FEATURES = (
     "in_story",
     "before_story",
     "after_story",
+    "separators",
+    "menu_run",
+    "good_around",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
@@ -876,11 +880,12 @@ def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
 
 
 def _far_byline(blocks: list[_Block], start: int, rules: TextRules) -> str | None:
-    """The author of the "By ..." line nearest above the story, however far: the last resort.
+    """The author of the "By ..." line nearest above the story (or in its first lines,
+    under a standfirst taken for story), however far: the last resort.
 
     Only a line opening with a byline prefix counts, so a bare Title Case line does not.
     """
-    lines = (b.text for b in reversed(blocks[:start]) if len(b.text) <= 120)
+    lines = (b.text for b in reversed(blocks[: start + 6]) if len(b.text) <= 120)
     prefixed = (line for line in lines if _strip_prefix(line, rules.byline_prefixes))
     return next(filter(None, (parse_byline(line, rules) for line in prefixed)), None)
 
@@ -1106,6 +1111,9 @@ def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[li
                 float(first <= i <= last),
                 float(i < first),
                 float(i > last),
+                len(_SEPARATOR.findall(block.text)) / max(1, len(words)),
+                float(block.in_run),
+                sum(good[max(0, i - 3) : i + 4]) / 7,
             ]
         )
     return rows
