@@ -122,7 +122,6 @@ _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
 )
 _DIGIT = re.compile(r"\d")
-_SEPARATOR = re.compile(r" [|·•o/>»] ")  # between the items of a menu written on one line
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
@@ -152,9 +151,6 @@ BLOCK_FEATURES = (
     "in_story",
     "before_story",
     "after_story",
-    "separators",
-    "menu_run",
-    "good_around",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
@@ -1059,7 +1055,13 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         counts=Counter(b.text for b in blocks),
         stop=rules.stoplists.get(layout.lang or "", frozenset()),
         interface=rules.interface_words,
-        rank={i: k for k, i in enumerate(sorted(strong, key=lambda i: abs(i - anchor)))},
+        # Outward from the anchor; of two lines as near, the structural pick first.
+        rank={
+            i: k
+            for k, i in enumerate(
+                sorted(strong, key=lambda i: (abs(i - anchor), i != layout.title_at))
+            )
+        },
     )
     return [(i, title_features(layout, i, facts)) for i in lines]
 
@@ -1111,9 +1113,6 @@ def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[li
                 float(first <= i <= last),
                 float(i < first),
                 float(i > last),
-                len(_SEPARATOR.findall(block.text)) / max(1, len(words)),
-                float(block.in_run),
-                sum(good[max(0, i - 3) : i + 4]) / 7,
             ]
         )
     return rows
