@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from mediawatch.errors import ConfigError
+from transforms.extract import from_plain_text
 from transforms.plaintext import (
     RULES_FILE,
     classify_blocks,
@@ -343,3 +344,16 @@ def test_nested_list_markers_of_a_rendered_page_are_bullets() -> None:
         ("Football", True),
         ("Only a line", False),
     ]
+
+
+def test_a_copy_without_a_date_takes_the_day_in_its_url() -> None:
+    """The sidecar URL's day is the last resort; a date the copy shows comes first."""
+    fetched = utc(2024, 1, 1)
+    url = "https://news.example.org/region/2022/08/03/ferry-link-reopens"
+    undated = parse_plain_text("\n".join(["Ferry link to reopen", "", BODY_1, "", BODY_2]))
+    dated = parse_plain_text("\n".join(["Ferry link to reopen", "5 Aug 2022", BODY_1, BODY_2]))
+    found = [
+        from_plain_text(text, url=url, source="s", fetched_at=fetched).published_at
+        for text in (undated, dated)
+    ]
+    assert found == [utc(2022, 8, 3), utc(2022, 8, 5)]
