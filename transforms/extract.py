@@ -37,7 +37,7 @@ from transforms.metadata import (
     parse_stamp,
     read_page,
 )
-from transforms.plaintext import TextArticle
+from transforms.plaintext import TextArticle, url_date
 from transforms.urls import InvalidURL, article_id, canonicalize
 
 _CONFIG = use_config()
@@ -286,6 +286,6 @@ def from_plain_text(text: TextArticle, *, url: str, source: str, fetched_at: dat
         body=text.body,
         fetched_at=fetched_at,
         author=text.author,
-        published_at=text.published_at,
+        published_at=text.published_at or url_date(canonical),
         description=text.standfirst,
     )

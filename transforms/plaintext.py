@@ -101,13 +101,19 @@ _ISO = (
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
     r"\s*(?P<tz>z|[+-]\d{2}:?\d{2}|utc|gmt)?)?"
 )
+# Year first: 2020年7月1日 10時00分, 2020.08.27 20:27, 2020. 06. 04. 11:27, 2020/7/11.
+_YEAR_FIRST = (
+    r"(?P<y>\d{4})(?:年\s*|\.\s*|/)(?P<m>\d{1,2})(?:月\s*|\.\s*|/)(?P<d>\d{1,2})(?:日|\.)?"
+    r"(?:\s*\([^)]{1,4}\))?"
+    r"(?:\s+(?P<H>\d{1,2})(?::|時)(?P<M>\d{2})分?)?"
+)
 _NUMERIC = r"(?P<n1>\d{1,2})[/.](?P<n2>\d{1,2})[/.](?P<y>\d{4})" + _TIME
 _TOKEN = re.compile(r"\w+")
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*")
 _NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|\be\b|&)\s*", re.IGNORECASE)
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w\- ]{1,40}$")
 _HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
-_BULLET = re.compile(r"^(?:[*•\-–—·▪►]|\d{1,2}[.)])\s+")
+_BULLET = re.compile(r"^(?:[*•\-–—·▪►+o]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
@@ -116,6 +122,7 @@ _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
 )
 _DIGIT = re.compile(r"\d")
+_URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -123,6 +130,7 @@ STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 li
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
+COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
@@ -165,6 +173,14 @@ TITLE_FEATURES = (
     "title_like",
     "strong",
     "short_neighbours",
+    "label",
+    "menu_run",
+    "interface_words",
+    "meta_adjacent",
+    "after_story",
+    "title_rank",
+    "dated",
+    "bracketed",
 )
 
 
@@ -199,6 +215,7 @@ class TextRules:
     credit: re.Pattern[str]
     segment_split: re.Pattern[str]
     comments_start: re.Pattern[str]
+    interface_words: frozenset[str]  # words of page controls ("print", "share"), a ranker feature
     title_weights: tuple[float, ...]  # per TITLE_FEATURES, then the bias
     block_weights: tuple[float, ...]  # per BLOCK_FEATURES, then the bias
 
@@ -278,6 +295,7 @@ def load_text_rules(path: Path) -> TextRules:
         comments_start=re.compile(
             "|".join(f"(?:{p})" for p in _words(raw, "comments_start", path)), re.IGNORECASE
         ),
+        interface_words=frozenset(_words(raw, "interface_words", path)),
         title_weights=_model_weights(raw, "title_model", TITLE_FEATURES, path),
         block_weights=_model_weights(raw, "block_model", BLOCK_FEATURES, path),
     )
@@ -322,9 +340,26 @@ def _date_formats(lang: str | None) -> tuple[tuple[re.Pattern[str], dict[str, in
             day_month + r",?\s+" + _LINK + r"(?P<y>\d{4})" + _TIME,
             # August 3, 2022; Wednesday, Aug. 3, 2022 at 10:56 a.m. EDT
             _WEEKDAY + month + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME,
+            _YEAR_FIRST,
             _NUMERIC,  # 03/08/2022, 3.8.2022 10:56 (day-first unless impossible)
         )
     )
+
+
+def url_date(url: str | None) -> datetime | None:
+    """The day written in an article's URL ("/2020/01/13/", "2020-01-13"), as midnight UTC.
+
+    The last resort for a copy that shows no date: its sidecar URL often has one.
+    htmldate's URL rule, bounded to 1995 .. now.
+    """
+    from htmldate.extractors import extract_url_date  # lazily, as justext
+    from htmldate.utils import Extractor
+
+    options = Extractor(
+        False, datetime.now(UTC).replace(tzinfo=None), _URL_EARLIEST, False, "%Y-%m-%d"
+    )
+    found = extract_url_date(url, options) if url else None
+    return datetime.fromisoformat(found).replace(tzinfo=UTC) if found else None
 
 
 def _zone(raw: str | None) -> timezone | None:
@@ -464,9 +499,11 @@ def _leading_name(text: str) -> str | None:
     """
     months = _month_names(None)
     tokens: list[str] = []
-    for raw in text.split("@", 1)[0].split():
+    raws = text.split("@", 1)[0].split()
+    for k, raw in enumerate(raws):
         token = raw.rstrip(",")
-        if token.lower().rstrip(".") in months or not _NAME_TOKEN.fullmatch(token):
+        dated = k + 1 < len(raws) and raws[k + 1][:1].isdigit()  # "June" is a name, "June 3" not
+        if (dated and token.lower().rstrip(".") in months) or not _NAME_TOKEN.fullmatch(token):
             break
         if not (token[0].isupper() or token.lower() in NAME_PARTICLES):
             break
@@ -515,7 +552,8 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
 
     Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
     starting in lower case after one without final punctuation continues it,
-    unless it starts a byline or a date line ("by Jane Doe", "updated ...").
+    unless it starts a byline or a date line ("by Jane Doe", "updated ...") or
+    is an "o" list item (inscriptis marks nested lists so).
     """
     meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
     lines: list[str] = []
@@ -524,7 +562,7 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
         if not line:
             continue
         continues = line[0].islower() and _CONTINUATION.match(line) and lines
-        continues = continues and not lines[-1].endswith(_FINAL)
+        continues = continues and not lines[-1].endswith(_FINAL) and not line.startswith("o ")
         if continues and not any(prefix.match(line) for prefix in meta):
             lines[-1] = f"{lines[-1]} {line}"
         else:
@@ -702,7 +740,24 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
         for block in sentences:
             block.cls = GOOD
     _drop_islands(blocks, rules)
+    _cut_comments(blocks, rules)
     return blocks, lang
+
+
+def _cut_comments(blocks: list[_Block], rules: TextRules) -> None:
+    """Class the readers' comments below a story as bad, so a long thread is not taken for it.
+
+    The thread starts at its section header (see `_comments_at`) once at
+    least COMMENTS_AFTER_CHARS of good text came before it.
+    """
+    seen = 0
+    for i, block in enumerate(blocks):
+        if block.cls == GOOD:
+            seen += len(block.text)
+        elif seen >= COMMENTS_AFTER_CHARS and _opens_comments(block, rules):
+            for rest in blocks[i:]:
+                rest.cls = BAD
+            return
 
 
 # --- header ----------------------------------------------------------------
@@ -812,14 +867,33 @@ def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
         merged.lines.append(index)
     if not clusters:
         return _Meta()
-    return min(clusters, key=lambda c: min(abs(i - start) for i in c.lines))
+    best = min(clusters, key=lambda c: min(abs(i - start) for i in c.lines))
+    # A byline set apart from the date line ("By A" above the standfirst, the date below it).
+    authors = [c for c in clusters if c.author is not None]
+    if best.author is None and authors:
+        best.author = min(authors, key=lambda c: abs(c.lines[0] - best.lines[0])).author
+    return best
 
 
-def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
+def _far_byline(blocks: list[_Block], start: int, rules: TextRules) -> str | None:
+    """The author of the "By ..." line nearest above the story (or in its first lines,
+    under a standfirst taken for story), however far: the last resort.
+
+    Only a line opening with a byline prefix counts, so a bare Title Case line does not.
+    """
+    lines = (b.text for b in reversed(blocks[: start + 6]) if len(b.text) <= 120)
+    prefixed = (line for line in lines if _strip_prefix(line, rules.byline_prefixes))
+    return next(filter(None, (parse_byline(line, rules) for line in prefixed)), None)
+
+
+def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str | None) -> None:
     """Grow the cluster by the name and credit lines next to it; a bare name is the author.
 
-    Up to two lines each side are looked at, furniture lines passed over.
+    Up to two lines each side are looked at, furniture lines passed over. A
+    Title Case line with a stop word of the copy's language ("Fergie Cautious
+    When Traveling") is a headline, not a name.
     """
+    stop = rules.stoplists.get(lang or "", frozenset()) - NAME_PARTICLES
     if not meta.lines:
         return
     for step, edge in ((-1, meta.lines[0]), (1, meta.lines[-1])):
@@ -829,7 +903,7 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules) -> None:
             block = blocks[i]
             if block.furniture:  # "Follow", "Share" between the name and the date
                 continue
-            name = bare_name(block.text)
+            name = None if stop.intersection(block.words) else bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
@@ -914,14 +988,24 @@ def _story_words(blocks: list[_Block], start: int) -> frozenset[str]:
     return frozenset(words)
 
 
-def title_features(
-    layout: _Layout, i: int, story: frozenset[str], counts: Counter[str], stop: frozenset[str]
-) -> list[float]:
+@dataclass(frozen=True, slots=True)
+class _PageFacts:
+    """What every headline candidate of one copy is compared with."""
+
+    story: frozenset[str]  # the story's opening words
+    counts: Counter[str]  # how often each line occurs
+    stop: frozenset[str]
+    interface: frozenset[str]
+    rank: dict[int, int]  # strong title-like lines, counted outward from the header's anchor
+
+
+def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
     """The TITLE_FEATURES of line `i` as a headline candidate (see the ranker)."""
     blocks, start, rule_pick = layout.blocks, layout.start, layout.title_at
+    story, counts = facts.story, facts.counts
     block = blocks[i]
     text, words = block.text, block.words
-    content = [w for w in words if len(w) > 2 and w not in stop]
+    content = [w for w in words if len(w) > 2 and w not in facts.stop]
     tokens = text.split()
     neighbours = [blocks[j] for j in (i - 1, i + 1) if 0 <= j < len(blocks)]
     return [
@@ -943,25 +1027,43 @@ def title_features(
         float(_title_like(block)),
         float(_strong(block)),
         sum(len(b.words) <= 3 for b in neighbours) / max(1, len(neighbours)),
+        float(tokens[0].endswith(":") or ": " in text[:16]),
+        float(block.in_run),
+        sum(w in facts.interface for w in words) / max(1, len(words)),
+        float(any(abs(j - i) == 1 for j in layout.meta.lines)),
+        float(i > start),
+        1.0 / (1 + facts.rank[i]) if i in facts.rank else 0.0,
+        float(search_date(text, layout.lang) is not None),
+        float(text.startswith(("(", "[")) and text.endswith((")", "]"))),
     ]
 
 
 def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
     """The header window's lines (and the story's first three) that could be the headline."""
     blocks, start = layout.blocks, layout.start
-    story = _story_words(blocks, start)
-    stop = rules.stoplists.get(layout.lang or "", frozenset())
-    counts = Counter(b.text for b in blocks)
-    return [
-        (
-            i,
-            title_features(layout, i, story, counts, stop),
-        )
+    lines = [
+        i
         for i in range(layout.low, min(len(blocks), start + 3))
         if not (blocks[i].meta or blocks[i].furniture)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]
+    anchor = layout.meta.lines[0] if layout.meta.lines else start
+    strong = [i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])]
+    facts = _PageFacts(
+        story=_story_words(blocks, start),
+        counts=Counter(b.text for b in blocks),
+        stop=rules.stoplists.get(layout.lang or "", frozenset()),
+        interface=rules.interface_words,
+        # Outward from the anchor; of two lines as near, the structural pick first.
+        rank={
+            i: k
+            for k, i in enumerate(
+                sorted(strong, key=lambda i: (abs(i - anchor), i != layout.title_at))
+            )
+        },
+    )
+    return [(i, title_features(layout, i, facts)) for i in lines]
 
 
 def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
@@ -1040,6 +1142,7 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
             block.cls = GOOD
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
+    _cut_comments(blocks, rules)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls
@@ -1095,7 +1198,8 @@ def _layout(text: str, rules: TextRules) -> _Layout | None:
     for i in metas:
         blocks[i].meta = True
     meta = _cluster(metas, start)
-    _add_credits(blocks, meta, rules)
+    _add_credits(blocks, meta, rules, lang)
+    meta.author = meta.author or _far_byline(blocks, start, rules)
     if meta.published is None:  # a date line under the first paragraphs ("21 Jan 2020")
         meta.published = _late_date(blocks, range(start, min(len(blocks), start + 8)), rules, lang)
     title_at, standfirst_at = _headline(blocks, meta, start, low)
@@ -1111,19 +1215,23 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
+def _opens_comments(block: _Block, rules: TextRules) -> bool:
+    """A section header of readers' comments ("12 Comments", "Leave a Reply", "← Previous ...")."""
+    text = block.text
+    return bool(rules.comments_start.match(text)) or (
+        block.furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
+    )
+
+
 def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
-    Comments are prose too, so the classifier keeps them; their section header
-    ("12 Comments", "Leave a Reply", "← Previous Comments ...") ends the story.
+    Comments are prose too, so the classifier may keep them; their section header ends the story.
     """
-    for i in range(start + 1, len(blocks)):
-        text = blocks[i].text
-        if rules.comments_start.match(text) or (
-            blocks[i].furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
-        ):
-            return i
-    return len(blocks)
+    return next(
+        (i for i in range(start + 1, len(blocks)) if _opens_comments(blocks[i], rules)),
+        len(blocks),
+    )
 
 
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:

@@ -9,12 +9,15 @@ import pytest
 import yaml
 
 from mediawatch.errors import ConfigError
+from transforms.extract import from_plain_text
 from transforms.plaintext import (
     RULES_FILE,
+    classify_blocks,
     load_text_rules,
     parse_byline,
     parse_date,
     parse_plain_text,
+    url_date,
 )
 
 BODY_1 = "Ferry crossings between Varnholm and the mainland will resume on Friday, officials said."
@@ -64,6 +67,12 @@ def test_browser_copy_fixture(fixtures_dir: Path) -> None:
         ("31/02/2022", None),
         ("3 Aug 2022 10:56 XYZ", None),
         ("sometime in August", None),
+        # Year first, as East Asian and Central European sites write it.
+        ("2022年8月3日 10時56分", utc(2022, 8, 3, 10, 56)),
+        ("2022.08.03 10:56", utc(2022, 8, 3, 10, 56)),
+        ("2022. 08. 03. 10:56", utc(2022, 8, 3, 10, 56)),
+        ("2022/8/3", utc(2022, 8, 3)),
+        ("2022.13.03", None),
     ],
 )
 def test_parse_date(text: str, expected: datetime | None) -> None:
@@ -80,6 +89,8 @@ def test_parse_date(text: str, expected: datetime | None) -> None:
         ("Jane Doe in Brussels", "Jane Doe"),
         ("By Jane Doe and Piet van Dalen", "Jane Doe, Piet van Dalen"),
         ("By Élodie Marchand, senior reporter", "Élodie Marchand"),
+        ("By June Lindqvist", "June Lindqvist"),
+        ("by June Lindqvist July 10, 2015", "June Lindqvist"),
         ("By the time the ferry arrived", None),
         ("Jane Doe", None),
         ("Protesters Clash With Police in Varnholm", None),
@@ -242,6 +253,22 @@ def test_readers_comments_end_the_story() -> None:
     assert article.body.split("\n") == story
 
 
+def test_a_comment_thread_longer_than_the_story_is_not_taken_for_it() -> None:
+    story = [f"{BODY_1} Part {n} tells how the harbour crews rebuilt the pier." for n in range(4)]
+    thread = [
+        f"Reader {n} wrote that the ferry was late again this morning, and that the council "
+        f"should explain why the northern pier took so long to repair after the gale."
+        for n in range(12)
+    ]
+    menu = ["Home", "News", "Sport", "Weather", "Varnholm ferry link to reopen"]
+    related = [f"Related: harbour story number {n}" for n in range(7)]
+    header = "12 Responses to “Varnholm ferry link to reopen”"
+    text = "\n".join([*menu, *story, *related, header, *thread])
+    article = parse_plain_text(text)
+    assert article.title == "Varnholm ferry link to reopen"
+    assert article.body.split("\n") == story
+
+
 @pytest.mark.parametrize(
     ("line", "published"),
     [
@@ -273,3 +300,60 @@ def test_byline_sharing_its_line_with_the_date(line: str) -> None:
     assert (article.author or "").lower() == "jane doe"
     assert article.published_at is not None
     assert article.published_at.date() == datetime(2015, 7, 10).date()
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("https://news.example.org/region/2022/08/03/ferry-link-reopens", utc(2022, 8, 3)),
+        ("https://news.example.org/2022-08-03/ferry-link-reopens.html", utc(2022, 8, 3)),
+        ("https://news.example.org/ferry-link-reopens", None),
+        ("https://news.example.org/2022/13/45/ferry", None),
+        (None, None),
+    ],
+)
+def test_url_date(url: str | None, day: datetime | None) -> None:
+    assert url_date(url) == day
+
+
+def test_title_case_headline_above_the_date_is_not_a_bare_name() -> None:
+    text = "\n".join(["Ferry Reopens After Storm", "August 3, 2022", "", BODY_1, "", BODY_2])
+    article = parse_plain_text(text)
+    assert (article.title, article.author) == ("Ferry Reopens After Storm", None)
+
+
+def test_byline_apart_from_the_date_line_is_found() -> None:
+    header = [
+        "Ferry link to reopen",
+        "By Jane Doe",
+        "Repairs are finished a week early and the crews say the pier is safe again.",
+        "Photograph: the northern pier",
+        "Share",
+        "Wed 3 Aug 2022 10.56 BST",
+    ]
+    article = parse_plain_text("\n".join([*header, "", BODY_1, "", BODY_2]))
+    assert (article.author, article.published_at) == ("Jane Doe", utc(2022, 8, 3, 9, 56))
+
+
+def test_nested_list_markers_of_a_rendered_page_are_bullets() -> None:
+    """inscriptis renders nested lists with "*", "+" and "o" markers: menu items, not prose."""
+    blocks, _ = classify_blocks("* News\n  + Sport\n    o Football\nOnly a line")
+    assert [(b.text, b.bullet) for b in blocks] == [
+        ("News", True),
+        ("Sport", True),
+        ("Football", True),
+        ("Only a line", False),
+    ]
+
+
+def test_a_copy_without_a_date_takes_the_day_in_its_url() -> None:
+    """The sidecar URL's day is the last resort; a date the copy shows comes first."""
+    fetched = utc(2024, 1, 1)
+    url = "https://news.example.org/region/2022/08/03/ferry-link-reopens"
+    undated = parse_plain_text("\n".join(["Ferry link to reopen", "", BODY_1, "", BODY_2]))
+    dated = parse_plain_text("\n".join(["Ferry link to reopen", "5 Aug 2022", BODY_1, BODY_2]))
+    found = [
+        from_plain_text(text, url=url, source="s", fetched_at=fetched).published_at
+        for text in (undated, dated)
+    ]
+    assert found == [utc(2022, 8, 3), utc(2022, 8, 5)]
