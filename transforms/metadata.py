@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -108,6 +109,13 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+# Share links ("post to Delicious/Digg/Facebook") carry the story's headline as the
+# `title=`/`t=` of the URL they share: a headline the site chose, without its own name.
+_SHARE_LINKS = "//a[contains(@href, 'title=') or contains(@href, 't=')]/@href"
+_SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
+_SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
+# Captions sit right above a story as title-like lines; they are never its headline.
+_CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 
@@ -272,7 +280,19 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
             meta.shown.append(line)
         if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
-        meta.texts.append((line, not len(owner)))
+        caption = owner.tag == "figcaption" or bool(_CAPTION.search(owner.get("class", "")))
+        meta.texts.append((line, not len(owner) and not caption))
+
+
+def _share_title(tree: HtmlElement) -> str | None:
+    """The headline most share links of the page pass on, if any passes one of some words."""
+    found: Counter[str] = Counter()
+    for href in tree.xpath(_SHARE_LINKS):
+        if _SHARED_URL.search(href) and (title := _SHARED_TITLE.search(href)):
+            text = _clean(unquote_plus(title.group(1)))
+            if _words(text) >= 2 and "document." not in text and "<" not in text:
+                found[text] += 1
+    return found.most_common(1)[0][0] if found else None
 
 
 def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
@@ -281,6 +301,7 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
     meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
+    meta.titles.extend(t for t in [_share_title(tree)] if t)
     meta.titles.extend(_clean(t.text_content()) for t in tree.xpath("//title")[:1])
     meta.site_names.extend(v.lstrip("@") for key in _SITE_KEYS for v in tags.get(key, []))
     meta.site_names.extend(meta.organisations)

@@ -113,15 +113,51 @@ def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
     assert run(page_html(head=head, body_top=body_top)).title == "Kemble quits as ferry coach"
 
 
-def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page() -> None:
+@pytest.mark.parametrize(
+    "below",
+    [
+        "<div>By Jonas Weber</div><div>January 8, 2008</div>",
+        # a caption right above the story is a title-like line too, never the headline
+        "<figure><figcaption>The night ferry leaving the harbour on Tuesday</figcaption></figure>",
+    ],
+)
+def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page(
+    below: str,
+) -> None:
     head = "<title>Welcome to the Northern News -- News, Sports, Business, Opinion</title>"
-    body_top = (
-        "<div><font size='4'>Harbour board approves two extra crossings</font></div>"
-        "<div>By Jonas Weber</div><div>January 8, 2008</div>"
-    )
+    body_top = f"<div><font size='4'>Harbour board approves two extra crossings</font></div>{below}"
     assert run(page_html(head=head, body_top=body_top)).title == (
         "Harbour board approves two extra crossings"
     )
+
+
+def test_the_headline_share_links_pass_on_beats_a_title_that_is_not_on_the_page() -> None:
+    """An old layout with no heading markup: the share links name the story, a caption sits
+    right above it, and the <title> is the site's blurb."""
+    head = "<title>Northern News - Ferries, Weather and Sport for the Northern Coast</title>"
+    shared = "Harbour board approves two extra crossings"
+    share = "".join(
+        f"<a href='https://{host}/submit?url=https%3A%2F%2Fherald.example%2Fferry"
+        f"&amp;title={shared.replace(' ', '+')}'>{host}</a> "
+        for host in ("digg.example", "delicious.example")
+    )
+    body_top = (
+        f"<table><tr><td><div class='sh'>{shared}</div></td></tr></table>"
+        "<div class='cap'>The night ferry leaving the harbour on Tuesday</div>"
+    )
+    story = f"{STORY}<div class='share'>{share}</div>"
+    assert run(page_html(head=head, body_top=body_top, story=story)).title == shared
+
+
+def test_a_page_whose_title_tag_is_never_closed_keeps_its_story() -> None:
+    """A truncated page: without repair the parser reads the whole page as its <title>."""
+    content = (
+        b"<html><head><title>Ferry crossings added | Northern News\n<script>var a = 1;</script>"
+        b"</head><body><h1>Ferry crossings added</h1>" + STORY.encode() + b"</body></html>"
+    )
+    article = run(content)
+    assert article.title == "Ferry crossings added"
+    assert "harbour authority said" in article.body
 
 
 def test_a_headline_naming_the_site_is_not_cut_as_the_site_name() -> None:
