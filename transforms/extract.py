@@ -196,7 +196,7 @@ def extract(page: Page) -> Article | Failure:
         return failed("no_text", f"{page.url}: no article text found by any setting")
     item = page.item
     lead = next((line for line in doc.text.splitlines() if len(line.split()) >= 12), None)
-    title = choose_title(meta, doc.title, item.title if item else None, lead)
+    title = choose_title(meta, doc.title, item.title if item else None, lead, doc.text)
     body = _drop_furniture(_strip_title(doc.text, title))
     url, canonical = _identity(page, doc.url)
     return text_article(

@@ -463,17 +463,30 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     return None
 
 
+def _about(text: str, story: frozenset[str]) -> bool:
+    """Whether a candidate title shares a word with the story (words of 4+ letters).
+
+    A site's blurb or a section label ("Lifestyle & Entertainment", "Qatar's
+    top-selling daily") names nothing the story says; a headline does. Text
+    without spaced words (Chinese, Japanese) and an unknown story always pass.
+    """
+    words = [w for w in _normal(text).split() if len(w) >= 4]
+    return not story or len(words) < 2 or any(w in story for w in words)
+
+
 def choose_title(
     meta: PageMeta,
     extracted: str | None = None,
     feed: str | None = None,
     lead: str | None = None,
+    story: str | None = None,
 ) -> str | None:
     """The headline the reader sees (see the module docstring).
 
     The page's metadata titles and the feed's confirm a visible heading, or
     the part of them the page shows; else the first of them with some words
-    once the site's name is cut. trafilatura's title (`extracted`, often the
+    once the site's name is cut. A title that shares no word with the `story`
+    text gives way to a heading that does. trafilatura's title (`extracted`, often the
     page's first h1 itself) confirms nothing: it is the next fallback. A title
     that is only the site's name or a label ("News Article") does not count; a
     page with no other title gets its first heading of some length.
@@ -485,17 +498,27 @@ def choose_title(
             titles.append(title)
             stripped.append(cut)
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
+    told = frozenset(_normal(story or "").split())
     for heading in headings:
-        if any(_confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)):
+        if _about(heading, told) and any(
+            _confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)
+        ):
             return heading
     for title in titles:
-        if part := _visible_part(title, meta):
+        if (part := _visible_part(title, meta)) and _about(part, told):
             return part
-    informative = [s for s in stripped if _words(s) >= 3]
+    informative = [s for s in stripped if _words(s) >= 3 and _about(s, told)]
     if informative and meta.shows(informative[:1]):
         return informative[0]
     if above := headline_before(meta, lead):
         return above
+    if informative:
+        return informative[0]
+    if told and (
+        named := next((h for h in headings if 3 <= _words(h) <= 25 and _about(h, told)), None)
+    ):
+        return named
+    informative = [s for s in stripped if _words(s) >= 3]
     if informative:
         return informative[0]
     found = extracted and strip_site(extracted, meta.site_names)

@@ -149,6 +149,26 @@ def test_the_headline_share_links_pass_on_beats_a_title_that_is_not_on_the_page(
     assert run(page_html(head=head, body_top=body_top, story=story)).title == shared
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "<title>Lifestyle &amp; Entertainment</title>",
+        "<title>herald.example - Weekend Living</title>",
+        "<title>The Example Herald - the coast's best-selling morning paper</title>",
+    ],
+)
+def test_a_title_that_shares_no_word_with_the_story_gives_way_to_its_heading(head: str) -> None:
+    """Section labels and site blurbs as <title>, even shown in the page's menu or
+    confirming a heading of their own, are not the story's headline."""
+    body_top = (
+        "<nav><h2>Weekend Living</h2><a href='/l'>Lifestyle &amp; Entertainment</a></nav>"
+        "<h2>Harbour authority adds ferry crossings</h2>"
+    )
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds ferry crossings"
+    )
+
+
 def test_a_page_whose_title_tag_is_never_closed_keeps_its_story() -> None:
     """A truncated page: without repair the parser reads the whole page as its <title>."""
     content = (
