@@ -79,7 +79,15 @@ _DATE_KEYS = (
 )
 # " | ", " - ", " — ", " : ", " > ", " -- ", "_" (common in Chinese titles) and the like.
 _SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»«~/:>]|::|--)\s+|\s*[_｜|]\s*")
-_BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af|przez|od)\s*:?\s+", re.I)
+_BY = re.compile(
+    r"^\s*(?:(?:written|posted|words|reported|story|text) by|by|von|par|por|di|door|av|af"
+    r"|przez|od)\s*:?\s+",
+    re.I,
+)
+# Credits after a byline's names that name no author: "Edited by ...", "Photos by ...".
+_CREDIT = re.compile(
+    r"\s(?:edited|photos?|photographs?|pictures?|illustrations?|graphics?|video) by\s.*$", re.I
+)
 _NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
@@ -528,7 +536,8 @@ def choose_title(
 
 
 def _split_names(text: str) -> list[str]:
-    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(_BY.sub("", text)))
+    text = _CREDIT.sub("", _BY.sub("", text))
+    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
     return [n for n in names if n]
 
 

@@ -246,8 +246,12 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             " <span>Travel Editor</span></div>",
             "Ben Sorensen",
         ),
+        (  # the writer, not the editor the byline credits after
+            "<div class='byline'>Written by Erin Calloway Edited by Louis Martin</div>",
+            "Erin Calloway",
+        ),
     ],
-    ids=["class-and-date", "role-appended"],
+    ids=["class-and-date", "role-appended", "written-and-edited"],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
