@@ -471,15 +471,43 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     return None
 
 
-def _about(text: str, story: frozenset[str]) -> bool:
-    """Whether a candidate title shares a word with the story (words of 4+ letters).
+def _shared(text: str, story: frozenset[str]) -> int | None:
+    """How many words (of 4+ letters) a candidate title shares with the story; None when that
+    says nothing: no story, a title of fewer than two such words, or not in Latin script."""
+    words = {w for w in _normal(text).split() if len(w) >= 4}
+    if not story or len(words) < 2 or any(ch > "\u024f" for ch in "".join(words)):
+        return None
+    return len(words & story)
 
-    A site's blurb or a section label ("Lifestyle & Entertainment", "Qatar's
-    top-selling daily") names nothing the story says; a headline does. Text
-    without spaced words (Chinese, Japanese) and an unknown story always pass.
+
+class _Topic:
+    """Whether a candidate title is about the story, judged against the page's other candidates.
+
+    A site's blurb or a section label as title ("Lifestyle & Entertainment",
+    "Qatar's top-selling daily") names nothing the story says; a headline does.
+    A candidate sharing no word with the story is set aside only when a heading
+    or the line above the story shares two: some stories never repeat their
+    headline's words, and some pages' extracted story is a caption or a stub.
     """
-    words = [w for w in _normal(text).split() if len(w) >= 4]
-    return not story or len(words) < 2 or any(w in story for w in words)
+
+    def __init__(self, meta: PageMeta, story: str | None, lead: str | None) -> None:
+        self.meta, self.lead = meta, lead
+        self.story = frozenset(_normal(story or "").split())
+        self._better: list[str | None] = []
+
+    def better(self) -> str | None:
+        """A heading (or the line above the story) sharing two words with it, if any."""
+        if not self._better:
+            shown = [h for h in self.meta.headings if 3 <= _words(h) <= 25]
+            candidates = [*shown, headline_before(self.meta, self.lead)] if self.story else []
+            self._better.append(
+                next((c for c in candidates if c and (_shared(c, self.story) or 0) >= 2), None)
+            )
+        return self._better[0]
+
+    def about(self, text: str) -> bool:
+        """False for a title that names nothing the story says when a better one exists."""
+        return _shared(text, self.story) != 0 or self.better() is None
 
 
 def choose_title(
@@ -493,8 +521,8 @@ def choose_title(
 
     The page's metadata titles and the feed's confirm a visible heading, or
     the part of them the page shows; else the first of them with some words
-    once the site's name is cut. A title that shares no word with the `story`
-    text gives way to a heading that does. trafilatura's title (`extracted`, often the
+    once the site's name is cut. A title that names nothing the `story` says
+    gives way to a heading that does (see `_Topic`). trafilatura's title (`extracted`, often the
     page's first h1 itself) confirms nothing: it is the next fallback. A title
     that is only the site's name or a label ("News Article") does not count; a
     page with no other title gets its first heading of some length.
@@ -506,26 +534,24 @@ def choose_title(
             titles.append(title)
             stripped.append(cut)
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
-    told = frozenset(_normal(story or "").split())
+    topic = _Topic(meta, story, lead)
     for heading in headings:
-        if _about(heading, told) and any(
+        if topic.about(heading) and any(
             _confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)
         ):
             return heading
     for title in titles:
-        if (part := _visible_part(title, meta)) and _about(part, told):
+        if (part := _visible_part(title, meta)) and topic.about(part):
             return part
-    informative = [s for s in stripped if _words(s) >= 3 and _about(s, told)]
+    informative = [s for s in stripped if _words(s) >= 3 and topic.about(s)]
     if informative and meta.shows(informative[:1]):
         return informative[0]
     if above := headline_before(meta, lead):
         return above
     if informative:
         return informative[0]
-    if told and (
-        named := next((h for h in headings if 3 <= _words(h) <= 25 and _about(h, told)), None)
-    ):
-        return named
+    if better := topic.better():
+        return better
     informative = [s for s in stripped if _words(s) >= 3]
     if informative:
         return informative[0]
