@@ -159,6 +159,7 @@ class PageMeta:
     """Every candidate for the headline, byline and date, in the page's order of trust."""
 
     titles: list[str] = field(default_factory=list)
+    page_title: str | None = None
     headings: list[str] = field(default_factory=list)
     site_names: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
@@ -310,7 +311,9 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     tags = _meta_tags(tree)
     meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
     meta.titles.extend(t for t in [_share_title(tree)] if t)
-    meta.titles.extend(_clean(t.text_content()) for t in tree.xpath("//title")[:1])
+    for element in tree.xpath("//title")[:1]:
+        meta.page_title = _clean(element.text_content())
+        meta.titles.append(meta.page_title)
     meta.site_names.extend(v.lstrip("@") for key in _SITE_KEYS for v in tags.get(key, []))
     meta.site_names.extend(meta.organisations)
     if url and (host := urlsplit(url).hostname):
@@ -481,19 +484,22 @@ def _shared(text: str, story: frozenset[str]) -> int | None:
 
 
 class _Topic:
-    """Whether a candidate title is about the story, judged against the page's other candidates.
+    """Whether a `<title>` is about the story, judged against the page's other candidates.
 
-    A site's blurb or a section label as title ("Lifestyle & Entertainment",
+    A site's blurb or a section label as `<title>` ("Lifestyle & Entertainment",
     "Qatar's top-selling daily") names nothing the story says; a headline does.
-    A candidate sharing no word with the story is set aside only when a heading
-    or the line above the story shares two: some stories never repeat their
-    headline's words, and some pages' extracted story is a caption or a stub.
+    Such a `<title>` (or the part of it the page shows) is set aside only when a
+    heading or the line above the story shares two words with the story: some
+    stories never repeat their headline's words, and some pages' extracted story
+    is a caption or a stub. Titles the page states for sharing (og:title,
+    JSON-LD, share links) are never set aside.
     """
 
     def __init__(self, meta: PageMeta, story: str | None, lead: str | None) -> None:
         self.meta, self.lead = meta, lead
         self.story = frozenset(_normal(story or "").split())
         self._better: list[str | None] = []
+        self.set_aside = False
 
     def better(self) -> str | None:
         """A heading (or the line above the story) sharing two words with it, if any."""
@@ -505,9 +511,15 @@ class _Topic:
             )
         return self._better[0]
 
-    def about(self, text: str) -> bool:
-        """False for a title that names nothing the story says when a better one exists."""
-        return _shared(text, self.story) != 0 or self.better() is None
+    def about(self, text: str, *titles: str) -> bool:
+        """False for a `<title>`-derived text that names nothing the story says, when a
+        better candidate exists; `titles` are the titles the text comes from."""
+        if not any(t == self.meta.page_title for t in titles):
+            return True
+        if _shared(text, self.story) != 0 or self.better() is None:
+            return True
+        self.set_aside = True
+        return False
 
 
 def choose_title(
@@ -536,21 +548,22 @@ def choose_title(
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
     topic = _Topic(meta, story, lead)
     for heading in headings:
-        if topic.about(heading) and any(
-            _confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)
-        ):
+        confirming = [t for t, s in zip(titles, stripped, strict=True) if _confirms(heading, t, s)]
+        if confirming and topic.about(heading, *confirming):
             return heading
     for title in titles:
-        if (part := _visible_part(title, meta)) and topic.about(part):
+        if (part := _visible_part(title, meta)) and topic.about(part, title):
             return part
-    informative = [s for s in stripped if _words(s) >= 3 and topic.about(s)]
+    informative = [
+        s for t, s in zip(titles, stripped, strict=True) if _words(s) >= 3 and topic.about(s, t)
+    ]
     if informative and meta.shows(informative[:1]):
         return informative[0]
     if above := headline_before(meta, lead):
         return above
     if informative:
         return informative[0]
-    if better := topic.better():
+    if topic.set_aside and (better := topic.better()):
         return better
     informative = [s for s in stripped if _words(s) >= 3]
     if informative:
