@@ -117,9 +117,13 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
-# Share links ("post to Delicious/Digg/Facebook") carry the story's headline as the
-# `title=`/`t=` of the URL they share: a headline the site chose, without its own name.
-_SHARE_LINKS = "//a[contains(@href, 'title=') or contains(@href, 't=')]/@href"
+# Share links ("post to Delicious/Digg/Facebook", "e-mail this story") carry the story's
+# headline as the `title=`/`t=` of the URL they share, or as the text their script escapes
+# (`javascript: var headline = escape("...")`): a headline the site chose, without its name.
+_SHARE_LINKS = (
+    "//a[contains(@href, 'title=') or contains(@href, 't=') or contains(@href, 'escape(')]/@href"
+)
+_ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
 # Captions sit right above a story as title-like lines; they are never its headline.
@@ -299,8 +303,12 @@ def _share_title(tree: HtmlElement) -> str | None:
     for href in tree.xpath(_SHARE_LINKS):
         if _SHARED_URL.search(href) and (title := _SHARED_TITLE.search(href)):
             text = _clean(unquote_plus(title.group(1)))
-            if _words(text) >= 2 and "document." not in text and "<" not in text:
-                found[text] += 1
+        elif escaped := _ESCAPED_TITLE.search(href):
+            text = _clean(escaped.group(2))
+        else:
+            continue
+        if _words(text) >= 2 and "document." not in text and "<" not in text:
+            found[text] += 1
     return found.most_common(1)[0][0] if found else None
 
 

@@ -131,16 +131,29 @@ def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page
     )
 
 
-def test_the_headline_share_links_pass_on_beats_a_title_that_is_not_on_the_page() -> None:
+SHARED = "Harbour board approves two extra crossings"
+
+
+@pytest.mark.parametrize(
+    "share",
+    [
+        "".join(
+            f"<a href='https://{host}/submit?url=https%3A%2F%2Fherald.example%2Fferry"
+            f"&amp;title={SHARED.replace(' ', '+')}'>{host}</a> "
+            for host in ("digg.example", "delicious.example")
+        ),
+        f"<a href='javascript: var headline = escape(&quot;{SHARED}&quot;);"
+        ' openWin("/email.asp?s=7&amp;headline=" + headline)\'>E-mail this story</a>',
+    ],
+    ids=["share-url", "e-mail-script"],
+)
+def test_the_headline_share_links_pass_on_beats_a_title_that_is_not_on_the_page(
+    share: str,
+) -> None:
     """An old layout with no heading markup: the share links name the story, a caption sits
     right above it, and the <title> is the site's blurb."""
     head = "<title>Northern News - Ferries, Weather and Sport for the Northern Coast</title>"
-    shared = "Harbour board approves two extra crossings"
-    share = "".join(
-        f"<a href='https://{host}/submit?url=https%3A%2F%2Fherald.example%2Fferry"
-        f"&amp;title={shared.replace(' ', '+')}'>{host}</a> "
-        for host in ("digg.example", "delicious.example")
-    )
+    shared = SHARED
     body_top = (
         f"<table><tr><td><div class='sh'>{shared}</div></td></tr></table>"
         "<div class='cap'>The night ferry leaving the harbour on Tuesday</div>"
