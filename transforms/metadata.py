@@ -382,6 +382,9 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
     """A title without the site's name and section labels before or after it."""
     parts = [p for p in _SEPARATOR.split(title) if p.strip()]
     if len(parts) < 2:
+        colons = title.split(": ")
+        if len(colons) > 2 and _is_site(colons[-1], sites):  # "Story: Sport: Rugby: News24"
+            return strip_site(" | ".join(colons), sites)
         leading = re.match(r"^([^:]{2,40}):\s+(.+)$", title)
         return leading.group(2) if leading and _is_site(leading.group(1), sites) else title
     cut = False

@@ -74,6 +74,7 @@ def run(content: bytes, url: str = "https://herald.example/world/ferry", **page:
         ("渡轮增加班次 后果很严重_科技_腾讯网", ["腾讯网"], "渡轮增加班次 后果很严重"),
         ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
         ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
+        ("Ferry crews pursue talks: Sport: Rugby: News24", ["news24"], "Ferry crews pursue talks"),
     ],
 )
 def test_the_site_name_and_section_are_cut_from_a_title(
