@@ -47,6 +47,10 @@ _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d %H:%M"}
 _LANG = re.compile(r"^[A-Za-z]{2,3}")
 _WS = re.compile(r"\s+")
+# A `<title>` whose end tag is missing (a truncated or damaged page): the parser reads
+# the rest of the page as the title, leaving no body. Its text ends at the line's end.
+_OPEN_TITLE = re.compile(r"(<title[^>]*>[^<\n]*)", re.I)
+_TITLE_END = re.compile(r"</title", re.I)
 # trafilatura settings tried in turn until one finds text (see `_main_text`).
 _FOCUS_LADDER: tuple[dict[str, bool], ...] = ({"favor_precision": True}, {}, {"favor_recall": True})
 # Batches smaller than this are extracted in-process: starting workers costs more.
@@ -120,6 +124,14 @@ def _identity(page: Page, declared: str | None) -> tuple[str, str]:
     return page.url, page.url
 
 
+def _close_title(html: str) -> str:
+    """The page with an unclosed `<title>` closed where its line ends, so its body parses."""
+    opened = _OPEN_TITLE.search(html)
+    if opened is None or _TITLE_END.search(html, opened.end()):
+        return html
+    return f"{html[: opened.end()]}</title>{html[opened.end() :]}"
+
+
 def _strip_title(text: str, title: str | None) -> str:
     """Drop the headline when trafilatura repeats it as the first line of the body."""
     if title:
@@ -172,7 +184,7 @@ def extract(page: Page) -> Article | Failure:
         return failed("empty", f"{page.url}: empty document")
     try:
         html = decode_html(page.content, _charset(page.content_type))
-        tree = load_html(html)
+        tree = load_html(_close_title(html))
     except (ValueError, LxmlError) as exc:
         return failed("undecodable", f"{page.url}: cannot parse HTML: {exc}")
     if tree is None:
@@ -184,7 +196,7 @@ def extract(page: Page) -> Article | Failure:
         return failed("no_text", f"{page.url}: no article text found by any setting")
     item = page.item
     lead = next((line for line in doc.text.splitlines() if len(line.split()) >= 12), None)
-    title = choose_title(meta, doc.title, item.title if item else None, lead)
+    title = choose_title(meta, doc.title, item.title if item else None, lead, doc.text)
     body = _drop_furniture(_strip_title(doc.text, title))
     url, canonical = _identity(page, doc.url)
     return text_article(

@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -78,7 +79,15 @@ _DATE_KEYS = (
 )
 # " | ", " - ", " — ", " : ", " > ", " -- ", "_" (common in Chinese titles) and the like.
 _SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»«~/:>]|::|--)\s+|\s*[_｜|]\s*")
-_BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af|przez|od)\s*:?\s+", re.I)
+_BY = re.compile(
+    r"^\s*(?:(?:written|posted|words|reported|story|text) by|by|von|par|por|di|door|av|af"
+    r"|przez|od)\s*:?\s+",
+    re.I,
+)
+# Credits after a byline's names that name no author: "Edited by ...", "Photos by ...".
+_CREDIT = re.compile(
+    r"\s(?:edited|photos?|photographs?|pictures?|illustrations?|graphics?|video) by\s.*$", re.I
+)
 _NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
@@ -108,6 +117,17 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+# Share links ("post to Delicious/Digg/Facebook", "e-mail this story") carry the story's
+# headline as the `title=`/`t=` of the URL they share, or as the text their script escapes
+# (`javascript: var headline = escape("...")`): a headline the site chose, without its name.
+_SHARE_LINKS = (
+    "//a[contains(@href, 'title=') or contains(@href, 't=') or contains(@href, 'escape(')]/@href"
+)
+_ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
+_SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
+_SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
+# Captions sit right above a story as title-like lines; they are never its headline.
+_CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 
@@ -143,6 +163,7 @@ class PageMeta:
     """Every candidate for the headline, byline and date, in the page's order of trust."""
 
     titles: list[str] = field(default_factory=list)
+    page_title: str | None = None
     headings: list[str] = field(default_factory=list)
     site_names: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
@@ -272,7 +293,23 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
             meta.shown.append(line)
         if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
-        meta.texts.append((line, not len(owner)))
+        caption = owner.tag == "figcaption" or bool(_CAPTION.search(owner.get("class", "")))
+        meta.texts.append((line, not len(owner) and not caption))
+
+
+def _share_title(tree: HtmlElement) -> str | None:
+    """The headline most share links of the page pass on, if any passes one of some words."""
+    found: Counter[str] = Counter()
+    for href in tree.xpath(_SHARE_LINKS):
+        if _SHARED_URL.search(href) and (title := _SHARED_TITLE.search(href)):
+            text = _clean(unquote_plus(title.group(1)))
+        elif escaped := _ESCAPED_TITLE.search(href):
+            text = _clean(escaped.group(2))
+        else:
+            continue
+        if _words(text) >= 2 and "document." not in text and "<" not in text:
+            found[text] += 1
+    return found.most_common(1)[0][0] if found else None
 
 
 def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
@@ -281,7 +318,10 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
     meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
-    meta.titles.extend(_clean(t.text_content()) for t in tree.xpath("//title")[:1])
+    meta.titles.extend(t for t in [_share_title(tree)] if t)
+    for element in tree.xpath("//title")[:1]:
+        meta.page_title = _clean(element.text_content())
+        meta.titles.append(meta.page_title)
     meta.site_names.extend(v.lstrip("@") for key in _SITE_KEYS for v in tags.get(key, []))
     meta.site_names.extend(meta.organisations)
     if url and (host := urlsplit(url).hostname):
@@ -342,6 +382,9 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
     """A title without the site's name and section labels before or after it."""
     parts = [p for p in _SEPARATOR.split(title) if p.strip()]
     if len(parts) < 2:
+        colons = title.split(": ")
+        if len(colons) > 2 and _is_site(colons[-1], sites):  # "Story: Sport: Rugby: News24"
+            return strip_site(" | ".join(colons), sites)
         leading = re.match(r"^([^:]{2,40}):\s+(.+)$", title)
         return leading.group(2) if leading and _is_site(leading.group(1), sites) else title
     cut = False
@@ -442,17 +485,67 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     return None
 
 
+def _shared(text: str, story: frozenset[str]) -> int | None:
+    """How many words (of 4+ letters) a candidate title shares with the story; None when that
+    says nothing: no story, a title of fewer than two such words, or not in Latin script."""
+    words = {w for w in _normal(text).split() if len(w) >= 4}
+    if not story or len(words) < 2 or any(ch > "\u024f" for ch in "".join(words)):
+        return None
+    return len(words & story)
+
+
+class _Topic:
+    """Whether a `<title>` is about the story, judged against the page's other candidates.
+
+    A site's blurb or a section label as `<title>` ("Lifestyle & Entertainment",
+    "Qatar's top-selling daily") names nothing the story says; a headline does.
+    Such a `<title>` (or the part of it the page shows) is set aside only when a
+    heading or the line above the story shares two words with the story: some
+    stories never repeat their headline's words, and some pages' extracted story
+    is a caption or a stub. Titles the page states for sharing (og:title,
+    JSON-LD, share links) are never set aside.
+    """
+
+    def __init__(self, meta: PageMeta, story: str | None, lead: str | None) -> None:
+        self.meta, self.lead = meta, lead
+        self.story = frozenset(_normal(story or "").split())
+        self._better: list[str | None] = []
+        self.set_aside = False
+
+    def better(self) -> str | None:
+        """A heading (or the line above the story) sharing two words with it, if any."""
+        if not self._better:
+            shown = [h for h in self.meta.headings if 3 <= _words(h) <= 25]
+            candidates = [*shown, headline_before(self.meta, self.lead)] if self.story else []
+            self._better.append(
+                next((c for c in candidates if c and (_shared(c, self.story) or 0) >= 2), None)
+            )
+        return self._better[0]
+
+    def about(self, text: str, *titles: str) -> bool:
+        """False for a `<title>`-derived text that names nothing the story says, when a
+        better candidate exists; `titles` are the titles the text comes from."""
+        if not any(t == self.meta.page_title for t in titles):
+            return True
+        if _shared(text, self.story) != 0 or self.better() is None:
+            return True
+        self.set_aside = True
+        return False
+
+
 def choose_title(
     meta: PageMeta,
     extracted: str | None = None,
     feed: str | None = None,
     lead: str | None = None,
+    story: str | None = None,
 ) -> str | None:
     """The headline the reader sees (see the module docstring).
 
     The page's metadata titles and the feed's confirm a visible heading, or
     the part of them the page shows; else the first of them with some words
-    once the site's name is cut. trafilatura's title (`extracted`, often the
+    once the site's name is cut. A title that names nothing the `story` says
+    gives way to a heading that does (see `_Topic`). trafilatura's title (`extracted`, often the
     page's first h1 itself) confirms nothing: it is the next fallback. A title
     that is only the site's name or a label ("News Article") does not count; a
     page with no other title gets its first heading of some length.
@@ -464,17 +557,26 @@ def choose_title(
             titles.append(title)
             stripped.append(cut)
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
+    topic = _Topic(meta, story, lead)
     for heading in headings:
-        if any(_confirms(heading, t, s) for t, s in zip(titles, stripped, strict=True)):
+        confirming = [t for t, s in zip(titles, stripped, strict=True) if _confirms(heading, t, s)]
+        if confirming and topic.about(heading, *confirming):
             return heading
     for title in titles:
-        if part := _visible_part(title, meta):
+        if (part := _visible_part(title, meta)) and topic.about(part, title):
             return part
-    informative = [s for s in stripped if _words(s) >= 3]
+    informative = [
+        s for t, s in zip(titles, stripped, strict=True) if _words(s) >= 3 and topic.about(s, t)
+    ]
     if informative and meta.shows(informative[:1]):
         return informative[0]
     if above := headline_before(meta, lead):
         return above
+    if informative:
+        return informative[0]
+    if topic.set_aside and (better := topic.better()):
+        return better
+    informative = [s for s in stripped if _words(s) >= 3]
     if informative:
         return informative[0]
     found = extracted and strip_site(extracted, meta.site_names)
@@ -484,7 +586,8 @@ def choose_title(
 
 
 def _split_names(text: str) -> list[str]:
-    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(_BY.sub("", text)))
+    text = _CREDIT.sub("", _BY.sub("", text))
+    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
     return [n for n in names if n]
 
 

@@ -74,6 +74,7 @@ def run(content: bytes, url: str = "https://herald.example/world/ferry", **page:
         ("渡轮增加班次 后果很严重_科技_腾讯网", ["腾讯网"], "渡轮增加班次 后果很严重"),
         ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
         ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
+        ("Ferry crews pursue talks: Sport: Rugby: News24", ["news24"], "Ferry crews pursue talks"),
     ],
 )
 def test_the_site_name_and_section_are_cut_from_a_title(
@@ -113,15 +114,83 @@ def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
     assert run(page_html(head=head, body_top=body_top)).title == "Kemble quits as ferry coach"
 
 
-def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page() -> None:
+@pytest.mark.parametrize(
+    "below",
+    [
+        "<div>By Jonas Weber</div><div>January 8, 2008</div>",
+        # a caption right above the story is a title-like line too, never the headline
+        "<figure><figcaption>The night ferry leaving the harbour on Tuesday</figcaption></figure>",
+    ],
+)
+def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page(
+    below: str,
+) -> None:
     head = "<title>Welcome to the Northern News -- News, Sports, Business, Opinion</title>"
-    body_top = (
-        "<div><font size='4'>Harbour board approves two extra crossings</font></div>"
-        "<div>By Jonas Weber</div><div>January 8, 2008</div>"
-    )
+    body_top = f"<div><font size='4'>Harbour board approves two extra crossings</font></div>{below}"
     assert run(page_html(head=head, body_top=body_top)).title == (
         "Harbour board approves two extra crossings"
     )
+
+
+SHARED = "Harbour board approves two extra crossings"
+
+
+@pytest.mark.parametrize(
+    "share",
+    [
+        "".join(
+            f"<a href='https://{host}/submit?url=https%3A%2F%2Fherald.example%2Fferry"
+            f"&amp;title={SHARED.replace(' ', '+')}'>{host}</a> "
+            for host in ("digg.example", "delicious.example")
+        ),
+        f"<a href='javascript: var headline = escape(&quot;{SHARED}&quot;);"
+        ' openWin("/email.asp?s=7&amp;headline=" + headline)\'>E-mail this story</a>',
+    ],
+    ids=["share-url", "e-mail-script"],
+)
+def test_the_headline_share_links_pass_on_beats_a_title_that_is_not_on_the_page(
+    share: str,
+) -> None:
+    """An old layout with no heading markup: the share links name the story, a standfirst
+    sits right above it, and the <title> is the site's blurb."""
+    head = "<title>Northern News - Ferries, Weather and Sport for the Northern Coast</title>"
+    body_top = (
+        f"<table><tr><td><div class='sh'>{SHARED}</div></td></tr></table>"
+        "<div>Night service kept through the winter</div>"
+    )
+    story = f"{STORY}<div class='share'>{share}</div>"
+    assert run(page_html(head=head, body_top=body_top, story=story)).title == SHARED
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "<title>Lifestyle &amp; Entertainment</title>",
+        "<title>herald.example - Weekend Living</title>",
+        "<title>The Example Herald - the coast's best-selling morning paper</title>",
+    ],
+)
+def test_a_title_that_shares_no_word_with_the_story_gives_way_to_its_heading(head: str) -> None:
+    """Section labels and site blurbs as <title>, even shown in the page's menu or
+    confirming a heading of their own, are not the story's headline."""
+    body_top = (
+        "<nav><h2>Weekend Living</h2><a href='/l'>Lifestyle &amp; Entertainment</a></nav>"
+        "<h2>Harbour authority adds ferry crossings</h2>"
+    )
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds ferry crossings"
+    )
+
+
+def test_a_page_whose_title_tag_is_never_closed_keeps_its_story() -> None:
+    """A truncated page: without repair the parser reads the whole page as its <title>."""
+    content = (
+        b"<html><head><title>Ferry crossings added | Northern News\n<script>var a = 1;</script>"
+        b"</head><body><h1>Ferry crossings added</h1>" + STORY.encode() + b"</body></html>"
+    )
+    article = run(content)
+    assert article.title == "Ferry crossings added"
+    assert "harbour authority said" in article.body
 
 
 def test_a_headline_naming_the_site_is_not_cut_as_the_site_name() -> None:
@@ -190,8 +259,12 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             " <span>Travel Editor</span></div>",
             "Ben Sorensen",
         ),
+        (  # the writer, not the editor the byline credits after
+            "<div class='byline'>Written by Erin Calloway Edited by Louis Martin</div>",
+            "Erin Calloway",
+        ),
     ],
-    ids=["class-and-date", "role-appended"],
+    ids=["class-and-date", "role-appended", "written-and-edited"],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
