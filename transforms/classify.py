@@ -53,7 +53,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -816,8 +816,13 @@ def _number(item: dict[str, Any], key: str, default: float, context: str) -> flo
     return float(value)
 
 
+@lru_cache(maxsize=8)
 def parse_taxonomy(text: str, *, origin: str) -> Taxonomy:
-    """Compile taxonomy YAML; `origin` (a path or name) prefixes every error message."""
+    """Compile taxonomy YAML; `origin` (a path or name) prefixes every error message.
+
+    A `Taxonomy` is immutable, so the same text compiles once per process: a
+    command checks its taxonomy before the run and the run loads it again.
+    """
     try:
         _check_nesting(text, origin)
         data = yaml.load(text, Loader=_YAML_LOADER)
