@@ -165,6 +165,23 @@ def test_mixed_batch_lists_every_failure_in_suite_order(gate: Gate) -> None:
     assert (labels.column, labels.element_count, labels.unexpected_count) == ("label", 5, 2)
 
 
+def test_every_failing_row_is_named_beyond_the_first_pass_sample(gate: Gate) -> None:
+    """The cheap first pass samples 20 offending values; the second names all of them."""
+    batch = [clean_article(n, body="short" if n % 2 else "w" * MIN_BODY_CHARS) for n in range(60)]
+
+    report = gate(batch)
+
+    assert [q.article for q in report.quarantined] == batch[1::2]
+    assert report.valid == batch[::2]
+    (failed,) = [
+        result for suite in report.results for result in suite.results if not result.success
+    ]
+    assert len(failed.result["unexpected_index_list"]) == 30
+    passed = [result for suite in report.results for result in suite.results if result.success]
+    assert len(passed) == 16
+    assert all(result.result["element_count"] == 60 for result in passed)
+
+
 def test_duplicate_ids_keep_the_first_and_quarantine_the_repeats(gate: Gate) -> None:
     first = clean_article(7)
     batch = [
