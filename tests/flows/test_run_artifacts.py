@@ -101,6 +101,7 @@ def test_table_artifact_has_the_counts_of_every_source(run) -> None:
         "unchanged": 0,
         "quarantined": 0,
         "failed": 1,
+        "deferred": 0,
     }
     total = run["summary"].total()
     assert (rows["total"]["new"], rows["total"]["failed"]) == (total.new, total.failed)
