@@ -155,8 +155,9 @@ def sql(config: Path, query: str) -> list[dict]:
 def workers(pool: str, count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
     """`count` process workers of `pool`, one flow run at a time each; interrupted after.
 
-    Each worker leads its own process group, so that the flow-run processes it
-    started go with it, even when it is stopped mid-run.
+    Each worker runs in its own session (a Ctrl-C reaches it only through this
+    clean-up); the flow-run processes it started, which may run in sessions of
+    their own, are killed after it if it left them behind.
     """
     processes = []
     try:
@@ -175,6 +176,7 @@ def workers(pool: str, count: int, env: dict[str, str], logs: Path) -> Iterator[
         print(f"{count} workers started", flush=True)
         yield
     finally:
+        started = descendants({process.pid for process in processes})
         for process in processes:
             process.send_signal(signal.SIGINT)
         for process in processes:
@@ -183,8 +185,26 @@ def workers(pool: str, count: int, env: dict[str, str], logs: Path) -> Iterator[
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            with contextlib.suppress(ProcessLookupError):  # flow runs it left behind
-                os.killpg(process.pid, signal.SIGKILL)
+        for pid in started:  # flow runs a worker left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def descendants(parents: set[int]) -> set[int]:
+    """The live processes below `parents` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = list(parents)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def run_shards(count: int, config: Path, env: dict[str, str], timeout: float) -> tuple:
