@@ -390,10 +390,10 @@ def local_prefect_server(workdir: Path, database_url: str | None = None) -> Iter
     )
     command = [str(BIN / "mediawatch"), "server"]
     started = time.perf_counter()
-    subprocess.run([*command, "start", "--config", str(config)], check=True, cwd=ROOT)
-    print(f"local Prefect server started in {time.perf_counter() - started:.1f} s", flush=True)
-    state = json.loads((workdir / "server" / "prefect" / "server.json").read_text("utf-8"))
-    try:
+    try:  # stopped even when interrupted while starting: its state file is written first
+        subprocess.run([*command, "start", "--config", str(config)], check=True, cwd=ROOT)
+        print(f"local Prefect server started in {time.perf_counter() - started:.1f} s", flush=True)
+        state = json.loads((workdir / "server" / "prefect" / "server.json").read_text("utf-8"))
         yield f"http://{state['host']}:{state['port']}/api"
     finally:
         subprocess.run([*command, "stop", "--config", str(config)], check=True, cwd=ROOT)

@@ -19,6 +19,9 @@ prints articles/s per worker count: over the wall time from triggering the
 runs to the last one finishing, and over the flow runs' own span (first
 start to last end, without the workers' pick-up and process start).
 
+Stopped early (Ctrl-C, SIGTERM, or an error), it still stops everything it
+started: workers and their flow runs, the Prefect server, PostgreSQL.
+
     .venv/bin/python bench/scale_demo.py                      # 500 feeds x 20 articles
     .venv/bin/python bench/scale_demo.py --feeds 60 --items 10 --workers 1,2,3
 """
@@ -26,6 +29,7 @@ start to last end, without the workers' pick-up and process start).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -149,34 +153,58 @@ def sql(config: Path, query: str) -> list[dict]:
 
 @contextmanager
 def workers(pool: str, count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
-    """`count` process workers of `pool`, one flow run at a time each; interrupted after."""
+    """`count` process workers of `pool`, one flow run at a time each; interrupted after.
+
+    Each worker runs in its own session (a Ctrl-C reaches it only through this
+    clean-up); the flow-run processes it started, which may run in sessions of
+    their own, are killed after it if it left them behind.
+    """
     processes = []
-    for number in range(count):
-        log = (logs / f"{pool}-worker-{number + 1}.log").open("wb")
-        processes.append(
-            (
-                subprocess.Popen(
-                    [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--limit", "1"],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    cwd=ROOT,
-                ),
-                log,
-            )
-        )
     try:
+        for number in range(count):
+            with (logs / f"{pool}-worker-{number + 1}.log").open("wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--limit", "1"],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=env,
+                        cwd=ROOT,
+                        start_new_session=True,
+                    )
+                )
+        print(f"{count} workers started", flush=True)
         yield
     finally:
-        for process, _ in processes:
+        started = descendants({process.pid for process in processes})
+        for process in processes:
             process.send_signal(signal.SIGINT)
-        for process, log in processes:
+        for process in processes:
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            log.close()
+        for pid in started:  # flow runs a worker left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def descendants(parents: set[int]) -> set[int]:
+    """The live processes below `parents` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = list(parents)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def run_shards(count: int, config: Path, env: dict[str, str], timeout: float) -> tuple:
@@ -244,6 +272,22 @@ def report(results: list[Result], feeds: int, items: int) -> bool:
     return ok
 
 
+def stop_on_signals() -> None:
+    """Make SIGTERM, like SIGINT, unwind the `with` blocks that stop what the demo started.
+
+    The first signal raises KeyboardInterrupt; later ones are ignored so that
+    the clean-up itself is not cut short.
+    """
+
+    def interrupt(signum: int, _frame: object) -> None:
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(name, interrupt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=500)
@@ -254,6 +298,7 @@ def main() -> None:
     args = parser.parse_args()
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    stop_on_signals()
     counts = [int(n) for n in args.workers.split(",")]
     workdir = args.workdir.resolve()
     paths = write_site(workdir / "site", args.feeds, args.items)
@@ -290,4 +335,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt as stopped:
+        raise SystemExit(
+            f"scale demo stopped by {stopped}: everything it started is stopped"
+        ) from None

@@ -205,9 +205,12 @@ def _make_article(**changes: object) -> Article:
     return Article(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_article() -> Callable[..., Article]:
-    """A factory of valid article records; tests override the fields they are about."""
+    """A factory of valid article records; tests override the fields they are about.
+
+    Session-wide (it holds no state) so that module fixtures can load articles too.
+    """
     return _make_article
 
 
