@@ -38,8 +38,8 @@ def test_digest_writes_the_report_of_the_last_days_now(tmp_path: Path, make_arti
     )
     result = runner.invoke(cli.app, ["digest", "--days", "2", "--warehouse", str(warehouse)])
     assert result.exit_code == 0, result.output
-    (printed,) = result.output.splitlines()  # a path is never wrapped onto two lines
-    assert printed.startswith("Digest: ")
+    # Prefect's own log lines reach this output too when its logging was set up here first.
+    (printed,) = [line for line in result.output.splitlines() if line.startswith("Digest: ")]
     page = Path(printed.removeprefix("Digest: "))
     assert page.parent == tmp_path / "digests"
     assert page.name.startswith(f"digest-{datetime.now(UTC):%Y-%m-%d}")
