@@ -82,9 +82,13 @@ class LocalPostgres:
         """The libpq connection string of a database on this server (TCP on loopback)."""
         return f"dbname={dbname} host=127.0.0.1 port={self.port} user={SUPERUSER}"
 
-    def create_database(self, name: str) -> str:
-        """Create a database and return its libpq connection string."""
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, name)
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create a database (a copy of `template`, if given) and return its connection string.
+
+        A template must have no open connection while it is copied.
+        """
+        copy = ["-T", template] if template else []
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, *copy, name)
         return self.dsn(name)
 
     def _run(self, tool: str, *args: str) -> None:
