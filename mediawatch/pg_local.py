@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -99,9 +100,13 @@ class LocalPostgres:
             raise PostgresUnavailable(f"{tool} failed: {done.stderr.strip()}")
 
     def stop(self) -> None:
-        """Shut the server down fast (SIGINT: abort open transactions) and delete its folder."""
+        """Shut the server down at once and delete its folder.
+
+        SIGQUIT is PostgreSQL's immediate shutdown: no final checkpoint, which
+        would only write out a cluster that is deleted next.
+        """
         if self.process.poll() is None:
-            self.process.send_signal(2)
+            self.process.send_signal(signal.SIGQUIT)
             try:
                 self.process.wait(timeout=_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
