@@ -1,8 +1,9 @@
 """Fault injection: a loader killed with SIGKILL at random points keeps whole batches or none.
 
-Each trial starts a loader process (forked from one child that imported
-it once) that loads batch after batch, kills it after a random delay, and checks every batch it began: all of its articles, labels,
-quarantined records, failures and validation results are in, or none is.
+Each trial starts a loader (forked from one child that imported it once)
+that loads batch after batch, kills it after a random delay, and checks
+every batch it began: all of its articles, labels, quarantined records,
+failures and validation results are in, or none is.
 Then the "next run" loads every batch again and each is there exactly once.
 """
 
