@@ -9,6 +9,7 @@ Then the "next run" loads every batch again and each is there exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -71,7 +72,11 @@ class Loader:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, str(CHILD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         assert self._line() == "ready"
 
@@ -94,9 +99,15 @@ class Loader:
         return max(begun, default=first)
 
     def close(self) -> None:
+        """Let the child end, and kill what is left of its group (a failed trial's loader)."""
         assert self.process.stdin is not None
         self.process.stdin.close()
-        assert self.process.wait(timeout=30) == 0
+        try:
+            code = self.process.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        assert code == 0
 
 
 @pytest.fixture(scope="module")
