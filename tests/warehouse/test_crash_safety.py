@@ -1,21 +1,26 @@
 """Fault injection: a loader killed with SIGKILL at random points keeps whole batches or none.
 
-Each trial starts a child that loads batch after batch, kills it after a
-random delay, and checks every batch it began: all of its articles, labels,
-quarantined records, failures and validation results are in, or none is.
+Each trial starts a loader (forked from one child that imported it once)
+that loads batch after batch, kills it after a random delay, and checks
+every batch it began: all of its articles, labels, quarantined records,
+failures and validation results are in, or none is.
 Then the "next run" loads every batch again and each is there exactly once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pytest
 from crash_batches import (
     ARTICLES,
     FAILURES,
@@ -62,31 +67,68 @@ def _count_rows(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[int, ...]]:
     return {number: tuple(counts) for number, counts in per_batch.items()}
 
 
-def _kill_during_loads(path: Path | str, first: int, delay: float, *extra: str) -> int:
-    """Run the child, SIGKILL it after `delay` seconds of loading; return the last batch begun."""
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(path), str(first), *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(delay)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    begun = [int(line.split()[1]) for line in child.stdout.read().splitlines()]
-    return max(begun, default=first)
+class Loader:
+    """The child `load_until_killed.py`: it forks a loader per trial, already imported."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(CHILD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def kill_during_loads(self, path: Path | str, first: int, delay: float, *extra: str) -> int:
+        """Fork a loader, SIGKILL it after `delay` s of loading; return the last batch begun."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("\t".join([str(path), str(first), *extra]) + "\n")
+        self.process.stdin.flush()
+        pid = int(self._line().removeprefix("pid "))
+        time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+        begun = []
+        while (line := self._line()) != "ended":
+            assert line.startswith("begin "), line
+            begun.append(int(line.split()[1]))
+        return max(begun, default=first)
+
+    def close(self) -> None:
+        """Let the child end, and kill what is left of its group (a failed trial's loader)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            code = self.process.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        assert code == 0
+
+
+@pytest.fixture(scope="module")
+def loader() -> Iterator[Loader]:
+    """One child for the module's trials: importing the loader takes a second or more each time."""
+    child = Loader()
+    try:
+        yield child
+    finally:
+        child.close()
 
 
 def test_killed_loads_leave_whole_batches_and_the_next_run_loads_each_once(
-    tmp_path: Path,
+    loader: Loader, tmp_path: Path
 ) -> None:
     path = tmp_path / "w.duckdb"
     Warehouse(path).start_run(RUN_ID, "ingest", [("port-news", "feed", "https://port.example/")])
     rng = random.Random(20261120)
     first, cut_short = 0, 0
     for _ in range(TRIALS):
-        last = _kill_during_loads(path, first, rng.uniform(0.0, 0.4))
+        last = loader.kill_during_loads(path, first, rng.uniform(0.0, 0.4))
         stored = _rows_per_batch(path)
         for number in range(first, last + 1):
             assert stored.get(number, (0,) * len(FULL)) in {FULL, (0,) * len(FULL)}, number
@@ -102,7 +144,7 @@ def test_killed_loads_leave_whole_batches_and_the_next_run_loads_each_once(
 
 
 def test_killed_ducklake_loads_leave_whole_batches_and_the_next_run_loads_each_once(
-    ducklake_warehouse: Warehouse,
+    loader: Loader, ducklake_warehouse: Warehouse
 ) -> None:
     """The same on a DuckLake (catalog in PostgreSQL): a batch is one DuckLake commit."""
     target = ducklake_warehouse.path
@@ -116,7 +158,7 @@ def test_killed_ducklake_loads_leave_whole_batches_and_the_next_run_loads_each_o
     rng = random.Random(20261129)
     first, cut_short = 0, 0
     for _ in range(LAKE_TRIALS):
-        last = _kill_during_loads(str(target), first, rng.uniform(1.0, 5.0), target.data_path)
+        last = loader.kill_during_loads(str(target), first, rng.uniform(1.0, 5.0), target.data_path)
         seen = stored()
         for number in range(first, last + 1):
             assert seen.get(number, (0,) * len(FULL)) in {FULL, (0,) * len(FULL)}, number
