@@ -138,7 +138,7 @@ def _print_summary(
         table.add_column(column.replace("_", " "), justify="right")
     for row in [*summary.sources, summary.total()]:
         table.add_row(*_texts([row.source, *(getattr(row, c) for c in columns)]))
-    Console(width=max(console.width, 110)).print(table)
+    Console(width=max(console.width, 130)).print(table)
     if summary.files:
         files = Table("file", "status", "reason", "documents", box=box.SIMPLE_HEAD)
         for entry in summary.files:

@@ -82,6 +82,17 @@ def test_run_summary_shows_file_names_and_errors_as_they_are(capsys) -> None:
     )
 
 
+def test_run_summary_cuts_no_source_name_or_column_title(capsys) -> None:
+    summary = RunSummary(
+        "r2", "ingest", "w.duckdb", sources=[SourceCounts("northern-courier", 1, 12, 10)]
+    )
+    cli._print_summary(summary, quiet=False, as_json=False)
+    out = capsys.readouterr().out
+    assert "…" not in out
+    for text in ("northern-courier", "feeds polled", "quarantined", "deferred"):
+        assert text in out
+
+
 def test_sources_never_cut_a_url_and_mark_removed_feeds(
     warehouse: Path, config: Path, monkeypatch
 ) -> None:
