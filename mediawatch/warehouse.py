@@ -134,20 +134,36 @@ def is_conflict(exc: duckdb.Error) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 
 
+def _retrying(
+    attempt: Callable[[], _T],
+    *,
+    retryable: Callable[[duckdb.Error], bool],
+    attempts: int,
+    pause: Callable[[int], float],
+) -> _T:
+    """`attempt()`, run again after `pause(tries so far)` seconds while it fails retryably.
+
+    The last error, or one that is not `retryable`, is raised as it is.
+    """
+    for tried in range(1, attempts + 1):
+        try:
+            return attempt()
+        except duckdb.Error as exc:
+            if not retryable(exc) or tried == attempts:
+                raise
+            time.sleep(pause(tried))
+    raise WarehouseError(f"no attempt allowed ({attempts})")
+
+
 def retry_conflicts(attempt: Callable[[], _T], *, attempts: int = _CONFLICT_ATTEMPTS) -> _T:
     """Run a whole transaction again while its commit conflicts with another writer's.
 
     Only DuckLake has concurrent writers; `attempt` must be idempotent (loads
     merge on keys), so a retry after a lost commit changes nothing twice.
     """
-    for tried in range(1, attempts + 1):
-        try:
-            return attempt()
-        except duckdb.TransactionException as exc:
-            if not is_conflict(exc) or tried == attempts:
-                raise
-            time.sleep(0.05 * 2**tried)
-    raise WarehouseError(f"no attempt allowed ({attempts})")
+    return _retrying(
+        attempt, retryable=is_conflict, attempts=attempts, pause=lambda tried: 0.05 * 2**tried
+    )
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -271,16 +287,16 @@ def open_ducklake(
     if read_only:
         options.append("READ_ONLY")
     clause = f" ({', '.join(options)})" if options else ""
-    for attempt in range(_CATALOG_CREATE_ATTEMPTS):
-        try:
-            con.execute(f"ATTACH {sql_literal(str(target))} AS {_LAKE}{clause}")
-            break
-        except duckdb.Error as exc:
-            if _lost_catalog_creation(exc) and attempt + 1 < _CATALOG_CREATE_ATTEMPTS:
-                time.sleep(0.2 * (attempt + 1))
-                continue
-            con.close()
-            raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
+    try:
+        _retrying(
+            lambda: con.execute(f"ATTACH {sql_literal(str(target))} AS {_LAKE}{clause}"),
+            retryable=_lost_catalog_creation,
+            attempts=_CATALOG_CREATE_ATTEMPTS,
+            pause=lambda tried: 0.2 * tried,
+        )
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
     con.execute(f"USE {_LAKE}")
     if sandbox:
         # The lake's Parquet files are read on demand: its data path stays readable.
