@@ -1,4 +1,4 @@
-"""Reading a warehouse file as a user's own DuckDB client would, for the flow tests' checks.
+"""Reading a warehouse file as a user's own DuckDB client would, for the tests' checks.
 
 A plain read-only connection, opened and closed per query, so a test sees
 what another process committed and never holds the file between checks.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from warehouse_reads import query
 
 from flows.ingest import ingest, sharded
 from mediawatch.errors import ConfigError
 from mediawatch.settings import Settings, Source, load_settings
-from mediawatch.warehouse import connect
 from transforms.shard import shard_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -53,17 +53,13 @@ def test_two_shards_poll_every_feed_once_and_load_every_article_once(settings, l
         assert len(loopback.hits(f"/desk-{n}/feed.xml")) == 1
         assert len(loopback.hits(f"/desk-{n}/story.html")) == 1
     assert first.total().new + second.total().new == FEEDS
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT count(*), count(DISTINCT article_id), typeof(any_value(article_id)) "
-            "FROM articles"
-        ).fetchone()
-        polled = con.execute("SELECT count(*) FROM feed_state WHERE last_polled_at IS NOT NULL")
-        assert rows == (FEEDS, FEEDS, "VARCHAR")
-        assert polled.fetchone() == (FEEDS,)
-    finally:
-        con.close()
+    rows = query(
+        settings.warehouse,
+        "SELECT count(*), count(DISTINCT article_id), typeof(any_value(article_id)) FROM articles",
+    )
+    assert rows == [(FEEDS, FEEDS, "VARCHAR")]
+    polled = "SELECT count(*) FROM feed_state WHERE last_polled_at IS NOT NULL"
+    assert query(settings.warehouse, polled) == [(FEEDS,)]
 
 
 def test_a_bad_shard_is_a_config_error_naming_the_key(settings) -> None:

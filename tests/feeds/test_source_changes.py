@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from warehouse_reads import query
 
 from flows.ingest import ingest
 from mediawatch.settings import Settings, Source, load_settings
-from mediawatch.warehouse import connect
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -31,13 +31,11 @@ PAGE = (
 
 
 def feed_state(settings: Settings) -> tuple:
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        return con.execute(
-            "SELECT consecutive_failures, next_poll_at, source_fingerprint FROM feed_state"
-        ).fetchone()
-    finally:
-        con.close()
+    [row] = query(
+        settings.warehouse,
+        "SELECT consecutive_failures, next_poll_at, source_fingerprint FROM feed_state",
+    )
+    return row
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from warehouse_reads import query
 
 from flows.pages import ingest_pages
 from mediawatch.inbox_claims import CLAIMS, InboxClaims
 from mediawatch.saved_folder import fingerprint, saved_files, shown
 from mediawatch.settings import Settings, load_settings
-from mediawatch.warehouse import connect
 from schemas.records import SavedFile
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -43,13 +43,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def registry(settings: Settings) -> list[tuple[str, str, int]]:
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        return con.execute(
-            "SELECT path, status, documents FROM saved_files ORDER BY path"
-        ).fetchall()
-    finally:
-        con.close()
+    return query(
+        settings.warehouse, "SELECT path, status, documents FROM saved_files ORDER BY path"
+    )
 
 
 def listing(inbox: Path) -> list[SavedFile]:
@@ -119,9 +115,7 @@ def test_two_concurrent_runs_read_each_file_once(inbox: Path, settings: Settings
     assert sum(s.total().items_seen for s in summaries) == FILES  # each file read by one run
     rows = registry(settings)
     assert [(status, documents) for _, status, documents in rows] == [("processed", 1)] * FILES
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        articles = con.execute("SELECT count(*), count(DISTINCT article_id) FROM articles")
-        assert articles.fetchone() == (FILES, FILES)
-    finally:
-        con.close()
+    articles = query(
+        settings.warehouse, "SELECT count(*), count(DISTINCT article_id) FROM articles"
+    )
+    assert articles == [(FILES, FILES)]
