@@ -20,7 +20,9 @@ that carries more (a date, a desk) and including its first name. Date: the same 
 date without time of day matches an instant that falls on that day in some
 time zone, UTC-12 to UTC+14). Pages whose truth lacks a field are not scored
 on it; a set may list further right answers under "titles" (L3S-GN1 marks
-every headline-like block).
+every headline-like block). For `.txt` rows, "<field> shown" gives the accuracy
+on the pages whose rendered text shows the gold value at all, and their share
+(see `shown_fields`): the plain accuracy stays the headline figure.
 
     .venv/bin/python bench/eval_extraction.py [--data ../shared/eval] [--split heldout]
     .venv/bin/python bench/eval_extraction.py --data /work/evaldata --split all --jobs 2
@@ -93,6 +95,7 @@ class Prediction:
     author: str | None
     date: datetime | date | None
     seconds: float
+    shown: frozenset[str] | None = None  # gold fields written in a `.txt` rendering
 
 
 @dataclass(slots=True)
@@ -106,6 +109,8 @@ class Score:
     right: Counter = field(default_factory=Counter)
     scored: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    answerable: Counter = field(default_factory=Counter)  # scored and shown in the text
+    answered: Counter = field(default_factory=Counter)  # of those, right
 
     def add(self, truth: dict, pred: Prediction) -> None:
         """Add one page's prediction against its ground truth."""
@@ -119,7 +124,11 @@ class Score:
             if truth.get(name):  # a set may list more right answers under "<field>s"
                 golds = [g for g in [truth[name], *truth.get(f"{name}s", [])] if isinstance(g, str)]
                 self.scored[name] += 1
-                self.right[name] += any(check(gold, getattr(pred, name)) for gold in golds)
+                right = any(check(gold, getattr(pred, name)) for gold in golds)
+                self.right[name] += right
+                if pred.shown is not None and name in pred.shown:
+                    self.answerable[name] += 1
+                    self.answered[name] += right
 
     def prf(self) -> tuple[float, float, float] | None:
         """Body precision, recall and F1, or None when no page had a gold body."""
@@ -134,6 +143,13 @@ class Score:
         """Share of the pages with a gold `name` that got it right."""
         return self.right[name] / self.scored[name] if self.scored[name] else None
 
+    def answerable_accuracy(self, name: str) -> tuple[float, float] | None:
+        """Accuracy on the pages whose gold `name` the rendered text shows, and their share."""
+        if not self.answerable[name]:
+            return None
+        answerable = self.answerable[name]
+        return self.answered[name] / answerable, answerable / self.scored[name]
+
     def as_dict(self) -> dict[str, float | int | None]:
         """The figures the table shows, by name (also what the quality floors compare)."""
         prf = self.prf()
@@ -143,6 +159,11 @@ class Score:
             "recall": prf[1] if prf else None,
             "f1": prf[2] if prf else None,
             **{name: self.accuracy(name) for name in FIELDS},
+            **{
+                f"{name}_answerable": answerable[0]
+                for name in FIELDS
+                if (answerable := self.answerable_accuracy(name))
+            },
             "ms_per_page": 1000 * self.seconds / self.pages if self.pages else None,
         }
 
@@ -247,6 +268,32 @@ def render_text(html: bytes) -> str:
     return get_text(_XML_DECLARATION.sub("", decode_html(html, None), count=1))
 
 
+def shown_fields(truth: dict, text: str) -> frozenset[str]:
+    """The gold title, author and date that a text rendering actually shows (normalised).
+
+    A title or author is shown when its normalised words (all of an author's
+    names) occur in the normalised text; a date when a line of the text holds a
+    date on the gold day, as mediawatch's date reader finds it. Readability's
+    gold titles and bylines are Readability.js output, often not on the page.
+    """
+    from transforms.plaintext import default_text_rules, detect_language, search_date
+
+    normal = f" {_normal(text)} "
+    shown = set()
+    if truth.get("title") and any(
+        f" {_normal(g)} " in normal for g in [truth["title"], *truth.get("titles", [])] if g
+    ):
+        shown.add("title")
+    names = author_names(truth["author"]) if truth.get("author") else frozenset()
+    if names and all(f" {name} " in normal for name in names):
+        shown.add("author")
+    if truth.get("date"):
+        lang = detect_language(_TOKEN.findall(text.lower())[:3000], default_text_rules())
+        if any(date_right(truth["date"], search_date(line, lang)) for line in text.splitlines()):
+            shown.add("date")
+    return frozenset(shown)
+
+
 def _trafilatura(html: bytes, truth: dict, **options: bool) -> tuple:
     doc = trafilatura.bare_extraction(
         html, url=truth.get("url"), with_metadata=True, include_comments=False, **options
@@ -261,11 +308,13 @@ def run_system(system: str, case: Case) -> Prediction:
     """Run one system on one page and time it (CPU time of this process)."""
     html = case.html_path.read_bytes()
     start = time.process_time()
+    text = None
     try:
         if system == "mediawatch .html":
             out = _through_pages(f"{case.ident}.html", html, case.truth)
         elif system == "mediawatch .txt":
-            out = _through_pages(f"{case.ident}.txt", render_text(html).encode(), case.truth)
+            text = render_text(html)
+            out = _through_pages(f"{case.ident}.txt", text.encode(), case.truth)
         else:
             option = system.rsplit(maxsplit=1)[-1]
             flags = {"precision": {"favor_precision": True}, "recall": {"favor_recall": True}}
@@ -273,7 +322,9 @@ def run_system(system: str, case: Case) -> Prediction:
     except (ValueError, LxmlError) as exc:  # a crash scores as nothing found, and is shown
         print(f"{system}: {case.set_name}/{case.ident}: {exc}", file=sys.stderr)
         out = ("", None, None, None)
-    return Prediction(*out, seconds=time.process_time() - start)
+    seconds = time.process_time() - start
+    shown = shown_fields(case.truth, text) if text is not None else None
+    return Prediction(*out, seconds=seconds, shown=shown)
 
 
 def _run_case(args: tuple[Case, Sequence[str]]) -> tuple[Case, dict[str, Prediction]]:
@@ -347,12 +398,19 @@ def _cell(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _shown_cell(score: Score, name: str) -> str:
+    """Accuracy on the pages whose rendered text shows the gold `name`, and their share."""
+    found = score.answerable_accuracy(name)
+    return "-" if found is None else f"{found[0]:.3f} of {100 * found[1]:.0f}%"
+
+
 def table(scores: dict[str, dict[str, Score]]) -> str:
     """The per-set tables as Markdown."""
     lines = []
     header = "| system | pages | body P | body R | body F1 | title | author | date | ms/page |"
+    header += "".join(f" {name} shown |" for name in FIELDS)
     for set_name, by_system in scores.items():
-        lines += [f"\n{set_name}\n", header, "|" + "---|" * 9]
+        lines += [f"\n{set_name}\n", header, "|" + "---|" * 12]
         for system in SYSTEMS:
             if system not in by_system:
                 continue
@@ -362,6 +420,7 @@ def table(scores: dict[str, dict[str, Score]]) -> str:
                 f"| {system} | {s['pages']} | "
                 + " | ".join(_cell(v) for v in cells)
                 + f" | {_cell(s['ms_per_page'], 1)} |"
+                + "".join(f" {_shown_cell(by_system[system], name)} |" for name in FIELDS)
             )
     return "\n".join(lines)
 

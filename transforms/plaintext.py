@@ -530,9 +530,11 @@ class _Block:
     bullet: bool
     final: bool
     furniture: bool
+    comments: bool  # opens readers' comments (see `_opens_comments`)
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
     in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
+    density: float = 0.0  # share of the copy's language's stop words (0 without a stop list)
 
 
 def detect_language(words: list[str], rules: TextRules) -> str | None:
@@ -573,27 +575,28 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
 def _blocks(text: str, rules: TextRules) -> list[_Block]:
     """One block per line; table cells (columns set apart by 3+ spaces or tabs) are lines too.
 
-    Words are kept in lower case (for the stop lists); the furniture verdict of
-    a line is worked out once per distinct line (menus repeat).
+    Words are kept in lower case (for the stop lists); a line's fields are
+    worked out once per distinct line (menus repeat), its word list shared.
     """
     blocks = []
-    furniture: dict[str, bool] = {}
+    seen: dict[str, tuple[str, list[str], bool, bool, bool, bool]] = {}
     for line in _joined_lines(text, rules):
-        bullet = _BULLET.match(line)
-        if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
-            bullet = None  # "3. August 2022" is a date, not list item 3
-        content = line[bullet.end() :] if bullet else line
-        blocks.append(
-            _Block(
-                text=content or line,
-                words=_TOKEN.findall(content.lower()),
-                bullet=bullet is not None,
-                final=content.endswith(_FINAL),
-                furniture=furniture[line]
-                if line in furniture
-                else furniture.setdefault(line, _is_furniture(line)),
+        fields = seen.get(line)
+        if fields is None:
+            bullet = _BULLET.match(line)
+            if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
+                bullet = None  # "3. August 2022" is a date, not list item 3
+            content = line[bullet.end() :] if bullet else line
+            furniture = _is_furniture(line)
+            fields = seen[line] = (
+                content or line,
+                _TOKEN.findall(content.lower()),
+                bullet is not None,
+                content.endswith(_FINAL),
+                furniture,
+                _opens_comments(content or line, furniture, rules),
             )
-        )
+        blocks.append(_Block(*fields))
     return blocks
 
 
@@ -604,15 +607,21 @@ def _is_furniture(line: str) -> bool:
     )
 
 
+def _opens_comments(text: str, furniture: bool, rules: TextRules) -> bool:
+    """A section header of readers' comments ("12 Comments", "Leave a Reply", "← Previous ...")."""
+    return bool(rules.comments_start.match(text)) or (
+        furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
+    )
+
+
 def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules) -> str:
     """jusText's context-free class, with sentence shape standing in for links."""
     length = len(block.text)
     if block.furniture or block.text.count(" | ") >= 2:
         return BAD
-    if stop is None:  # no stop list for this language: sentence shape decides
-        density = rules.stopwords_high if block.final else 0.0
-    else:
-        density = sum(map(stop.__contains__, block.words)) / max(1, len(block.words))
+    # Without a stop list for the language, sentence shape decides.
+    sentence_shape = rules.stopwords_high if block.final else 0.0
+    density = sentence_shape if stop is None else block.density
     if length < rules.length_low:
         # A short whole sentence is near-good: its neighbours decide, furniture aside.
         sentence = block.final and len(block.words) >= 5 and density >= rules.stopwords_low
@@ -683,10 +692,13 @@ def _good_runs(blocks: list[_Block], gap: int) -> list[list[int]]:
     """Good blocks in runs; a run goes on over at most `gap` other non-furniture blocks."""
     runs: list[list[int]] = []
     previous = -1
+    others_before = [0]  # non-furniture blocks before each index
+    for block in blocks:
+        others_before.append(others_before[-1] + (not block.furniture))
     for i, block in enumerate(blocks):
         if block.cls != GOOD:
             continue
-        others = sum(not b.furniture for b in blocks[previous + 1 : i])
+        others = others_before[i] - others_before[previous + 1]
         if runs and others <= gap:
             runs[-1].append(i)
         else:
@@ -728,6 +740,13 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
     sample = [w for b in blocks for w in b.words]
     lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
     stop = rules.stoplists.get(lang) if lang else None
+    if stop is not None:
+        densities: dict[str, float] = {}
+        for block in blocks:
+            if (density := densities.get(block.text)) is None:
+                hits = sum(map(stop.__contains__, block.words))
+                density = densities[block.text] = hits / max(1, len(block.words))
+            block.density = density
     for block in blocks:
         block.cls = _initial_class(block, stop, rules)
     if stop is not None and not any(b.cls in (GOOD, NEAR) for b in blocks):
@@ -740,11 +759,11 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
         for block in sentences:
             block.cls = GOOD
     _drop_islands(blocks, rules)
-    _cut_comments(blocks, rules)
+    _cut_comments(blocks)
     return blocks, lang
 
 
-def _cut_comments(blocks: list[_Block], rules: TextRules) -> None:
+def _cut_comments(blocks: list[_Block]) -> None:
     """Class the readers' comments below a story as bad, so a long thread is not taken for it.
 
     The thread starts at its section header (see `_comments_at`) once at
@@ -754,7 +773,7 @@ def _cut_comments(blocks: list[_Block], rules: TextRules) -> None:
     for i, block in enumerate(blocks):
         if block.cls == GOOD:
             seen += len(block.text)
-        elif seen >= COMMENTS_AFTER_CHARS and _opens_comments(block, rules):
+        elif seen >= COMMENTS_AFTER_CHARS and block.comments:
             for rest in blocks[i:]:
                 rest.cls = BAD
             return
@@ -1081,24 +1100,37 @@ def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
     return best if best is not None else layout.title_at
 
 
-def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[list[float]]:
-    """The BLOCK_FEATURES of every line, after the jusText-style pass classified them."""
+def _shape(text: str) -> tuple[float, float, float]:
+    """A line's log length, share of digits and share of capitalised tokens."""
+    tokens = text.split()
+    return (
+        math.log1p(len(text)),
+        len(_DIGIT.findall(text)) / len(text),
+        sum(t[0].isupper() for t in tokens) / max(1, len(tokens)),
+    )
+
+
+def block_features(blocks: list[_Block]) -> list[list[float]]:
+    """The BLOCK_FEATURES of every line, after the jusText-style pass classified them.
+
+    What depends on a line's text alone is worked out once per distinct line.
+    """
     runs = _good_runs(blocks, STORY_GAP)
     story = _longest(blocks, runs) if runs else []
     first, last = (story[0], story[-1]) if story else (len(blocks), -1)
     counts = Counter(b.text for b in blocks)
+    shapes = {text: _shape(text) for text in counts}
     good = [float(b.cls == GOOD) for b in blocks]
-    length = [math.log1p(len(b.text)) for b in blocks]
+    length = [shapes[b.text][0] for b in blocks]
     edge = len(blocks) - 1
     rows = []
     for i, block in enumerate(blocks):
-        words, tokens = block.words, block.text.split()
-        density = sum(map(stop.__contains__, words)) / len(words) if stop and words else 0.0
+        _, digits, capitalised = shapes[block.text]
         rows.append(
             [
                 good[i],
                 length[i],
-                density,
+                block.density if block.words else 0.0,
                 float(block.final),
                 float(block.bullet),
                 float(block.furniture),
@@ -1107,8 +1139,8 @@ def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[li
                 good[i + 1] if i < edge else 0.0,
                 length[i - 1] if i else 0.0,
                 length[i + 1] if i < edge else 0.0,
-                len(_DIGIT.findall(block.text)) / len(block.text),
-                sum(t[0].isupper() for t in tokens) / max(1, len(tokens)),
+                digits,
+                capitalised,
                 float(counts[block.text] > 1),
                 float(first <= i <= last),
                 float(i < first),
@@ -1118,7 +1150,7 @@ def block_features(blocks: list[_Block], stop: frozenset[str] | None) -> list[li
     return rows
 
 
-def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> None:
+def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
     """Re-class a copy's lines by the learned model over their and their neighbours' features.
 
     A copy of fewer than LEARNED_MIN_LINES lines (a note, a pasted story
@@ -1129,7 +1161,7 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
     if len(blocks) < LEARNED_MIN_LINES:
         return
     *weights, bias = rules.block_weights
-    features = block_features(blocks, rules.stoplists.get(lang or ""))
+    features = block_features(blocks)
     before = [block.cls for block in blocks]
     for block, row in zip(blocks, features, strict=True):
         score = bias + sum(map(operator.mul, weights, row))
@@ -1142,7 +1174,7 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
             block.cls = GOOD
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
-    _cut_comments(blocks, rules)
+    _cut_comments(blocks)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls
@@ -1151,8 +1183,8 @@ def _learned_pass(blocks: list[_Block], lang: str | None, rules: TextRules) -> N
 def block_candidates(text: str, rules: TextRules | None = None) -> list[tuple[str, list[float]]]:
     """Every line of a copy with its BLOCK_FEATURES (to train the learned block pass)."""
     rules = rules or default_text_rules()
-    blocks, lang = classify_blocks(text, rules)
-    rows = block_features(blocks, rules.stoplists.get(lang or ""))
+    blocks, _ = classify_blocks(text, rules)
+    rows = block_features(blocks)
     return [(block.text, row) for block, row in zip(blocks, rows, strict=True)]
 
 
@@ -1179,7 +1211,7 @@ def _layout(text: str, rules: TextRules) -> _Layout | None:
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
         return None
-    _learned_pass(blocks, lang, rules)
+    _learned_pass(blocks, rules)
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -1215,23 +1247,12 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
-def _opens_comments(block: _Block, rules: TextRules) -> bool:
-    """A section header of readers' comments ("12 Comments", "Leave a Reply", "← Previous ...")."""
-    text = block.text
-    return bool(rules.comments_start.match(text)) or (
-        block.furniture and len(text) <= 40 and boilerplate_kind(text) == "comments"
-    )
-
-
-def _comments_at(blocks: list[_Block], start: int, rules: TextRules) -> int:
+def _comments_at(blocks: list[_Block], start: int) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
     Comments are prose too, so the classifier may keep them; their section header ends the story.
     """
-    return next(
-        (i for i in range(start + 1, len(blocks)) if _opens_comments(blocks[i], rules)),
-        len(blocks),
-    )
+    return next((i for i in range(start + 1, len(blocks)) if blocks[i].comments), len(blocks))
 
 
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
@@ -1252,7 +1273,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
             blocks, layout.lang
         )
-    end = _comments_at(blocks, layout.start, rules)
+    end = _comments_at(blocks, layout.start)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end

@@ -69,3 +69,19 @@ def test_shared_subset_keeps_its_floors() -> None:
             "`bench/eval_extraction.py --data <sets> --make-subset ../shared/eval`"
         )
     assert regressions(data, load_floors(HERE / "floors.yaml")) == []
+
+
+def test_shown_fields_tells_which_gold_values_a_text_rendering_holds() -> None:
+    """The eval's "shown" columns count a gold value only when the rendered text holds it."""
+    text = "Menu\nThe “Big” Storm Hits Town\nBy Jane Doe and Max Muster\n3. August 2022\nStory."
+    truth = {
+        "title": "The Big Storm hits town!",
+        "author": "By Jane Doe, Max Muster",
+        "date": "2022-08-03",
+    }
+    assert evaluation.shown_fields(truth, text) == {"title", "author", "date"}
+    elsewhere = {"title": "Storm - Site", "author": "Jane Doe, Ann Other", "date": "2022-08-04"}
+    assert evaluation.shown_fields(elsewhere, text) == frozenset()
+    partial = {"title": "Big Storm", "author": None, "date": None}  # whole words only, no "Big Sto"
+    assert evaluation.shown_fields(partial, text) == {"title"}
+    assert evaluation.shown_fields({"title": "Big Sto"}, text) == frozenset()
