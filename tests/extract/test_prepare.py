@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from flows.stages import classify_batch
 from mediawatch.settings import load_settings
-from schemas.records import Article, Failure, Page
+from schemas.records import Article, Failure, Page, TopicLabel
 from transforms.classify import load_taxonomy
 from transforms.extract import extract
 from transforms.prepare import Prepared, Preparer, rule_labels
-from transforms.stories import StoryIndex, text_hash
+from transforms.stories import StoryIndex, StoryPrint, text_hash
 
 STORY = "".join(
     f"<p>Paragraph {n}: the central bank raised interest rates by a quarter point on "
@@ -61,3 +63,20 @@ def test_a_page_without_text_stays_a_failure(tmp_path: Path) -> None:
     outcome = preparer(page(b"<html><body></body></html>"))
     assert isinstance(outcome, Failure)
     assert (outcome.stage, outcome.reason) == ("extract", "no_text")
+
+
+def test_the_classify_stage_keeps_the_workers_labels_and_labels_the_rest(tmp_path: Path) -> None:
+    settings = load_settings(warehouse=tmp_path / "w.duckdb", data_dir=tmp_path)
+    taxonomy = load_taxonomy(settings.taxonomy)
+    html = f"<html><body><article><h1>Rates rise</h1>{STORY}</article></body></html>".encode()
+    plain = extract(page(html))
+    assert isinstance(plain, Article)
+    marked = TopicLabel("made-in-the-worker", 1.0)
+    prepared = Prepared(
+        replace(plain, topics=[marked]), StoryPrint.of(plain.body, num_perm=128, shingle_words=3)
+    )
+
+    kept, labelled = classify_batch.fn([prepared, plain], taxonomy, "test")
+
+    assert kept.topics == [marked]  # not labelled again in the main process
+    assert labelled.topics == rule_labels(taxonomy, plain) != []
