@@ -40,6 +40,7 @@ from mediawatch.warehouse import Warehouse
 from mediawatch.write_slot import WriterLock, run_alive, runs_folder, still_running
 from schemas.records import RunSummary
 from transforms.extract import ExtractorPool
+from transforms.prepare import Preparer
 
 
 class QuarantineThresholdExceeded(MediawatchError):
@@ -101,7 +102,9 @@ def pipeline_run(
         summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
         ctx: RunContext | None = None
         try:
-            with ExtractorPool(settings.extract.workers) as pool:
+            stories = settings.stories
+            preparer = Preparer(taxonomy, stories.num_perm, stories.shingle_words)
+            with ExtractorPool(settings.extract.workers, preparer) as pool:
                 ctx = RunContext(
                     run_id,
                     settings,

@@ -42,9 +42,10 @@ from mediawatch.spool import (
 )
 from mediawatch.warehouse import Warehouse, tally_rejects
 from schemas.records import Article, Failure, Page, SourceCounts, StorySignature
-from transforms.classify import Document, Taxonomy, with_learned
+from transforms.classify import Taxonomy, with_learned
 from transforms.extract import ExtractorPool
-from transforms.stories import StoryIndex
+from transforms.prepare import Prepared, rule_labels
+from transforms.stories import StoryIndex, StoryPrint
 from transforms.validate import ValidationReport, validate_articles
 
 if TYPE_CHECKING:  # scikit-learn loads only when a model is saved beside the taxonomy
@@ -112,42 +113,48 @@ class Batch:
 
 @task(name="extract", task_run_name="extract [{label}]", cache_policy=NO_CACHE)
 def extract_batch(
-    outcomes: Iterable[Article | Failure], label: str
-) -> tuple[list[Article], list[Failure]]:
-    """Collect a batch's extracted articles and failures from the pool, where it was started."""
-    articles: list[Article] = []
+    outcomes: Iterable[Article | Prepared | Failure], label: str
+) -> tuple[list[Article | Prepared], list[Failure]]:
+    """Collect a batch's extracted (and prepared) articles and failures from the pool.
+
+    The pool's workers label each article by the rules and make its story
+    print beside extracting it (`transforms.prepare`), so this stage's time
+    includes that work.
+    """
+    articles: list[Article | Prepared] = []
     failures: list[Failure] = []
     for outcome in outcomes:
-        (articles if isinstance(outcome, Article) else failures).append(outcome)
+        (failures if isinstance(outcome, Failure) else articles).append(outcome)
     log_failures(failures)
     return articles, failures
 
 
 @task(name="classify", task_run_name="classify [{label}]", cache_policy=NO_CACHE)
 def classify_batch(
-    articles: Sequence[Article], taxonomy: Taxonomy, label: str, model: TopicModel | None = None
+    articles: Sequence[Article | Prepared],
+    taxonomy: Taxonomy,
+    label: str,
+    model: TopicModel | None = None,
 ) -> list[Article]:
     """Label each article with the taxonomy's topics and their evidence, then the model's.
 
-    With a learned stage the whole batch goes through it in one pass; its
-    labels the rules did not give are added with `method = 'model'`.
+    A prepared article was labelled by the rules in the extraction worker;
+    any other is labelled here. With a learned stage the whole batch goes
+    through it in one pass; its labels the rules did not give are added with
+    `method = 'model'`.
     """
-    docs = [
-        Document(
-            title=article.title or "",
-            body=article.body,
-            url=article.url,
-            source=article.source,
-            language=article.language or "",
-        )
-        for article in articles
+    labelled = [
+        item.article
+        if isinstance(item, Prepared)
+        else replace(item, topics=rule_labels(taxonomy, item))
+        for item in articles
     ]
-    labels = [taxonomy.classify(doc) for doc in docs]
-    if model is not None:
-        learned = model.classify_many([(doc.title, doc.body) for doc in docs])
-        labels = [with_learned(*pair) for pair in zip(labels, learned, strict=True)]
+    if model is None:
+        return labelled
+    learned = model.classify_many([(article.title or "", article.body) for article in labelled])
     return [
-        replace(article, topics=topics) for article, topics in zip(articles, labels, strict=True)
+        replace(article, topics=with_learned(article.topics, topics))
+        for article, topics in zip(labelled, learned, strict=True)
     ]
 
 
@@ -330,10 +337,19 @@ def _start(ctx: RunContext, batch: Batch | None) -> _Started | None:
     return _Started(batch, ctx.pool.map(batch.pages) if batch.pages else None)
 
 
+def _story_prints(articles: Sequence[Article | Prepared]) -> dict[str, StoryPrint]:
+    """The prepared articles' story prints by article id (the first of a repeated id)."""
+    prints: dict[str, StoryPrint] = {}
+    for item in articles:
+        if isinstance(item, Prepared):
+            prints.setdefault(item.article.article_id, item.story)
+    return prints
+
+
 def _finish(
     ctx: RunContext,
     label: str,
-    articles: Sequence[Article],
+    articles: Sequence[Article | Prepared],
     failures: Sequence[Failure],
     reprocess: bool,
 ) -> dict[str, SourceCounts]:
@@ -357,7 +373,10 @@ def _finish(
                     label,
                 )
             with ctx.timed("stories"):
-                report, signatures = group_stories(opaque(ctx), opaque(report), label)
+                prints = _story_prints(articles)
+                report, signatures = group_stories(
+                    opaque(ctx), opaque(report), label, opaque(prints)
+                )
         with ctx.timed("load"):
             stage = rewrite_batch if reprocess else load_batch
             loaded = stage(opaque(ctx), opaque(report), opaque(failures), opaque(signatures), label)
@@ -384,7 +403,7 @@ def process_batches(
     current = _start(ctx, next(upcoming, None))
     while current is not None:
         batch = replace(current.batch, pages=())
-        extracted: list[Article] = []
+        extracted: list[Article | Prepared] = []
         failures = list(batch.failures)
         if current.extraction is not None:
             with ctx.timed("extract"):

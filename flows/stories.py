@@ -12,7 +12,7 @@ ungrouped and grouped by the run that loads it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from mediawatch.registry import stale_signatures, stored_signatures
 from mediawatch.settings import StoriesSettings
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, StorySignature
-from transforms.stories import SCHEME, StoryIndex
+from transforms.stories import SCHEME, StoryIndex, StoryPrint
 from transforms.validate import ValidationReport
 
 if TYPE_CHECKING:
@@ -61,13 +61,19 @@ def story_index(
 
 
 def assign_stories(
-    index: StoryIndex, articles: Sequence[Article]
+    index: StoryIndex,
+    articles: Sequence[Article],
+    prints: Mapping[str, StoryPrint] | None = None,
 ) -> tuple[list[Article], list[StorySignature]]:
-    """Give each article its text hash and story id, adding it to the index; return signatures."""
+    """Give each article its text hash and story id, adding it to the index; return signatures.
+
+    `prints`, by article id, are the bodies' prints made ahead (by the extraction workers).
+    """
     grouped = []
     signatures = []
+    prints = prints or {}
     for article in articles:
-        found = index.assign(article.article_id, article.body)
+        found = index.assign(article.article_id, article.body, prints.get(article.article_id))
         grouped.append(replace(article, text_hash=found.text_hash, story_id=found.story_id))
         signatures.append(
             StorySignature(article.article_id, found.story_id, found.signature, SCHEME)
@@ -77,7 +83,10 @@ def assign_stories(
 
 @task(name="group-stories", task_run_name="group-stories [{label}]", cache_policy=NO_CACHE)
 def group_stories(
-    ctx: RunContext, report: ValidationReport, label: str
+    ctx: RunContext,
+    report: ValidationReport,
+    label: str,
+    prints: Mapping[str, StoryPrint] | None = None,
 ) -> tuple[ValidationReport, list[StorySignature] | None]:
     """Give each valid article its text hash and story id; return the signatures to store.
 
@@ -95,5 +104,5 @@ def group_stories(
         except WarehouseLocked as exc:
             get_run_logger().warning("%s: story index unreadable; %s is grouped later", exc, label)
             return report, None
-    grouped, signatures = assign_stories(ctx.stories, report.valid)
+    grouped, signatures = assign_stories(ctx.stories, report.valid, prints)
     return replace(report, valid=grouped), [*remade, *signatures]

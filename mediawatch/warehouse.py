@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
@@ -31,6 +31,7 @@ from mediawatch.errors import WarehouseError, WarehouseLocked
 from mediawatch.lake_target import DuckLakeTarget, Target, as_target
 from schemas.records import (
     Article,
+    Evidence,
     Failure,
     QuarantinedRecord,
     SourceCounts,
@@ -376,13 +377,20 @@ def _article_rows(articles: Sequence[Article]) -> pa.Table:
     return pa.table(columns, schema=_ARTICLE_SCHEMA)
 
 
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
+
+
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def evidence_json(label: TopicLabel) -> str:
-    """The stored JSON form of a label's evidence (article_topics.evidence)."""
-    return _json([asdict(e) for e in label.evidence])
+    """The stored JSON form of a label's evidence (article_topics.evidence).
+
+    Each span's fields are read directly: `dataclasses.asdict` deep-copies
+    every value and cost about 1 ms per label (a third of a batch's load).
+    """
+    return _json([{name: getattr(e, name) for name in _EVIDENCE_FIELDS} for e in label.evidence])
 
 
 def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Sequence[StorySignature]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import forkserver, get_context
@@ -229,14 +229,15 @@ def default_workers(configured: int = 0) -> int:
 
 
 def start_forkserver() -> BaseContext:
-    """Start the forkserver the pool's workers come from, with trafilatura already imported.
+    """Start the forkserver the pool's workers come from, with trafilatura and datasketch imported.
 
     Idempotent. Called ahead of a run (`mediawatch.prefect_api`), the server
     imports trafilatura on a free core while Prefect's API starts, instead of
     when the first batch waits for its workers.
     """
     context = get_context("forkserver")
-    context.set_forkserver_preload(["transforms.extract"])
+    # The workers' `work` is `transforms.prepare.Preparer`; its MinHash needs datasketch.
+    context.set_forkserver_preload(["transforms.extract", "transforms.prepare", "datasketch"])
     forkserver.ensure_running()
     return context
 
@@ -246,11 +247,14 @@ class ExtractorPool:
 
     Workers start with the forkserver method: forking a process that runs
     Prefect's threads can deadlock, and spawn would re-import everything per
-    worker each time.
+    worker each time. `work` is what the workers run on each page: `extract`,
+    or a picklable callable doing more per article beside it
+    (`transforms.prepare.Preparer`).
     """
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, work: Callable[[Page], Any] = extract) -> None:
         self.workers = default_workers(workers)
+        self.work = work
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ExtractorPool:
@@ -275,12 +279,12 @@ class ExtractorPool:
             )
         return self._executor
 
-    def map(self, pages: Sequence[Page]) -> Iterator[Article | Failure]:
-        """Extract pages in order, in the pool when the batch is big enough to pay for it."""
+    def map(self, pages: Sequence[Page]) -> Iterator[Any]:
+        """Run `work` on pages in order, in the pool when the batch is big enough to pay for it."""
         if self.workers == 1 or len(pages) < _POOL_MIN_BATCH:
-            return map(extract, pages)
+            return map(self.work, pages)
         chunk = max(1, len(pages) // (self.workers * 4))
-        return self._pool().map(extract, pages, chunksize=chunk)
+        return self._pool().map(self.work, pages, chunksize=chunk)
 
 
 def from_plain_text(text: TextArticle, *, url: str, source: str, fetched_at: datetime) -> Article:

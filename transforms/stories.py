@@ -11,7 +11,9 @@ run of `shingle_words` words as a polynomial of its words' hashes. A page's
 signature costs about half of hashing every shingle's text with sha1 (what
 datasketch does by default, `SIGNATURE_SCHEME_SHA1`). Each stored signature records
 its `SCHEME`; those made another way are recomputed from their article's
-body (`StoryIndex.load_bodies`).
+body (`StoryIndex.load_bodies`). A body's `StoryPrint` (text hash and
+MinHash values) can be made ahead, in the process that extracted it, and
+handed to `StoryIndex.assign`.
 datasketch is imported when the first index is made, not with this module:
 a run with nothing new never pays for it.
 """
@@ -23,6 +25,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,6 +77,51 @@ def shingle_hashes(body: str, size: int) -> np.ndarray:
     return (combined >> _HIGH).astype(np.uint32)
 
 
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> np.ndarray:
+    """datasketch's permutations for `num_perm`, drawn once per process, not per MinHash."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, scheme=_PERMUTATIONS).permutations
+
+
+def _minhash(num_perm: int, hashvalues: np.ndarray | None = None) -> MinHash:
+    from datasketch import MinHash
+
+    return MinHash(
+        num_perm=num_perm,
+        hashvalues=hashvalues,
+        permutations=_permutations(num_perm),
+        scheme=_PERMUTATIONS,
+        hashfunc=int,  # the values are hashed already (`shingle_hashes`)
+    )
+
+
+def signature(body: str, *, num_perm: int, shingle_words: int) -> MinHash:
+    """The MinHash of a body's word shingles."""
+    minhash = _minhash(num_perm)
+    minhash.update_batch(shingle_hashes(body, shingle_words).tolist())
+    return minhash
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPrint:
+    """What grouping needs of one body, made ahead (in the extraction worker, beside the body).
+
+    `StoryIndex.assign` uses it only for the very body it was made from.
+    """
+
+    body: str
+    text_hash: str
+    hashvalues: np.ndarray
+
+    @classmethod
+    def of(cls, body: str, *, num_perm: int, shingle_words: int) -> StoryPrint:
+        """The text hash and MinHash values of a body."""
+        made = signature(body, num_perm=num_perm, shingle_words=shingle_words)
+        return cls(body, text_hash(body), made.hashvalues)
+
+
 def pack(signature: MinHash) -> bytes:
     """A signature's hash values as little-endian unsigned 64-bit integers (the stored form)."""
     return signature.hashvalues.astype("<u8").tobytes()
@@ -100,32 +148,17 @@ class StoryIndex:
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        from datasketch import MinHash, MinHashLSH
+        from datasketch import MinHashLSH
 
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._known: dict[str, tuple[str, MinHash]] = {}
-        # Made once: MinHash draws its permutations anew for every instance otherwise.
-        self._permutations = MinHash(num_perm=num_perm, scheme=_PERMUTATIONS).permutations
 
     def __len__(self) -> int:
         return len(self._known)
 
-    def _minhash(self, hashvalues: np.ndarray | None = None) -> MinHash:
-        from datasketch import MinHash
-
-        return MinHash(
-            num_perm=self.num_perm,
-            hashvalues=hashvalues,
-            permutations=self._permutations,
-            scheme=_PERMUTATIONS,
-            hashfunc=int,  # the values are hashed already (`shingle_hashes`)
-        )
-
     def signature(self, body: str) -> MinHash:
         """The MinHash of a body's word shingles."""
-        minhash = self._minhash()
-        minhash.update_batch(shingle_hashes(body, self.shingle_words).tolist())
-        return minhash
+        return signature(body, num_perm=self.num_perm, shingle_words=self.shingle_words)
 
     def load(self, rows: Iterable[tuple[str, str, bytes]]) -> int:
         """Add stored (article_id, story_id, packed signature) rows; return how many fitted.
@@ -138,7 +171,7 @@ class StoryIndex:
             values = np.frombuffer(packed, dtype="<u8").astype(np.uint64)
             if len(values) != self.num_perm:
                 continue
-            self._add(article_id, story_id, self._minhash(values))
+            self._add(article_id, story_id, _minhash(self.num_perm, values))
             added += 1
         return added
 
@@ -161,14 +194,17 @@ class StoryIndex:
         self._known[article_id] = (story_id, minhash)
         self._lsh.insert(article_id, minhash)
 
-    def assign(self, article_id: str, body: str) -> StoryAssignment:
+    def assign(self, article_id: str, body: str, made: StoryPrint | None = None) -> StoryAssignment:
         """Group one article body, remember it, and say where it went.
 
-        An article already known with the same signature keeps its story, so
-        seeing or reprocessing it again changes nothing.
+        `made`, the body's print made ahead, saves hashing it here. An article
+        already known with the same signature keeps its story, so seeing or
+        reprocessing it again changes nothing.
         """
-        digest = text_hash(body)
-        minhash = self.signature(body)
+        if made is None or made.body != body:
+            made = StoryPrint.of(body, num_perm=self.num_perm, shingle_words=self.shingle_words)
+        digest = made.text_hash
+        minhash = _minhash(self.num_perm, made.hashvalues)
         known = self._known.get(article_id)
         if known is not None and np.array_equal(known[1].hashvalues, minhash.hashvalues):
             return StoryAssignment(digest, known[0], pack(minhash))

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from schemas.records import StorySignature
-from transforms.stories import SCHEME, StoryIndex, pack, shingle_hashes, text_hash
+from transforms.stories import (
+    SCHEME,
+    StoryIndex,
+    StoryPrint,
+    pack,
+    shingle_hashes,
+    text_hash,
+)
 
 STORIES = Path(__file__).parents[1] / "fixtures" / "stories"
 
@@ -97,3 +104,17 @@ def test_signatures_of_an_older_scheme_are_made_anew_from_bodies_and_keep_their_
     signature = pack(index().signature(story("wire")))
     assert remade == [StorySignature("a1", "story-of-a1", signature, SCHEME)]
     assert stories.assign("a3", story("edited")).story_id == "story-of-a1"
+
+
+def test_a_print_made_ahead_groups_as_the_body_itself_and_only_for_that_body() -> None:
+    ahead, here = index(), index()
+    for article_id, name in [("a", "wire"), ("b", "edited"), ("c", "other")]:
+        body = story(name)
+        made = StoryPrint.of(body, num_perm=128, shingle_words=3)
+        assert ahead.assign(article_id, body, made) == here.assign(article_id, body)
+    # A print of another body is not used: the body is hashed anew.
+    wire, other = story("wire"), story("other")
+    stale = StoryPrint.of(other, num_perm=128, shingle_words=3)
+    found = index().assign("d", wire, stale)
+    assert found.text_hash == text_hash(wire)
+    assert found.signature == pack(index().signature(wire))
