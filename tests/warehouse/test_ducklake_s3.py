@@ -105,3 +105,6 @@ def test_the_secret_shows_in_no_repr_and_no_prefect_parameter(tmp_path, loopback
     parameters = ingest.serialize_parameters({"settings": settings})
     assert secret not in json.dumps(parameters) and secret not in repr(settings)
     assert "**********" in json.dumps(parameters)
+    # What the flow run itself gets keeps the secret.
+    given = ingest.validate_parameters({"settings": settings})["settings"]
+    assert given.warehouse.s3.secret.get_secret_value() == secret
