@@ -19,6 +19,7 @@ from mediawatch.errors import WarehouseError
 # Extension name -> the pip package that ships it.
 PACKAGES = {
     "ducklake": "duckdb_extension_ducklake",
+    "httpfs": "duckdb_extension_httpfs",
     "postgres_scanner": "duckdb_extension_postgres_scanner",
 }
 

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from mediawatch.errors import ConfigError
-from mediawatch.lake_target import DUCKLAKE_PREFIX, DuckLakeTarget
+from mediawatch.lake_target import DUCKLAKE_PREFIX, S3_PREFIX, DuckLakeTarget, S3Settings
 from transforms.shard import InvalidShard, Shard, parse_shard
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
@@ -40,6 +40,14 @@ _PATH_KEYS = (
     ("archive", "folder"),
     ("pages", "move_to"),
 )
+
+# `warehouse_s3` keys left null in the settings that the standard AWS variables fill in.
+_AWS_ENVIRONMENT = {
+    "key_id": ("AWS_ACCESS_KEY_ID",),
+    "secret": ("AWS_SECRET_ACCESS_KEY",),
+    "session_token": ("AWS_SESSION_TOKEN",),
+    "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+}
 
 DAY = 86_400
 GIB = 1024**3
@@ -250,6 +258,7 @@ class Settings(_Strict):
     data_dir: Path
     warehouse: Path | DuckLakeTarget
     warehouse_data_path: Path | str | None = None
+    warehouse_s3: S3Settings = S3Settings()
     taxonomy: Path
     sources: list[Source]
     limits: Limits
@@ -299,10 +308,14 @@ class Settings(_Strict):
                 "warehouse_data_path: a DuckLake with its catalog in PostgreSQL needs a folder "
                 "or s3:// prefix for its Parquet files"
             )
-        return {
-            **raw,
-            "warehouse": DuckLakeTarget(catalog, None if data_path is None else str(data_path)),
-        }
+        data_path = None if data_path is None else str(data_path)
+        s3 = None
+        if data_path is not None and data_path.startswith(S3_PREFIX):
+            try:
+                s3 = S3Settings.model_validate(raw.get("warehouse_s3") or {})
+            except ValidationError:
+                return raw  # the warehouse_s3 field's own validation names the bad key
+        return {**raw, "warehouse": DuckLakeTarget(catalog, data_path, s3)}
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -376,6 +389,16 @@ def _resolve(raw: dict[str, Any], keys: tuple[str, ...], base_dir: Path) -> None
         raw[key] = path if path.is_absolute() else base_dir / path
 
 
+def _aws_environment(raw: dict[str, Any]) -> None:
+    """Fill the `warehouse_s3` keys left null from the standard AWS environment variables."""
+    s3 = raw.get("warehouse_s3")
+    if not isinstance(s3, dict):
+        return
+    for key, names in _AWS_ENVIRONMENT.items():
+        if s3.get(key) is None:
+            s3[key] = next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
 def _describe(error: ValidationError, origin: str) -> str:
     """One line naming every bad key and what is wrong with it, after the file's name."""
     problems = []
@@ -388,8 +411,9 @@ def _describe(error: ValidationError, origin: str) -> str:
 def config_file(path: Path | None) -> Path | None:
     """The settings file to read: `path`, else $MEDIAWATCH_CONFIG, else ./mediawatch.yaml if any.
 
-    The one place the environment is consulted for configuration, so the CLI,
-    the flows and the deployments all find the same file.
+    With `_aws_environment` (S3 credentials) the only places the environment is
+    consulted for configuration, so the CLI, the flows and the deployments all
+    find the same file.
     """
     if path is not None:
         return path
@@ -405,7 +429,8 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     (`warehouse`, `data_dir`, `taxonomy`, `archive.folder`, `pages.move_to`):
     they resolve against the folder of the config file; without a file,
     against the working directory. Outputs (`data_dir`: Data Docs, digests)
-    default to the warehouse's folder, wherever the warehouse is.
+    default to the warehouse's folder, wherever the warehouse is. `warehouse_s3`
+    keys left null come from the AWS environment variables (`_AWS_ENVIRONMENT`).
     """
     raw = _read_yaml(DEFAULTS_FILE)
     _resolve(raw, ("taxonomy",), DEFAULTS_DIR)
@@ -418,6 +443,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             _resolve(raw, keys, path.parent)
         origin = str(path)
     raw = _merge(raw, {k: v for k, v in overrides.items() if v is not None})
+    _aws_environment(raw)
     if raw.get("data_dir") is None and isinstance(raw.get("warehouse"), str | Path):
         warehouse = str(raw["warehouse"])
         lake = warehouse.startswith(DUCKLAKE_PREFIX)

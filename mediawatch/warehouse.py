@@ -28,7 +28,7 @@ import pyarrow as pa
 from mediawatch.duck_extensions import load as load_extensions
 from mediawatch.duck_extensions import sql_literal
 from mediawatch.errors import WarehouseError, WarehouseLocked
-from mediawatch.lake_target import DuckLakeTarget, Target, as_target
+from mediawatch.lake_target import DuckLakeTarget, S3Settings, Target, as_target
 from schemas.records import (
     Article,
     Evidence,
@@ -282,6 +282,8 @@ def open_ducklake(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
     load_extensions(con, "ducklake", "postgres_scanner")
+    if target.on_s3:
+        _reach_s3(con, target)
     options = []
     if target.data_path:
         options.append("DATA_PATH " + sql_literal(target.data_path))
@@ -297,7 +299,8 @@ def open_ducklake(
         )
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {exc}") from exc
+        reason = _redacted(str(exc), target.s3)
+        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {reason}") from exc
     con.execute(f"USE {_LAKE}")
     if sandbox:
         # The lake's Parquet files are read on demand: its data path stays readable.
@@ -306,6 +309,50 @@ def open_ducklake(
         for name, value in SANDBOX.items():
             con.execute(f"SET {name} = {str(value).lower()}")
     return con
+
+
+def _reach_s3(con: duckdb.DuckDBPyConnection, target: DuckLakeTarget) -> None:
+    """Give this connection the lake's S3 data path: httpfs, a secret, and one listing to check.
+
+    The secret (`CREATE SECRET ... TYPE s3`, temporary: it lives in this
+    connection only) is scoped to the data path. The listing of a name that
+    does not exist under the prefix costs one request and turns a wrong
+    endpoint, a missing bucket or refused credentials into one error naming
+    the settings at open, not a failure in the middle of a load.
+    """
+    s3 = target.s3 or S3Settings()
+    prefix = str(target.data_path).rstrip("/") + "/"
+    options = {
+        "KEY_ID": s3.key_id,
+        "SECRET": s3.secret.get_secret_value() if s3.secret else None,
+        "SESSION_TOKEN": s3.session_token.get_secret_value() if s3.session_token else None,
+        "REGION": s3.region,
+        "ENDPOINT": s3.endpoint,
+        "URL_STYLE": s3.url_style,
+        "SCOPE": prefix,
+    }
+    given = [f"{name} {sql_literal(value)}" for name, value in options.items() if value]
+    given.append(f"USE_SSL {str(s3.use_ssl).lower()}")
+    load_extensions(con, "httpfs")
+    try:
+        con.execute(f"CREATE TEMPORARY SECRET mediawatch_s3 (TYPE s3, {', '.join(given)})")
+        con.execute("SELECT count(*) FROM glob(?)", [prefix + ".mediawatch-probe-*"]).fetchall()
+    except duckdb.Error as exc:
+        con.close()
+        where = f"endpoint {s3.endpoint}" if s3.endpoint else "AWS"
+        raise WarehouseError(
+            f"warehouse_data_path {prefix} is not reachable with the warehouse_s3 settings "
+            f"({where}): {_redacted(str(exc), s3)}"
+        ) from exc
+
+
+def _redacted(text: str, s3: S3Settings | None) -> str:
+    """DuckDB's error `text` on one line, without the statement it quotes, and with the S3
+    secret and session token, should it quote them, blanked out."""
+    for secret in (s3.secret, s3.session_token) if s3 else ():
+        if secret is not None and secret.get_secret_value():
+            text = text.replace(secret.get_secret_value(), str(secret))
+    return " ".join(text.split("\nLINE ")[0].split())
 
 
 # DuckDB settings of `mediawatch sql`: no file, network or extension access, and the

@@ -8,6 +8,8 @@ can assert on headers and timing.
 from __future__ import annotations
 
 import importlib.util
+import itertools
+import logging
 import sys
 import threading
 import time
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -249,6 +252,61 @@ def local_postgres() -> Iterator[pg_local.LocalPostgres]:
     server = pg_local.start(settings={"fsync": "off"})
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class LoopbackS3:
+    """An S3 server (moto) on 127.0.0.1: the `warehouse_s3` settings that reach it, and a client.
+
+    moto accepts any credentials; the invented ones here let tests check that
+    the secret never shows in a message.
+    """
+
+    client: Any  # a boto3 S3 client of this server
+    settings: dict[str, object]
+    _buckets: Iterator[int] = field(default_factory=itertools.count)
+
+    def bucket(self) -> str:
+        """A new, empty bucket's name (one per test or module: no test sees another's files)."""
+        name = f"lake-{next(self._buckets)}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str) -> list[str]:
+        """The keys of every object in `bucket`."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@pytest.fixture(scope="session")
+def loopback_s3() -> Iterator[LoopbackS3]:
+    """One moto S3 server for the session, on a free loopback port; no internet involved."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    settings = {
+        "endpoint": f"{host}:{port}",
+        "region": "us-east-1",
+        "url_style": "path",
+        "use_ssl": False,
+        "key_id": "test-key-id",
+        "secret": "test-secret-never-shown",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test-key-id",
+        aws_secret_access_key="test-secret-never-shown",
+    )
+    try:
+        yield LoopbackS3(client, settings)
     finally:
         server.stop()
 

@@ -144,3 +144,39 @@ def test_unreadable_files_are_config_errors(tmp_path: Path) -> None:
     deep = write(tmp_path, "[" * 20_000 + "]" * 20_000)
     with pytest.raises(ConfigError, match="nested too deeply"):
         load_settings(deep)
+
+
+@pytest.mark.parametrize(
+    ("s3", "fragment"),
+    [
+        ("{url_style: sideways}", "warehouse_s3.url_style: Input should be 'vhost' or 'path'"),
+        ("{endpoint: 'http://minio.example'}", "warehouse_s3.endpoint: give host or host:port"),
+        ("{bucket: news}", "warehouse_s3.bucket: Extra inputs are not permitted"),
+    ],
+)
+def test_s3_settings_errors_name_the_key(tmp_path: Path, s3: str, fragment: str) -> None:
+    lake = "warehouse: 'ducklake:cat.ducklake'\nwarehouse_data_path: s3://news/lake\n"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, f"{lake}warehouse_s3: {s3}\n"))
+    assert fragment in str(caught.value)
+
+
+def test_s3_credentials_come_from_the_aws_variables_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
+    lake = "warehouse: 'ducklake:cat.ducklake'\nwarehouse_data_path: s3://news/lake\n"
+    s3 = load_settings(write(tmp_path, lake)).warehouse.s3
+    assert (s3.key_id, s3.secret.get_secret_value(), s3.region) == (
+        "from-env",
+        "env-secret",
+        "eu-north-1",
+    )
+    assert s3.session_token is None and s3.url_style == "vhost" and s3.use_ssl is True
+    given = load_settings(write(tmp_path, lake + "warehouse_s3: {key_id: from-file}\n"))
+    assert given.warehouse.s3.key_id == "from-file"
+    # A data path in a folder needs no S3 settings.
+    assert load_settings(write(tmp_path, "warehouse: 'ducklake:c.ducklake'\n")).warehouse.s3 is None

@@ -14,11 +14,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mediawatch import pg_local
-from mediawatch.lake_target import DuckLakeTarget
+from mediawatch.lake_target import DuckLakeTarget, S3Settings
 from mediawatch.warehouse import Warehouse, connect
 
 _CATALOGS = itertools.count()
@@ -34,16 +35,32 @@ class LakeTemplate:
 
     def copy(self, data: Path) -> DuckLakeTarget:
         """A new lake like the template: its catalog copied, pointing at a copy of its data."""
-        dsn = self.server.create_database(f"lake_{next(_CATALOGS)}", template=self.database)
         shutil.copytree(self.data, data)
+        return DuckLakeTarget(self._catalog_at(f"{data}/"), str(data))
+
+    def copy_to_s3(self, s3: Any) -> DuckLakeTarget:
+        """A new lake like the template whose data path is a fresh bucket of `s3` (`loopback_s3`).
+
+        The template's data files are uploaded there, so that the copy is whole.
+        """
+        bucket = s3.bucket()
+        for file in self.data.rglob("*"):
+            if file.is_file():
+                s3.client.upload_file(str(file), bucket, f"news/{file.relative_to(self.data)}")
+        data = f"s3://{bucket}/news/"
+        return DuckLakeTarget(self._catalog_at(data), data, S3Settings(**s3.settings))
+
+    def _catalog_at(self, data_path: str) -> str:
+        """A copy of the template's catalog whose data path is `data_path`; its `postgres:` DSN."""
+        dsn = self.server.create_database(f"lake_{next(_CATALOGS)}", template=self.database)
         # DuckLake keeps its data path in the catalog and refuses to attach with another one.
-        moved = f"UPDATE ducklake_metadata SET value = '{data}/' WHERE key = 'data_path'"
+        moved = f"UPDATE ducklake_metadata SET value = '{data_path}' WHERE key = 'data_path'"
         subprocess.run(
             [str(self.server.bindir / "psql"), dsn, "-qAtc", moved],
             check=True,
             capture_output=True,
         )
-        return DuckLakeTarget(f"postgres:{dsn}", str(data))
+        return f"postgres:{dsn}"
 
 
 @pytest.fixture(scope="session")
