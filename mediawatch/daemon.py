@@ -281,6 +281,8 @@ def serve(key: str, config: str | None = None) -> None:
             continue
         if fingerprint() != started:
             _reply(connection, {"stale": "the command daemon's code changed; it restarts"})
+            for fd in fds:  # the client's descriptors must not live on in the new daemon
+                os.close(fd)
             listener.close()
             os.execv(sys.executable, [sys.executable, "-m", "mediawatch.daemon", *sys.argv[1:]])
         child = os.fork()
@@ -289,6 +291,7 @@ def serve(key: str, config: str | None = None) -> None:
             _run_child(connection, fds, request)
         for fd in fds:
             os.close(fd)
+        print(f"pid {child}: mediawatch {' '.join(request['argv'])}", file=sys.stderr, flush=True)
         _reply(connection, {"pid": child})
         connection.close()
 
