@@ -12,9 +12,10 @@ the exit code. Output, colours and exit codes are those of the command run
 in-process, because it is the same code on the same descriptors.
 
 The socket is in Linux's abstract namespace (no file: a crashed daemon
-leaves nothing behind), named from this installation and the project's
-config file (or working folder). A child stops its run when its client goes
-(Ctrl-C is forwarded as SIGINT; a closed socket is one too, then it exits).
+leaves nothing behind), named from this installation and the working folder
+`server start` ran in: commands run from that folder use it. A child stops
+its run when its client goes (Ctrl-C is forwarded as SIGINT; a closed
+socket is one too, then it exits).
 A daemon whose code changed since it started says so and restarts itself;
 the command then runs in-process with a one-line note. No daemon, or one
 that does not answer: the command runs in-process.
@@ -58,18 +59,13 @@ def _option(argv: list[str], *names: str) -> str | None:
     return found
 
 
-def project_key(argv: list[str], env: dict[str, str], cwd: str) -> str:
-    """Which daemon serves this command: this installation and the config file it reads.
+def project_key(cwd: str) -> str:
+    """Which daemon serves a command: this installation, run from this working folder.
 
-    The config file is found as `mediawatch.settings.config_file` finds it
-    (`--config`, else $MEDIAWATCH_CONFIG, else ./mediawatch.yaml), without
-    importing it; with none, the working folder stands for the project.
+    Not the config file: the child reads the command's own settings, so any
+    config of the project (a bench's or a test's fresh one too) can use it.
     """
-    config = _option(argv, "--config", "-c") or env.get("MEDIAWATCH_CONFIG")
-    if config is None and Path(cwd, "mediawatch.yaml").is_file():
-        config = "mediawatch.yaml"
-    project = os.path.realpath(os.path.join(cwd, config) if config else cwd)
-    return hashlib.sha256(f"{_INSTALL}\0{project}".encode()).hexdigest()[:20]
+    return hashlib.sha256(f"{_INSTALL}\0{os.path.realpath(cwd)}".encode()).hexdigest()[:20]
 
 
 def _address(key: str) -> str:
@@ -133,7 +129,7 @@ def send(argv: list[str]) -> int | None:
     try:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.settimeout(_REPLY_SECONDS)
-        connection.connect(_address(project_key(argv, dict(os.environ), os.getcwd())))
+        connection.connect(_address(project_key(os.getcwd())))
         request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
         socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
         reader = connection.makefile("rb")
@@ -201,7 +197,7 @@ def start(folder: Path, argv: list[str]) -> int:
     if pid is not None:
         return pid
     folder.mkdir(parents=True, exist_ok=True)
-    key = project_key(argv, dict(os.environ), os.getcwd())
+    key = project_key(os.getcwd())
     config = _option(argv, "--config", "-c")
     with (folder / "daemon.log").open("ab") as log:
         process = subprocess.Popen(

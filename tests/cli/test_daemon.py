@@ -82,7 +82,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Ite
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "COLUMNS": "200",
     }
-    key = daemon.project_key(["--config", str(config)], env, str(folder))
+    key = daemon.project_key(str(folder))
     log = folder / "daemon.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
