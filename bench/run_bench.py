@@ -222,11 +222,14 @@ def _describe(summary: dict) -> str:
 
 
 def mediawatch_pages(bench: Bench, corpus: Path, pages: int, label: str) -> Measured:
-    """(c): `mediawatch pages` over the corpus' pages, fresh warehouse, memory sampled."""
+    """(c): `mediawatch pages` over the corpus' pages, fresh warehouse, memory sampled.
+
+    In-process (`--no-daemon`): the sampler follows the command's own process
+    tree, and a run in the command daemon is not in it.
+    """
     config = _config(bench, f"pages-{pages}")
-    measured = bench.run(
-        f"pages-{pages}", _mediawatch(config, "pages", str(corpus / "pages"), "--json"), sample=True
-    )
+    command = _mediawatch(config, "--no-daemon", "pages", str(corpus / "pages"), "--json")
+    measured = bench.run(f"pages-{pages}", command, sample=True)
     measured.name, measured.pages = label, pages
     measured.note = _describe(measured.summary)
     return measured
