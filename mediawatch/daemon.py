@@ -229,6 +229,22 @@ def stop(folder: Path) -> int | None:
 # --- the daemon side ---------------------------------------------------------------------
 
 
+# What a first flow run imports lazily (found by listing a child's new modules): here once.
+_FIRST_RUN_MODULES = (
+    "fastapi.encoders",
+    "great_expectations.render.renderer.site_builder",
+    "mediawatch.prefect_api",
+    "multiprocessing.synchronize",
+    "prefect.concurrency.sync",
+    "prefect.engine",
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.telemetry.run_telemetry",
+    "prefect.utilities.visualization",
+    "pyarrow.dataset",
+)
+
+
 def warm_up(config: str | None) -> None:
     """Import and build what every flow command needs before its first batch.
 
@@ -248,6 +264,8 @@ def warm_up(config: str | None) -> None:
     from mediawatch.settings import load_settings
     from transforms import stories, validate
 
+    for module in _FIRST_RUN_MODULES:
+        importlib.import_module(module)
     validate.prepare()
     stories.prepare()
     mediawatch.preflight.checked_taxonomy(load_settings(Path(config) if config else None))
