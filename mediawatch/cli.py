@@ -27,7 +27,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import flows  # noqa: F401 - the project's Prefect defaults, before Prefect starts a server
-from mediawatch import local_server
+from mediawatch import daemon, local_server
 from mediawatch.errors import MediawatchError, WarehouseError
 from mediawatch.lake_target import DUCKLAKE_PREFIX, DuckLakeTarget
 from mediawatch.settings import Settings, load_settings
@@ -66,8 +66,16 @@ def main_options(
             help=f"DuckDB warehouse file [default: the config's, else {DEFAULT_WAREHOUSE}]",
         ),
     ] = None,
+    no_daemon: Annotated[
+        bool,
+        typer.Option(
+            "--no-daemon",
+            help="Run a flow command in this process, not in the command daemon that "
+            "`mediawatch server start` starts.",
+        ),
+    ] = False,
 ) -> None:
-    """Options shared by every command."""
+    """Options shared by every command (`--no-daemon` is read by `mediawatch.daemon.main`)."""
     State.warehouse = warehouse
 
 
@@ -431,8 +439,12 @@ def server_start(
 
     Example: mediawatch server start && mediawatch demo
     """
-    state = local_server.start(_settings(config), port)
+    settings = _settings(config)
+    state = local_server.start(settings, port)
     _print_server(state, "running")
+    if settings.server.daemon:
+        pid = daemon.start(local_server.server_folder(settings), sys.argv[1:])
+        console.print(f"Command daemon: pid {pid}", highlight=False)
 
 
 @server_app.command("stop")
@@ -441,7 +453,10 @@ def server_stop(config: ConfigOption = None) -> None:
 
     Example: mediawatch server stop
     """
-    state = local_server.stop(_settings(config))
+    settings = _settings(config)
+    if daemon.stop(local_server.server_folder(settings)) is not None:
+        console.print("Stopped the command daemon.")
+    state = local_server.stop(settings)
     console.print("Stopped the Prefect server." if state else "No Prefect server was running.")
 
 
@@ -458,6 +473,8 @@ def server_status(config: ConfigOption = None) -> None:
         raise typer.Exit(1)
     answering = local_server.running_api_url(settings) is not None
     _print_server(state, "running" if answering else "starting (not answering yet)")
+    pid = daemon.running_pid(local_server.server_folder(settings))
+    console.print(f"Command daemon: {f'pid {pid}' if pid else 'not running'}", highlight=False)
 
 
 def _print_server(state: local_server.ServerState, status: str) -> None:

@@ -242,6 +242,7 @@ class ServerSettings(_Strict):
     host: Annotated[str, Field(min_length=1)]
     port: int = Field(ge=1, le=65535)
     database_url: Annotated[str, Field(pattern=_PREFECT_DATABASE)] | None = None
+    daemon: bool = True
 
 
 def _shard_spec(spec: str) -> str:

@@ -22,9 +22,10 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from mediawatch import local_server, ui_pages
+from mediawatch import daemon, local_server, ui_pages
 from mediawatch.cli import _print_summary
 from mediawatch.deployments import show_deployments
+from mediawatch.lifetime import alive
 from mediawatch.settings import Settings, load_settings
 from schemas.records import RunSummary, SourceCounts
 
@@ -70,10 +71,13 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     config = _config(folder, local_server._free_port("127.0.0.1"))
     settings = load_settings(config)
     started = _mediawatch("server", "start", "-c", str(config), home=folder / "home")
+    command_daemon = None
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         state = local_server.read_state(settings)
         assert state is not None
+        command_daemon = daemon.running_pid(local_server.server_folder(settings))
+        assert command_daemon is not None and "Command daemon: pid" in started.stdout
         yield config, settings, state
     finally:
         state = local_server.read_state(settings)
@@ -81,6 +85,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         assert stopped.returncode == 0, stopped.stderr
         assert state is not None and not local_server._alive(state.pid)
         assert local_server.read_state(settings) is None
+        assert daemon.running_pid(local_server.server_folder(settings)) is None
+        assert command_daemon is not None and not alive(command_daemon)
 
 
 def test_start_records_the_server_in_the_data_folder(running: Running) -> None:
