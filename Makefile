@@ -32,11 +32,16 @@ screenshots: $(STAMP)
 	$(BIN)/mediawatch digest --days 1
 	$(BIN)/python -m mediawatch.ui_pages docs/screenshots
 
-## test: lint, format check and the whole test suite (what CI runs)
+# `make test TEST_WORKERS=4`: pytest-xdist processes. Each test file stays on one process
+# (--dist loadfile): its module fixtures (flow runs, servers) are then set up once, not per process.
+# Files are handed out in collection order, where tests/conftest.py puts the `slow` ones first.
+TEST_WORKERS ?= 2
+
+## test: lint, format check and the whole test suite (what CI runs), on TEST_WORKERS processes
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## format: apply ruff's fixes and formatting
 format: $(STAMP)

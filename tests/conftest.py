@@ -144,6 +144,13 @@ def _serving(host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
         server.stop()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files marked `slow` run first: `make test` hands whole files to its processes in
+    this order, and a long file handed out last would keep one process busy while the other idles.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def loopback() -> Iterator[LoopbackServer]:
     """A fresh scripted HTTP server on loopback for one test."""

@@ -26,6 +26,7 @@ import pytest
 from mediawatch import pg_local
 
 DEMO = Path(__file__).resolve().parents[2] / "bench" / "scale_demo.py"
+pytestmark = pytest.mark.slow
 _STARTUP_TIMEOUT = 240.0
 
 

@@ -32,6 +32,7 @@ from schemas.records import RunSummary, SourceCounts
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 SAVED = Path(__file__).parents[1] / "fixtures" / "saved"
 Running = tuple[Path, Settings, local_server.ServerState]
+pytestmark = pytest.mark.slow
 
 
 def _config(folder: Path, port: int) -> Path:

@@ -24,6 +24,7 @@ from mediawatch.prefect_api import PrefectAPIUnavailable, cli_session, uses_temp
 SAVED = Path(__file__).parents[1] / "fixtures" / "saved"
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 TEMPORARY = {PREFECT_API_URL: None, PREFECT_SERVER_EPHEMERAL_ENABLED: True}
+pytestmark = pytest.mark.slow
 
 
 class FakeServer:

@@ -34,7 +34,11 @@ from warehouse_reads import query
 from mediawatch.write_slot import WAITING_STATE, read_holder
 
 # Each cycle starts a command (Python, Prefect, GX imports): seconds each, more on a loaded machine.
-pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(1200)]
+pytestmark = [
+    pytest.mark.usefixtures("prefect_harness"),
+    pytest.mark.timeout(1200),
+    pytest.mark.slow,
+]
 
 PAGES = 24
 STUBS = 4  # pages too short to pass validation: quarantined

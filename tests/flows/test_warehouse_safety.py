@@ -27,7 +27,7 @@ from mediawatch.demo import render
 from mediawatch.settings import load_settings
 from mediawatch.spool import read_spool
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 
 HOLD = """
 import duckdb, sys

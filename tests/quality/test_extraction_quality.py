@@ -32,6 +32,7 @@ _SPEC.loader.exec_module(evaluation)
 HERE = Path(__file__).parent
 COMMITTED = HERE / "pages"
 Floors = dict[str, dict[str, dict[str, float]]]
+pytestmark = pytest.mark.slow
 
 
 def load_floors(path: Path) -> Floors:
