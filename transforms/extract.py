@@ -53,10 +53,6 @@ _OPEN_TITLE = re.compile(r"(<title[^>]*>[^<\n]*)", re.I)
 _TITLE_END = re.compile(r"</title", re.I)
 # trafilatura settings tried in turn until one finds text (see `_main_text`).
 _FOCUS_LADDER: tuple[dict[str, bool], ...] = ({"favor_precision": True}, {}, {"favor_recall": True})
-# Precision's text shorter than this is checked against the balanced setting's, which
-# replaces it when `_WIDER_FACTOR` times as long (tuned on CleanEval/Readability tune pages).
-_SHORT_TEXT = 1000
-_WIDER_FACTOR = 3
 # Batches smaller than this are extracted in-process: starting workers costs more.
 _POOL_MIN_BATCH = 4
 
@@ -155,44 +151,27 @@ def _drop_furniture(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not boilerplate_kind(line)).strip()
 
 
-def _run_trafilatura(tree: HtmlElement, url: str, focus: dict[str, bool]) -> Document | None:
-    """trafilatura's result at one setting of `_FOCUS_LADDER`, or None when it finds no text."""
-    doc = bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        date_extraction_params=_DATE_PARAMS,
-        config=_CONFIG,
-        **focus,
-    )
-    return doc if doc is not None and doc.text else None
-
-
 def _main_text(tree: HtmlElement, url: str) -> Document | None:
-    """trafilatura's result along `_FOCUS_LADDER` (as below), or None when no setting finds text.
+    """trafilatura's result at the first setting of `_FOCUS_LADDER` that finds text, or None.
 
     Precision keeps furniture out. Where it finds nothing (a short story, an
     unusual layout), the balanced setting adds trafilatura's baseline fallback
-    and recall its widest pass, so a page with a story is not left empty. Where
-    precision finds only a scrap (under `_SHORT_TEXT` characters: a teaser, the
-    first of a story's blocks) and the balanced setting finds several times as
-    much, the balanced text is the story.
+    and recall its widest pass, so a page with a story is not left empty.
     """
-    precise, *wider = _FOCUS_LADDER
-    found = _run_trafilatura(tree, url, precise)
-    if found is not None and len(found.text) >= _SHORT_TEXT:
-        return found
-    for focus in wider:
-        more = _run_trafilatura(tree, url, focus)
-        if found is None:
-            found = more
-        elif more is not None and len(more.text) >= _WIDER_FACTOR * len(found.text):
-            return more
-        if found is not None:
-            return found
-    return found
+    for focus in _FOCUS_LADDER:
+        doc = bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            date_extraction_params=_DATE_PARAMS,
+            config=_CONFIG,
+            **focus,
+        )
+        if doc is not None and doc.text:
+            return doc
+    return None
 
 
 def extract(page: Page) -> Article | Failure:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 
-import transforms.extract as extraction
 from mediawatch.saved_folder import document_input
 from schemas.records import Article, FeedItem, Page
 from transforms.extract import extract
@@ -374,30 +372,3 @@ def test_a_story_only_in_structured_data_is_found_by_a_wider_setting() -> None:
     article = run(html)
     assert article.title == "Ferry fares rise"
     assert "four percent from March" in article.body
-
-
-@pytest.mark.parametrize(
-    ("lengths", "chosen"),
-    [
-        ({"precision": 2000}, "precision"),  # long enough: no other setting is run
-        ({"precision": 300, "balanced": 3000}, "balanced"),  # a scrap: the wider story wins
-        ({"precision": 300, "balanced": 600}, "precision"),  # not several times as much
-        ({"precision": 0, "balanced": 0, "recall": 50}, "recall"),
-    ],
-)
-def test_a_scrap_at_precision_gives_way_to_a_balanced_text_several_times_longer(
-    monkeypatch: pytest.MonkeyPatch, lengths: dict[str, int], chosen: str
-) -> None:
-    """What each trafilatura setting would find is faked by its text's length; 0 is nothing."""
-    names = {"favor_precision": "precision", "favor_recall": "recall"}
-    ran = []
-
-    def setting(tree: object, url: str, focus: dict[str, bool]) -> SimpleNamespace | None:
-        name = next((names[k] for k in focus), "balanced")
-        ran.append(name)
-        return SimpleNamespace(text="w" * lengths[name], name=name) if lengths[name] else None
-
-    monkeypatch.setattr(extraction, "_run_trafilatura", setting)
-    found = extraction._main_text(None, "https://herald.example/a")
-    assert found is not None and found.name == chosen
-    assert ran == list(lengths)
