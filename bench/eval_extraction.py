@@ -14,15 +14,21 @@ comparisons): tokens are `\\w+` runs; each text becomes the multiset of its
 4-token shingles; per page tp/fp/fn are counted on the multisets and normalised
 to sum to 1, so long pages weigh no more than short ones; precision, recall and
 F1 come from the sums over the pages. Title: equal after Unicode, case, quote
-and punctuation normalisation. Author: the same set of names (a leading "By",
-and "and"/","/";"/"&" separators ignored), or names all found in a gold byline
-that carries more (a date, a desk) and including its first name. Date: the same calendar day (a gold
-date without time of day matches an instant that falls on that day in some
-time zone, UTC-12 to UTC+14). Pages whose truth lacks a field are not scored
-on it; a set may list further right answers under "titles" (L3S-GN1 marks
-every headline-like block). For `.txt` rows, "<field> shown" gives the accuracy
-on the pages whose rendered text shows the gold value at all, and their share
-(see `shown_fields`): the plain accuracy stays the headline figure.
+and punctuation normalisation ("title"); "title~" also counts a title right when it
+equals the gold one without a site-name segment at its start or end ("Headline |
+Site": Readability's gold titles are Readability.js output and keep the site's
+name, which mediawatch strips on purpose), the site being the page's
+og:site_name or application-name or a label of its URL's host. Author: the
+same set of names (a leading "By", and "and"/","/";"/"&" separators ignored),
+or names all found in a gold byline that carries more (a date, a desk) and
+including its first name. Date: the same calendar day (a gold date without
+time of day matches an instant that falls on that day in some time zone,
+UTC-12 to UTC+14). Pages whose truth lacks a field are not scored on it; a set
+may list further right answers under "titles" (L3S-GN1 marks every
+headline-like block). For `.txt` rows,
+"<field> shown" gives the accuracy on the pages whose rendered text shows the
+gold value at all, and their share (see `shown_fields`): the plain accuracy
+stays the headline figure.
 
     .venv/bin/python bench/eval_extraction.py [--data ../shared/eval] [--split heldout]
     .venv/bin/python bench/eval_extraction.py --data /work/evaldata --split all --jobs 2
@@ -45,6 +51,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -65,6 +72,15 @@ _NON_WORD = re.compile(r"[\W_]+")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b)\s*", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BY = re.compile(r"^\s*(?:by|von|par|por|di)\s+", re.I)
+# A title's site-name segment: "Headline | Site", "Site - Headline", "Site: Headline".
+_SITE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u00bb]\s+|:\s+")
+_SITE_META = re.compile(
+    rb"<meta\b[^>]*?(?:property|name)\s*=\s*[\"']?(?:og:site_name|application-name)[\"'\s>]"
+    rb"[^>]*?>",
+    re.I,
+)
+_CONTENT = re.compile(rb"content\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+_HOST_NOISE = frozenset({"www", "m", "com", "co", "org", "net"})
 SYSTEMS = (
     "mediawatch .html",
     "mediawatch .txt",
@@ -73,6 +89,7 @@ SYSTEMS = (
     "trafilatura recall",
 )
 FIELDS = ("title", "author", "date")
+COLUMNS = ("title", "title~", "author", "date")  # the table's accuracy columns
 _READ_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -112,8 +129,9 @@ class Score:
     answerable: Counter = field(default_factory=Counter)  # scored and shown in the text
     answered: Counter = field(default_factory=Counter)  # of those, right
 
-    def add(self, truth: dict, pred: Prediction) -> None:
-        """Add one page's prediction against its ground truth."""
+    def add(self, truth: dict, pred: Prediction, sites: Sequence[str] = ()) -> None:
+        """Add one page's prediction against its ground truth; `sites` are the page's site
+        names, for the site-name-insensitive title figure ("title~")."""
         self.pages += 1
         self.seconds += pred.seconds
         if truth.get("body"):
@@ -129,6 +147,13 @@ class Score:
                 if pred.shown is not None and name in pred.shown:
                     self.answerable[name] += 1
                     self.answered[name] += right
+                if name == "title":
+                    self.scored["title~"] += 1
+                    self.right["title~"] += any(
+                        title_right(bare, pred.title)
+                        for gold in golds
+                        for bare in without_site(gold, sites)
+                    )
 
     def prf(self) -> tuple[float, float, float] | None:
         """Body precision, recall and F1, or None when no page had a gold body."""
@@ -158,7 +183,7 @@ class Score:
             "precision": prf[0] if prf else None,
             "recall": prf[1] if prf else None,
             "f1": prf[2] if prf else None,
-            **{name: self.accuracy(name) for name in FIELDS},
+            **{name: self.accuracy(name) for name in COLUMNS},
             **{
                 f"{name}_answerable": answerable[0]
                 for name in FIELDS
@@ -199,6 +224,50 @@ def _normal(text: str) -> str:
 def title_right(truth: str, pred: str | None) -> bool:
     """The predicted title is the gold one, up to case, quotes and punctuation."""
     return bool(pred) and _normal(truth) == _normal(pred)
+
+
+def site_names(html: bytes, url: str | None) -> list[str]:
+    """The page's own names for its site: og:site_name, application-name, its host's labels."""
+    names = []
+    for tag in _SITE_META.findall(html[:200_000]):
+        if found := _CONTENT.search(tag):
+            names.append((found.group(1) or found.group(2) or b"").decode("utf-8", "replace"))
+    if url and (host := urlsplit(url).hostname):
+        names.extend(label for label in host.split(".")[:-1] if label not in _HOST_NOISE)
+    return [name for name in names if _squash(name)]
+
+
+def _squash(text: str) -> str:
+    return _normal(text).replace(" ", "")
+
+
+def _is_site_segment(segment: str, sites: Sequence[str]) -> bool:
+    """A title segment that is the site's name: equal to one, one holding the other
+    ("Factorio" of "Factorio.com"), or a domain name."""
+    seg = _squash(segment)
+    if not seg:
+        return False
+    if re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", segment.strip()):
+        return True  # "Globalnews.ca"
+    return any(
+        (name := _squash(site))
+        and (seg == name or (len(name) >= 3 and name in seg) or (len(seg) >= 4 and seg in name))
+        for site in sites
+    )
+
+
+def without_site(title: str, sites: Sequence[str]) -> list[str]:
+    """The gold title itself and, when it starts or ends with a site-name segment, the
+    title without it ("Headline | Site" -> "Headline"; "Site: Headline | Site" too)."""
+    cuts = list(_SITE_SEPARATOR.finditer(title))
+    if not cuts:
+        return [title]
+    start = cuts[0].end() if _is_site_segment(title[: cuts[0].start()], sites) else 0
+    end = cuts[-1].start() if _is_site_segment(title[cuts[-1].end() :], sites) else len(title)
+    found = [title, title[start:], title[:end]]
+    if len(cuts) > 1:
+        found.append(title[start:end])
+    return list(dict.fromkeys(t for t in found if t.strip()))
 
 
 def author_names(text: str) -> frozenset[str]:
@@ -327,9 +396,12 @@ def run_system(system: str, case: Case) -> Prediction:
     return Prediction(*out, seconds=seconds, shown=shown)
 
 
-def _run_case(args: tuple[Case, Sequence[str]]) -> tuple[Case, dict[str, Prediction]]:
+def _run_case(
+    args: tuple[Case, Sequence[str]],
+) -> tuple[Case, dict[str, Prediction], list[str]]:
     case, systems = args
-    return case, {system: run_system(system, case) for system in systems}
+    sites = site_names(case.html_path.read_bytes(), case.truth.get("url"))
+    return case, {system: run_system(system, case) for system in systems}, sites
 
 
 # --- data ------------------------------------------------------------------
@@ -361,10 +433,10 @@ def evaluate(
             results: Iterable = list(pool.map(_run_case, work, chunksize=4))
     else:
         results = map(_run_case, work)
-    for case, predictions in results:
+    for case, predictions, sites in results:
         by_system = scores.setdefault(case.set_name, {})
         for system, prediction in predictions.items():
-            by_system.setdefault(system, Score()).add(case.truth, prediction)
+            by_system.setdefault(system, Score()).add(case.truth, prediction, sites)
     return scores
 
 
@@ -407,15 +479,17 @@ def _shown_cell(score: Score, name: str) -> str:
 def table(scores: dict[str, dict[str, Score]]) -> str:
     """The per-set tables as Markdown."""
     lines = []
-    header = "| system | pages | body P | body R | body F1 | title | author | date | ms/page |"
+    header = (
+        "| system | pages | body P | body R | body F1 | title | title~ | author | date | ms/page |"
+    )
     header += "".join(f" {name} shown |" for name in FIELDS)
     for set_name, by_system in scores.items():
-        lines += [f"\n{set_name}\n", header, "|" + "---|" * 12]
+        lines += [f"\n{set_name}\n", header, "|" + "---|" * 13]
         for system in SYSTEMS:
             if system not in by_system:
                 continue
             s = by_system[system].as_dict()
-            cells = [s["precision"], s["recall"], s["f1"], *(s[f] for f in FIELDS)]
+            cells = [s["precision"], s["recall"], s["f1"], *(s[f] for f in COLUMNS)]
             lines.append(
                 f"| {system} | {s['pages']} | "
                 + " | ".join(_cell(v) for v in cells)
@@ -454,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = evaluate(cases, args.system or SYSTEMS, args.jobs)
     print(table(scores))
     print(f"\n{len(cases)} pages ({args.split}) in {time.monotonic() - started:.0f} s")
+    print("title~: also right when equal to the gold title without its site-name segment")
     if args.json:
         figures = {
             set_name: {system: score.as_dict() for system, score in by_system.items()}

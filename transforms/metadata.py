@@ -512,14 +512,24 @@ class _Topic:
         self._better: list[str | None] = []
         self.set_aside = False
 
+    def _names_story(self, text: str | None) -> bool:
+        return bool(text) and 3 <= _words(text) <= 25 and self.names(text)
+
+    def names(self, title: str) -> bool:
+        """Whether a title shares two words with the story."""
+        return (_shared(title, self.story) or 0) >= 2
+
+    def heading(self) -> str | None:
+        """The first headline-like heading that shares two words with the story, if any."""
+        return next(
+            (h for h in self.meta.headings if _title_like(h, self.meta) and self.names(h)), None
+        )
+
     def better(self) -> str | None:
         """A heading (or the line above the story) sharing two words with it, if any."""
         if not self._better:
-            shown = [h for h in self.meta.headings if 3 <= _words(h) <= 25]
-            candidates = [*shown, headline_before(self.meta, self.lead)] if self.story else []
-            self._better.append(
-                next((c for c in candidates if c and (_shared(c, self.story) or 0) >= 2), None)
-            )
+            above = headline_before(self.meta, self.lead) if self.story else None
+            self._better.append(self.heading() or (above if self._names_story(above) else None))
         return self._better[0]
 
     def about(self, text: str, *titles: str) -> bool:
@@ -570,6 +580,9 @@ def choose_title(
     ]
     if informative and meta.shows(informative[:1]):
         return informative[0]
+    # A visible heading naming the story beats a guessed line and a title that does not.
+    if (heading := topic.heading()) and not (informative and topic.names(informative[0])):
+        return heading
     if above := headline_before(meta, lead):
         return above
     if informative:

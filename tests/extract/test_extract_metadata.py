@@ -182,6 +182,23 @@ def test_a_title_that_shares_no_word_with_the_story_gives_way_to_its_heading(hea
     )
 
 
+@pytest.mark.parametrize(
+    "head",
+    ["", "<title>Harbour Journal Online - Northern Coast News, Weather</title>"],
+    ids=["no-title", "site-blurb-title"],
+)
+def test_a_heading_naming_the_story_beats_the_credit_line_above_it(head: str) -> None:
+    """A heading sharing words with the story wins over a title that does not name it (or
+    no title) and over the title-like line right above the story (here a credit line)."""
+    body_top = (
+        "<h2>Harbour authority adds ferry crossings</h2>"
+        "<div>Jonas Weber, Coast News Service; Harbour Journal Bureau</div>"
+    )
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds ferry crossings"
+    )
+
+
 def test_a_page_whose_title_tag_is_never_closed_keeps_its_story() -> None:
     """A truncated page: without repair the parser reads the whole page as its <title>."""
     content = (

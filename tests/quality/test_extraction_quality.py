@@ -86,3 +86,24 @@ def test_shown_fields_tells_which_gold_values_a_text_rendering_holds() -> None:
     partial = {"title": "Big Storm", "author": None, "date": None}  # whole words only, no "Big Sto"
     assert evaluation.shown_fields(partial, text) == {"title"}
     assert evaluation.shown_fields({"title": "Big Sto"}, text) == frozenset()
+
+
+def test_site_segment_is_cut_from_either_end_only_when_it_names_the_site() -> None:
+    sites = ["CBC News", "Factorio.com"]
+    assert evaluation.without_site("Fire in town | CBC News", sites)[-1] == "Fire in town"
+    assert "Update 3" in evaluation.without_site("Factorio: Update 3", sites)
+    assert evaluation.without_site("War - what is it good for", sites) == [
+        "War - what is it good for"
+    ]
+
+
+def test_site_names_come_from_the_page_and_its_host() -> None:
+    html = b'<html><head><meta property="og:site_name" content="Globe"></head></html>'
+    assert evaluation.site_names(html, "https://www.example.co.uk/a") == ["Globe", "example"]
+
+
+def test_lenient_title_is_counted_beside_the_strict_one() -> None:
+    score = evaluation.Score()
+    pred = evaluation.Prediction("", "Fire in town", None, None, 0.0)
+    score.add({"title": "Fire in town | CBC News"}, pred, ["CBC News"])
+    assert (score.accuracy("title"), score.accuracy("title~")) == (0.0, 1.0)
