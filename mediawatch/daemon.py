@@ -12,8 +12,9 @@ the exit code. Output, colours and exit codes are those of the command run
 in-process, because it is the same code on the same descriptors.
 
 The socket is in Linux's abstract namespace (no file: a crashed daemon
-leaves nothing behind), named from this installation and the working folder
-`server start` ran in: commands run from that folder use it. A child stops
+leaves nothing behind; it serves only its own user, by SO_PEERCRED), named
+from this installation and the working folder `server start` ran in:
+commands run from that folder use it. A child stops
 its run when its client goes (Ctrl-C is forwarded as SIGINT; a closed
 socket is one too, then it exits).
 A daemon whose code changed since it started says so and restarts itself;
@@ -31,6 +32,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -286,6 +288,10 @@ def serve(key: str, config: str | None = None) -> None:
     print(f"command daemon {os.getpid()} ready", file=sys.stderr, flush=True)
     while True:
         connection, _ = listener.accept()
+        if not same_user(connection):
+            print("refused a connection from another user", file=sys.stderr, flush=True)
+            connection.close()
+            continue
         try:
             message, fds, _flags, _addr = socket.recv_fds(connection, 1 << 20, 3)
             request = json.loads(message)
@@ -308,6 +314,19 @@ def serve(key: str, config: str | None = None) -> None:
         print(f"pid {child}: mediawatch {' '.join(request['argv'])}", file=sys.stderr, flush=True)
         _reply(connection, {"pid": child})
         connection.close()
+
+
+def same_user(connection: socket.socket) -> bool:
+    """Whether the peer runs as this process's user (the kernel's SO_PEERCRED says).
+
+    An abstract socket has no file permissions: any local user can connect, so
+    the daemon runs only its own user's commands.
+    """
+    credentials = connection.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+    )
+    _pid, uid, _gid = struct.unpack("3i", credentials)
+    return uid == os.getuid()
 
 
 def _reply(connection: socket.socket, message: dict) -> None:

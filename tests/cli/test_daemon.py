@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -185,3 +186,12 @@ def test_a_daemon_whose_code_changed_is_not_used(warm: Daemon) -> None:
     assert "note: the command daemon's code changed" in err
     assert "Warehouse:" in out
     assert len(warm.served()) == served
+
+
+def test_only_the_daemons_own_user_may_send_it_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An abstract socket has no file permissions, so the peer's uid is what keeps others out."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with ours, theirs:
+        assert daemon.same_user(ours)
+        monkeypatch.setattr(daemon.os, "getuid", lambda: os.geteuid() + 1)
+        assert not daemon.same_user(ours)
