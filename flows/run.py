@@ -32,6 +32,7 @@ from flows.retention import prune_old_data
 from flows.stages import RunContext, load_spool, spool_dir
 from mediawatch import data_docs
 from mediawatch.errors import MediawatchError
+from mediawatch.lake_target import without_passwords
 from mediawatch.learned import saved_model
 from mediawatch.preflight import checked_taxonomy
 from mediawatch.settings import Settings, load_settings
@@ -99,7 +100,8 @@ def pipeline_run(
     with run_alive(runs_folder(settings.warehouse_file), run_id):
         recover(settings, warehouse, run_id, flow, sources)
         relabel_if_requested(warehouse, taxonomy, run_id, model)
-        summary = RunSummary(run_id=run_id, flow=flow, warehouse=str(settings.warehouse))
+        shown = without_passwords(str(settings.warehouse))
+        summary = RunSummary(run_id=run_id, flow=flow, warehouse=shown)
         ctx: RunContext | None = None
         try:
             stories = settings.stories

@@ -72,6 +72,19 @@ class DuckLakeTarget:
         return DUCKLAKE_PREFIX + self.catalog
 
 
+# A password in a libpq keyword string (`password=x`, `password='a b'`) or URI (`//user:x@`).
+_PASSWORDS = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)|(//[^/:@\s]+:)[^@\s]+(@)")
+
+
+def without_passwords(text: str) -> str:
+    """`text` with any PostgreSQL password in it blanked out, for run summaries and errors.
+
+    The `warehouse` setting may carry the catalog's password in its connection
+    string; what mediawatch prints, logs or stores about a run shows `***`.
+    """
+    return _PASSWORDS.sub(lambda m: f"{m[1]}***" if m[1] is not None else f"{m[3]}***{m[4]}", text)
+
+
 Target = Path | str | DuckLakeTarget
 
 

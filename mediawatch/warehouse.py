@@ -28,7 +28,13 @@ import pyarrow as pa
 from mediawatch.duck_extensions import load as load_extensions
 from mediawatch.duck_extensions import sql_literal
 from mediawatch.errors import WarehouseError, WarehouseLocked
-from mediawatch.lake_target import DuckLakeTarget, S3Settings, Target, as_target
+from mediawatch.lake_target import (
+    DuckLakeTarget,
+    S3Settings,
+    Target,
+    as_target,
+    without_passwords,
+)
 from schemas.records import (
     Article,
     Evidence,
@@ -300,7 +306,8 @@ def open_ducklake(
     except duckdb.Error as exc:
         con.close()
         reason = _redacted(str(exc), target.s3)
-        raise WarehouseError(f"cannot open DuckLake warehouse {target}: {reason}") from exc
+        shown = without_passwords(str(target))
+        raise WarehouseError(f"cannot open DuckLake warehouse {shown}: {reason}") from exc
     con.execute(f"USE {_LAKE}")
     if sandbox:
         # The lake's Parquet files are read on demand: its data path stays readable.
@@ -352,7 +359,7 @@ def _redacted(text: str, s3: S3Settings | None) -> str:
     for secret in (s3.secret, s3.session_token) if s3 else ():
         if secret is not None and secret.get_secret_value():
             text = text.replace(secret.get_secret_value(), str(secret))
-    return " ".join(text.split("\nLINE ")[0].split())
+    return without_passwords(" ".join(text.split("\nLINE ")[0].split()))
 
 
 # DuckDB settings of `mediawatch sql`: no file, network or extension access, and the

@@ -9,7 +9,7 @@ import yaml
 
 from mediawatch import duck_extensions
 from mediawatch.errors import ConfigError
-from mediawatch.lake_target import DuckLakeTarget
+from mediawatch.lake_target import DuckLakeTarget, without_passwords
 from mediawatch.settings import load_settings
 from mediawatch.warehouse import Warehouse, connect_for_queries, ducklake_sql
 
@@ -124,3 +124,28 @@ def test_runs_opening_a_fresh_lake_at_once_all_get_it(local_postgres, tmp_path):
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         versions = pool.starmap(_open_and_migrate, [(catalog, str(tmp_path / "lake"))] * 3)
     assert len(set(versions)) == 1 and versions[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        (
+            "ducklake:postgres:dbname=news host=db user=etl password=s3cr3t",
+            "ducklake:postgres:dbname=news host=db user=etl password=***",
+        ),
+        (
+            "ducklake:postgres:password = 'a b' dbname=news",
+            "ducklake:postgres:password = *** dbname=news",
+        ),
+        (
+            "ducklake:postgres:postgresql://etl:s3cr3t@db/news",
+            "ducklake:postgres:postgresql://etl:***@db/news",
+        ),
+        ("ducklake:postgres:dbname=news host=db", "ducklake:postgres:dbname=news host=db"),
+    ],
+)
+def test_a_catalog_password_never_shows_where_the_warehouse_is_named(
+    setting: str, shown: str
+) -> None:
+    """Run summaries and errors name the warehouse; a password in its setting shows `***`."""
+    assert without_passwords(setting) == shown
