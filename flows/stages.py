@@ -30,6 +30,7 @@ from flows.stories import assign_stories, group_stories, story_index
 from mediawatch import data_docs
 from mediawatch.archive import WarcArchive
 from mediawatch.errors import WarehouseLocked
+from mediawatch.prefect_api import warm_up_in_background
 from mediawatch.settings import Settings
 from mediawatch.spool import (
     CorruptSpool,
@@ -331,9 +332,13 @@ def _start(ctx: RunContext, batch: Batch | None) -> _Started | None:
 
     `ExtractorPool.map` submits every page to the pool at once (`Executor.map`);
     a batch too small for the pool is extracted in this process when collected.
+    Validation's and grouping's imports start now too, if this process has not
+    made them (`warm_up_in_background`).
     """
     if batch is None:
         return None
+    if batch.pages or batch.articles:
+        warm_up_in_background()
     return _Started(batch, ctx.pool.map(batch.pages) if batch.pages else None)
 
 

@@ -20,12 +20,14 @@ deployments do) keep them, and get no temporary server.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -73,11 +75,31 @@ def use_api(url: str) -> None:
 
 def warm_up() -> None:
     """Do the run's slow first steps now: GX context and suites, datasketch, the forkserver."""
-    from transforms import stories, validate
     from transforms.extract import start_forkserver
 
     start_forkserver()
-    validate.prepare()
+    _prepare_stages()
+
+
+@functools.cache
+def warm_up_in_background() -> None:
+    """Build the GX context and import datasketch in a thread of their own, once per process.
+
+    For a process that did not `warm_up` (one reporting to a running server or
+    a deployment's): called as a run's first extraction starts, so these
+    seconds overlap it instead of delaying the first batch's validation and
+    grouping, which wait for them. A process already warm finishes at once.
+    """
+    threading.Thread(target=_prepare_stages, name="mediawatch-warm-up", daemon=True).start()
+
+
+def _prepare_stages() -> None:
+    from transforms import stories, validate
+
+    try:
+        validate.prepare()
+    except ValueError:
+        return  # a broken suite file: the first batch raises it again, naming the file
     stories.prepare()
 
 

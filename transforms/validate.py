@@ -113,7 +113,7 @@ def validate_articles(
     """
     if not articles:
         return ValidationReport(valid=[], quarantined=[], outcomes=[])
-    suites = load_suites(suite_path or SUITE_PATH)
+    suites = prepare(suite_path or SUITE_PATH)
     parameters = {
         "min_body_chars": min_body_chars,
         "earliest_published_at": EARLIEST_PUBLISHED,
@@ -168,14 +168,16 @@ def _expectation(suite: ExpectationSuite, name: str) -> Expectation:
     return next(e for e in suite.expectations if e.meta["name"] == name)
 
 
-def prepare() -> None:
+def prepare(suite_path: Path = SUITE_PATH) -> dict[str, ExpectationSuite]:
     """Import GX and build its context and the suites now: it takes seconds, best spent early.
 
-    Called ahead of a run while Prefect's API starts (`mediawatch.prefect_api`);
-    without it the first batch pays.
+    Called ahead of a run (`mediawatch.prefect_api`), possibly in a thread of
+    its own; a batch that arrives meanwhile waits for it here instead of
+    building a second context beside it.
     """
-    load_suites(SUITE_PATH)
-    _batch_definitions()
+    with _LOCK:
+        _batch_definitions()
+        return load_suites(suite_path)
 
 
 @functools.cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from schemas.records import Article, TopicLabel
+from transforms import validate
 from transforms.validate import ValidationReport, validate_articles
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -265,6 +267,16 @@ def test_empty_batch_does_not_touch_gx_or_the_suite() -> None:
 
     assert report == ValidationReport(valid=[], quarantined=[], outcomes=[])
     assert report.quarantined_share == 0.0
+
+
+def test_a_batch_arriving_during_the_warm_up_waits_for_its_gx_context() -> None:
+    """The warm-up thread and the first batch build one GX context, not two side by side."""
+    validate._batch_definitions.cache_clear()
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: validate.prepare(), range(2))
+
+    assert first is second
+    assert validate._batch_definitions.cache_info().misses == 1
 
 
 def test_validation_is_quiet(
