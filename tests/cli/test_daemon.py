@@ -195,3 +195,13 @@ def test_only_the_daemons_own_user_may_send_it_commands(monkeypatch: pytest.Monk
         assert daemon.same_user(ours)
         monkeypatch.setattr(daemon.os, "getuid", lambda: os.geteuid() + 1)
         assert not daemon.same_user(ours)
+
+
+def test_the_warm_up_reads_the_primary_keys_once_for_every_run() -> None:
+    """Each forked run inherits the keys that upserts need instead of rebuilding them."""
+    from mediawatch.warehouse import primary_keys
+
+    primary_keys.cache_clear()
+    daemon.warm_up(None)
+    assert primary_keys.cache_info().currsize == 1
+    assert primary_keys()["feed_state"] == ("source",)
