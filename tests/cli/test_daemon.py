@@ -195,3 +195,34 @@ def test_only_the_daemons_own_user_may_send_it_commands(monkeypatch: pytest.Monk
         assert daemon.same_user(ours)
         monkeypatch.setattr(daemon.os, "getuid", lambda: os.geteuid() + 1)
         assert not daemon.same_user(ours)
+
+
+def test_the_warm_up_reads_the_primary_keys_once_for_every_run() -> None:
+    """Each forked run inherits the keys that upserts need instead of rebuilding them."""
+    from mediawatch.warehouse import primary_keys
+
+    primary_keys.cache_clear()
+    daemon.warm_up(None)
+    assert primary_keys.cache_info().currsize == 1
+    assert primary_keys()["feed_state"] == ("source",)
+
+
+def test_a_finished_run_lets_go_of_the_clients_output_before_its_process_ends() -> None:
+    """A pipe reading the command's output ends with the command, not with the child's shutdown."""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from mediawatch import daemon; print('summary');"
+            "daemon._release_client_streams(); print('lost'); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.read() == "summary\n"
+        assert child.poll() is None  # still shutting down, yet the reader has its end of file
+    finally:
+        child.kill()
+        child.wait()
