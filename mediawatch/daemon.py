@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from mediawatch.lifetime import alive
+
 # Commands that run a flow: only they are worth sending (quick ones stay in-process).
 FLOW_COMMANDS = frozenset({"run", "demo", "pages", "reprocess", "reclassify", "digest"})
 NO_DAEMON = "--no-daemon"
@@ -220,9 +222,7 @@ def stop(folder: Path) -> int | None:
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + _CHILD_GRACE_SECONDS
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):  # reap it if it is our own child
-                os.waitpid(pid, os.WNOHANG)
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
     _record(folder).unlink(missing_ok=True)
     return pid
