@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from mediawatch.lifetime import alive
+from mediawatch.lifetime import alive, runs
 
 # Commands that run a flow: only they are worth sending (quick ones stay in-process).
 FLOW_COMMANDS = frozenset({"run", "demo", "pages", "reprocess", "reclassify", "digest"})
@@ -183,10 +183,9 @@ def running_pid(folder: Path) -> int | None:
     """The pid of the daemon recorded in the server folder, if it still runs."""
     try:
         pid = int(json.loads(_record(folder).read_text("utf-8"))["pid"])
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return pid if b"mediawatch.daemon" in command else None
+    return pid if runs(pid, b"mediawatch.daemon") else None
 
 
 def start(folder: Path, argv: list[str]) -> int:

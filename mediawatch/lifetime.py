@@ -51,6 +51,19 @@ def alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def runs(pid: int, program: bytes) -> bool:
+    """Whether `pid` is alive and still the program its command line names (pids are reused).
+
+    A process in the middle of its exec has an empty command line for a moment
+    (longer on a busy machine): that one counts as running while it is alive.
+    """
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return program in command if command else alive(pid)
+
+
 def exit_when_gone(pid: int) -> None:
     """Start a daemon thread that ends this process within half a second of `pid` ending."""
 

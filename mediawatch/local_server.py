@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediawatch.errors import MediawatchError
+from mediawatch.lifetime import runs
 from mediawatch.settings import Settings
 
 _POLL_SECONDS = 0.2
@@ -70,21 +71,6 @@ def _state_file(settings: Settings) -> Path:
     return server_folder(settings) / "server.json"
 
 
-def _alive(pid: int) -> bool:
-    """Whether `pid` is still a Prefect server (a reused pid is some other program).
-
-    A process in the middle of its exec has an empty command line for a moment
-    (longer on a busy machine): that one is alive unless it is a zombie.
-    """
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if command:
-            return b"prefect" in command
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """Whether something accepts connections there (uvicorn listens once the app has started)."""
     try:
@@ -109,7 +95,7 @@ def read_state(settings: Settings) -> ServerState | None:
         return None
     except (ValueError, TypeError) as exc:  # a half-written or foreign file
         raise ServerError(f"{path} is not a server record ({exc}): delete it") from exc
-    if _alive(state.pid):
+    if runs(state.pid, b"prefect"):
         return state
     path.unlink(missing_ok=True)
     return None
@@ -168,7 +154,7 @@ def start(settings: Settings, port: int | None = None, timeout: float = 180.0) -
 def _wait_until_answering(state: ServerState, settings: Settings, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not _answers(state.host, state.port):
-        if not _alive(state.pid) or _exited(state.pid):
+        if not runs(state.pid, b"prefect") or _exited(state.pid):
             _state_file(settings).unlink(missing_ok=True)
             raise ServerError(
                 f"the Prefect server exited while starting; see {server_folder(settings)}"
@@ -208,9 +194,9 @@ def stop(settings: Settings) -> ServerState | None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(state.pid, signal.SIGTERM)
     deadline = time.monotonic() + _STOP_SECONDS
-    while _alive(state.pid) and not _exited(state.pid) and time.monotonic() < deadline:
+    while runs(state.pid, b"prefect") and not _exited(state.pid) and time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
-    if _alive(state.pid) and not _exited(state.pid):
+    if runs(state.pid, b"prefect") and not _exited(state.pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(state.pid, signal.SIGKILL)
     _state_file(settings).unlink(missing_ok=True)

@@ -44,7 +44,7 @@ from prefect.settings import (
 from prefect.settings import temporary_settings as prefect_settings
 
 from mediawatch.errors import MediawatchError
-from mediawatch.lifetime import alive
+from mediawatch.lifetime import alive, runs
 
 _POLL_SECONDS = 0.05
 _SERVER_APP = "prefect.server.api.server:create_app"
@@ -221,7 +221,7 @@ def stop_leftover_servers() -> list[int]:
             continue
         if alive(parent):
             continue
-        if alive(server) and _SERVER_APP in _command_line(server):
+        if runs(server, _SERVER_APP.encode()):
             os.kill(server, signal.SIGTERM)
             stopped.append(server)
         record.unlink(missing_ok=True)
@@ -232,13 +232,6 @@ def stop_leftover_servers() -> list[int]:
             ", ".join(map(str, stopped)),
         )
     return stopped
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from mediawatch import daemon, local_server, ui_pages
 from mediawatch.cli import _print_summary
 from mediawatch.deployments import show_deployments
-from mediawatch.lifetime import alive
+from mediawatch.lifetime import alive, runs
 from mediawatch.settings import Settings, load_settings
 from schemas.records import RunSummary, SourceCounts
 
@@ -84,7 +84,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         state = local_server.read_state(settings)
         stopped = _mediawatch("server", "stop", "-c", str(config), home=folder / "home")
         assert stopped.returncode == 0, stopped.stderr
-        assert state is not None and not local_server._alive(state.pid)
+        assert state is not None and not runs(state.pid, b"prefect")
         assert local_server.read_state(settings) is None
         assert daemon.running_pid(local_server.server_folder(settings)) is None
         assert command_daemon is not None and not alive(command_daemon)
