@@ -161,6 +161,7 @@ def _read_and_process(
             get_run_logger().info("%s: no new file", name)
             return {}
         batches = [[]]  # the unhashable files alone
+    ctx.pool.start(len(new))
     if ctx.progress is not None:
         ctx.progress.start(len(batches))
     entries: dict[str, SavedFile] = {}
