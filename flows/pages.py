@@ -3,6 +3,9 @@
     list_files -> for each batch of new files: read_batch -> process_batches
                -> register files -> keep, move or delete
 
+(each batch's `read_batch` runs in the background while the batch before it
+is extracted).
+
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
 again. Files are listed and fingerprinted first and read `batch_size` at a
@@ -15,11 +18,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
@@ -157,6 +161,7 @@ def _read_and_process(
             get_run_logger().info("%s: no new file", name)
             return {}
         batches = [[]]  # the unhashable files alone
+    ctx.pool.start(len(new))
     if ctx.progress is not None:
         ctx.progress.start(len(batches))
     entries: dict[str, SavedFile] = {}
@@ -178,24 +183,50 @@ def _read(
     entries: dict[str, SavedFile],
     claims: InboxClaims,
 ) -> Iterator[Batch]:
-    """Read each batch of files when the stages ask for it; unhashable files go with the first.
+    """Read each batch of files, one batch ahead of the stages; unhashable files go with the first.
 
-    Only the files this run claims are read (`_claimed`). Every document and
-    read failure counts as an item seen; each read file's new entry goes into
-    `entries` by path. Nothing of a batch is kept here once it is handed on,
-    so its raw pages go as soon as they are extracted.
+    Each batch's read starts (a `read-files` task in the flow's task runner)
+    as the one before is handed on, so the files are read while the workers
+    extract the batch before instead of the workers waiting for them; only
+    the first batch is waited for whole. Only the files this run claims are
+    read (`_claimed`). Every document and read failure counts as an item
+    seen; each read file's new entry goes into `entries` by path. Nothing of
+    a batch is kept here once it is handed on, so its raw pages go as soon as
+    they are extracted (at most one batch is held read ahead).
     """
     folder = claims.folder.parent
     size = ctx.settings.limits.batch_size
-    failures: list[Failure] = listing.failures
-    for number, files in enumerate(batches):
-        label = (
-            f"{counts.source}: files {number * size + 1}-{number * size + len(files)}"
-            f" of {len(listing.to_read)}"
-        )
-        mine = _claimed(ctx, claims, files, entries)
-        yield _read_one(ctx, mine, label, failures, counts=counts, entries=entries, folder=folder)
-        failures = []
+    total = len(listing.to_read)
+
+    def started() -> Iterator[_Reading]:
+        failures: list[Failure] = listing.failures
+        for number, files in enumerate(batches):
+            first = number * size + 1
+            label = f"{counts.source}: files {first}-{first + len(files) - 1} of {total}"
+            mine = _claimed(ctx, claims, files, entries)
+            reading = (
+                read_batch.submit(opaque(ctx), opaque(mine), folder, counts.source, label)
+                if mine
+                else None
+            )
+            yield _Reading(label, reading, failures)
+            failures = []
+
+    upcoming = started()
+    current = next(upcoming, None)
+    while current is not None:
+        batch = _collect(ctx, current, counts=counts, entries=entries)
+        current = next(upcoming, None)  # the next batch's read starts before this one goes on
+        yield batch
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A batch of files being read in the background (None: none of its files is read)."""
+
+    label: str
+    files: PrefectFuture[FilesRead] | None
+    failures: list[Failure]
 
 
 def _claimed(
@@ -221,25 +252,25 @@ def _claimed(
     return [f for f in mine if f.content_hash not in known]
 
 
-def _read_one(
+def _collect(
     ctx: RunContext,
-    files: list[SavedFile],
-    label: str,
-    failures: list[Failure],
+    reading: _Reading,
     *,
     counts: SourceCounts,
     entries: dict[str, SavedFile],
-    folder: Path,
 ) -> Batch:
-    """One batch of files read into a batch for the stages, with the failures it carries."""
+    """Wait for a batch's files to be read: a batch for the stages, with the failures it carries.
+
+    The `read` stage's time is the time waited here (and for the listing):
+    what reading costs the run, not what the reads overlapping extraction took.
+    """
     with ctx.timed("read"):
-        read = (
-            read_batch(opaque(ctx), opaque(files), folder, counts.source, label)
-            if files
-            else FilesRead()
-        )
+        read = reading.files.result() if reading.files is not None else FilesRead()
     entries.update((f.path, f) for f in read.files)
     counts.items_seen += len(read.pages) + len(read.articles) + len(read.failures)
     return Batch(
-        label, pages=read.pages, articles=read.articles, failures=[*failures, *read.failures]
+        reading.label,
+        pages=read.pages,
+        articles=read.articles,
+        failures=[*reading.failures, *read.failures],
     )

@@ -11,11 +11,14 @@ process pool sized to the cores. Nothing here touches the network.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from multiprocessing import forkserver, get_context
 from multiprocessing.context import BaseContext
@@ -268,6 +271,18 @@ class ExtractorPool:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
 
+    def start(self, pages: int) -> None:
+        """Start the workers now, in a background thread, if `pages` pages will use them.
+
+        A forkserver pool starts its workers at its first task, and the
+        thread submitting it waits for the forkserver to have imported
+        trafilatura: started while the run reads its first files, that wait
+        no longer holds up the first batch. A pool that cannot start is
+        reported by the first batch's own `map`.
+        """
+        if self.workers > 1 and pages >= _POOL_MIN_BATCH:
+            threading.Thread(target=_first_task, args=(self._pool(),), daemon=True).start()
+
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # A worker ends within a second of this process, even if it is killed outright.
@@ -285,6 +300,12 @@ class ExtractorPool:
             return map(self.work, pages)
         chunk = max(1, len(pages) // (self.workers * 4))
         return self._pool().map(self.work, pages, chunksize=chunk)
+
+
+def _first_task(executor: ProcessPoolExecutor) -> None:
+    """Submit a no-op task, which starts the pool's workers (see `ExtractorPool.start`)."""
+    with contextlib.suppress(BrokenProcessPool, RuntimeError):
+        executor.submit(int)
 
 
 def from_plain_text(text: TextArticle, *, url: str, source: str, fetched_at: datetime) -> Article:

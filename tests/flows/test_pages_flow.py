@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,61 @@ def test_a_missing_folder_fails_the_run_as_the_cli_does(tmp_path: Path) -> None:
         ingest_pages(directory=str(missing), settings=settings)
     assert not missing.exists()
     assert not settings.warehouse.exists()
+
+
+def test_the_next_batch_is_read_while_the_current_one_is_extracted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch 2's files are read before batch 1's extraction is collected (read one ahead)."""
+    import flows.pages
+    import flows.run
+    from mediawatch.saved_folder import read_files
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(4):
+        (inbox / f"page-{n}.html").write_text(f"<html><body><p>page {n}</p></body></html>")
+    second_read = threading.Event()
+    events: list[str] = []
+
+    def recording_read(files, *args, **kwargs):
+        events.append("read " + ", ".join(Path(f.path).name for f in files))
+        if files[0].path.endswith("page-2.html"):
+            second_read.set()
+        return read_files(files, *args, **kwargs)
+
+    class WaitingPool:
+        """Extracts in this process; collecting batch 1 waits until batch 2 is being read."""
+
+        def __init__(self, workers: int, work: object) -> None:
+            self.work = work
+
+        def __enter__(self) -> WaitingPool:
+            return self
+
+        def __exit__(self, *exc_info: object) -> None:
+            pass
+
+        def start(self, pages: int) -> None:
+            events.append(f"pool started for {pages} pages")
+
+        def map(self, pages):
+            for page in pages:
+                if page.raw_file.endswith("page-0.html"):
+                    events.append(f"batch 2 read ahead: {second_read.wait(60)}")
+                yield self.work(page)
+
+    monkeypatch.setattr(flows.pages, "read_files", recording_read)
+    monkeypatch.setattr(flows.run, "ExtractorPool", WaitingPool)
+    settings = load_settings(
+        warehouse=tmp_path / "w.duckdb", limits={"batch_size": 2, "quarantine_threshold": 1.0}
+    )
+    summary = ingest_pages(directory=str(inbox), settings=settings)
+
+    assert events == [
+        "pool started for 4 pages",
+        "read page-0.html, page-1.html",
+        "read page-2.html, page-3.html",
+        "batch 2 read ahead: True",
+    ]
+    assert [f.status for f in summary.files] == ["processed"] * 4
