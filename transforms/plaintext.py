@@ -132,6 +132,13 @@ LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line i
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
+# A line of at least this many words, this share of them capitalised (or not
+# words: "&", "|"), without final punctuation, is a menu rendered as one line.
+FLAT_MENU_WORDS = 12
+FLAT_MENU_SHARE = 0.8
+# A headline's story overlap is over at least this many content words, so a
+# section label ("Local News", "Money") does not score as high as a headline.
+OVERLAP_MIN_WORDS = 4
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -153,7 +160,7 @@ BLOCK_FEATURES = (
     "after_story",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
-# (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
+# (bench/train_textcopy.py --model title) and shipped in textcopy.yaml.
 TITLE_FEATURES = (
     "rule_pick",
     "before_story",
@@ -631,8 +638,22 @@ def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules)
     return NEAR if density >= rules.stopwords_low else BAD
 
 
+def _flat_menu(block: _Block) -> bool:
+    """A menu rendered as one line: many words, nearly all capitalised, no final punctuation."""
+    tokens = block.text.split()
+    if block.final or len(tokens) < FLAT_MENU_WORDS:
+        return False
+    capitalised = sum(t[0].isupper() or not t[0].isalpha() for t in tokens)
+    return capitalised >= FLAT_MENU_SHARE * len(tokens)
+
+
 def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
-    """Runs of short lines without final punctuation are menus, link lists or pickers."""
+    """Runs of short lines without final punctuation are menus, link lists or pickers;
+    so is a long line of capitalised link texts (a menu rendered as one line)."""
+    for block in blocks:
+        if _flat_menu(block):
+            block.cls = BAD
+            block.in_run = True
     run: list[_Block] = []
     for block in [*blocks, None]:
         if block is not None and len(block.text) < rules.length_low and not block.final:
@@ -767,11 +788,13 @@ def _cut_comments(blocks: list[_Block]) -> None:
     """Class the readers' comments below a story as bad, so a long thread is not taken for it.
 
     The thread starts at its section header (see `_comments_at`) once at
-    least COMMENTS_AFTER_CHARS of good text came before it.
+    least COMMENTS_AFTER_CHARS of good sentences came before it: a long menu
+    line kept above the story does not let a "1 Comment" link in the header
+    cut the story itself.
     """
     seen = 0
     for i, block in enumerate(blocks):
-        if block.cls == GOOD:
+        if block.cls == GOOD and block.final:
             seen += len(block.text)
         elif seen >= COMMENTS_AFTER_CHARS and block.comments:
             for rest in blocks[i:]:
@@ -1037,7 +1060,7 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
         float(text.endswith(_FINAL) and not text.endswith(".")),
         sum(t[0].isupper() for t in tokens) / len(tokens),
         float(text.isupper()),
-        sum(w in story for w in content) / len(content) if content else 0.0,
+        sum(w in story for w in content) / max(len(content), OVERLAP_MIN_WORDS),
         float(any(abs(j - i) <= 2 for j in layout.meta.lines)),
         float(block.cls == GOOD),
         float(counts[text] > 1),

@@ -269,6 +269,51 @@ def test_a_comment_thread_longer_than_the_story_is_not_taken_for_it() -> None:
     assert article.body.split("\n") == story
 
 
+def test_a_comments_link_in_the_header_does_not_cut_the_story() -> None:
+    """Site menus rendered as long lines are no story text, and they do not let the
+    "1 Comment" link above the story end the body before it began."""
+    sections = [
+        "Business & Finance",
+        "Dealing with Ferries",
+        "Finding Berths",
+        "Freebies",
+        "Harbour Administration",
+        "Fishing Fleet",
+        "Interviews",
+        "Linkage",
+        "Making Money",
+        "News",
+        "Case Studies",
+        "Commentary & Analysis",
+        "Conferences",
+        "Product Releases",
+        "Podcasts",
+        "Productivity",
+        "Project Management",
+        "Reviews",
+        "The Lighter Side",
+        "The Working Day",
+        "Tips & Tricks",
+    ]
+    menus = [
+        " ".join(["Ask The Harbour Board", *sections, "Harbour Pilots", "Port Fees"]),
+        " ".join(["Interviews Tides", *sections[8:]]),
+    ]
+    sites = [f"Sister site {n}" for n in range(12)]
+    header = ["Varnholm ferry link to reopen on Monday", "Ada Lind |", "| November 9th 2012"]
+    story = [
+        f"The harbour crews worked through the night to rebuild the northern pier. Part {n} of "
+        "the story tells how the crews and the council planned the repairs."
+        for n in range(8)
+    ]
+    text = "\n".join(
+        ["Home", "Jobs", *menus, *sites, *header, "1 Comment", *story, "Website |", "Contact"]
+    )
+    article = parse_plain_text(text)
+    assert article.title == "Varnholm ferry link to reopen on Monday"
+    assert article.body.split("\n") == story
+
+
 @pytest.mark.parametrize(
     ("line", "published"),
     [
