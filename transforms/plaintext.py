@@ -562,7 +562,8 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
     Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
     starting in lower case after one without final punctuation continues it,
     unless it starts a byline or a date line ("by Jane Doe", "updated ...") or
-    is an "o" list item (inscriptis marks nested lists so).
+    is an "o" list item (inscriptis marks nested lists so). A byline prefix
+    alone on its line ("By", "Written by") is joined to the name below it.
     """
     meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
     lines: list[str] = []
@@ -574,6 +575,8 @@ def _joined_lines(text: str, rules: TextRules) -> list[str]:
         continues = continues and not lines[-1].endswith(_FINAL) and not line.startswith("o ")
         if continues and not any(prefix.match(line) for prefix in meta):
             lines[-1] = f"{lines[-1]} {line}"
+        elif lines and rules.byline_prefixes.fullmatch(lines[-1]) and bare_name(line):
+            lines[-1] = f"{lines[-1]} {line}"  # "By" on a line of its own, the name below
         else:
             lines.append(line)
     return lines
@@ -932,8 +935,9 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
     """Grow the cluster by the name and credit lines next to it; a bare name is the author.
 
     Up to two lines each side are looked at, furniture lines passed over. A
-    Title Case line with a stop word of the copy's language ("Fergie Cautious
-    When Traveling") is a headline, not a name.
+    Title Case line with a stop word of the copy's language after its first
+    word ("Fergie Cautious When Traveling") is a headline, not a name; the
+    first word may be one (jusText's English list has "John").
     """
     stop = rules.stoplists.get(lang or "", frozenset()) - NAME_PARTICLES
     if not meta.lines:
@@ -945,7 +949,9 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
             block = blocks[i]
             if block.furniture:  # "Follow", "Share" between the name and the date
                 continue
-            name = None if stop.intersection(block.words) else bare_name(block.text)
+            headline = stop.intersection(block.words[1:])
+            credit = rules.credit.search(block.text)  # "Games Editor" is a role, no name
+            name = None if headline or credit else bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):

@@ -159,6 +159,34 @@ LAYOUTS = [
         utc(2022, 8, 3, 10, 56),
         None,
     ),
+    # "By" on a line of its own, the name on the next (a byline rendered from two blocks).
+    (
+        ["Ferry link to reopen", "By", "Jane Doe", "3 August 2022"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A bare name whose first word is on jusText's English stop list ("John"), a "Follow"
+    # button between it and the date.
+    (
+        ["Ferry link to reopen", "John C. Welch", "Follow", "Aug 3, 2022"],
+        "Ferry link to reopen",
+        None,
+        "John C. Welch",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A role line under the name is a credit, not the author's name.
+    (
+        ["Ferry link to reopen", "Jane Doe", "Harbour Editor", "3 August 2022"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
     # No metadata at all: everything after the headline is body.
     (
         ["Ferry link to reopen"],
