@@ -24,6 +24,7 @@ import math
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -116,7 +117,8 @@ _HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
 _BULLET = re.compile(r"^(?:[*•\-–—·▪►+o]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
-_CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
+_LINE_SPLIT = re.compile(r"\r\n|\n|\r")
+_CELL_SPLIT = re.compile(r"\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
 _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
@@ -556,22 +558,31 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
     return code if hits >= 0.05 * len(words) else None
 
 
+def _cells(text: str) -> Iterator[tuple[str, bool]]:
+    """The copy's non-empty cells (columns set apart by 3+ spaces or a tab), each with
+    whether it opens its line: a cell next to another is no continuation of a sentence."""
+    for physical in _LINE_SPLIT.split(text.replace("\u00a0", " ")):
+        first = True
+        for raw in _CELL_SPLIT.split(physical):
+            if cell := raw.strip():
+                yield cell, first
+                first = False
+
+
 def _joined_lines(text: str, rules: TextRules) -> list[str]:
     """The copy's non-empty lines, a line that continues a sentence joined to the one before.
 
     Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
     starting in lower case after one without final punctuation continues it,
     unless it starts a byline or a date line ("by Jane Doe", "updated ...") or
-    is an "o" list item (inscriptis marks nested lists so). A byline prefix
+    is an "o" list item (inscriptis marks nested lists so), or is a cell
+    beside another rather than a line of its own. A byline prefix
     alone on its line ("By", "Written by") is joined to the name below it.
     """
     meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
     lines: list[str] = []
-    for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
-        line = raw.strip()
-        if not line:
-            continue
-        continues = line[0].islower() and _CONTINUATION.match(line) and lines
+    for line, first_cell in _cells(text):
+        continues = first_cell and line[0].islower() and _CONTINUATION.match(line) and lines
         continues = continues and not lines[-1].endswith(_FINAL) and not line.startswith("o ")
         if continues and not any(prefix.match(line) for prefix in meta):
             lines[-1] = f"{lines[-1]} {line}"
@@ -894,7 +905,7 @@ def _title_like(block: _Block) -> bool:
         and not block.furniture
         and not block.meta
         and not _NAVIGATION.search(text)
-        and not text[0].islower()
+        and not (text[0].islower() and text.split()[0].islower())  # "iTunes ..." may lead
     )
 
 

@@ -342,6 +342,21 @@ def test_a_comments_link_in_the_header_does_not_cut_the_story() -> None:
     assert article.body.split("\n") == story
 
 
+def test_a_table_cell_is_no_continuation_of_the_cell_beside_it() -> None:
+    """Inscriptis sets table cells side by side; a headline cell in lower case ("eFerry ...")
+    next to a section label is a line of its own, not the end of the label's sentence."""
+    text = "\n".join(
+        [
+            "Home      Harbour News      Weather",
+            "More Harbour News         eFerry tickets go on sale for Varnholm crossings",
+            "By Jane Doe",
+            BODY_1,
+            BODY_2,
+        ]
+    )
+    assert parse_plain_text(text).title == "eFerry tickets go on sale for Varnholm crossings"
+
+
 @pytest.mark.parametrize(
     ("line", "published"),
     [
