@@ -808,12 +808,12 @@ def _cut_comments(blocks: list[_Block]) -> None:
     """
     seen = 0
     for i, block in enumerate(blocks):
-        if block.cls == GOOD and block.final:
-            seen += len(block.text)
-        elif seen >= COMMENTS_AFTER_CHARS and block.comments:
+        if seen >= COMMENTS_AFTER_CHARS and block.comments:  # a header that is a sentence too
             for rest in blocks[i:]:
                 rest.cls = BAD
             return
+        if block.cls == GOOD and block.final:
+            seen += len(block.text)
 
 
 # --- header ----------------------------------------------------------------
