@@ -24,6 +24,7 @@ import math
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -116,7 +117,8 @@ _HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
 _BULLET = re.compile(r"^(?:[*•\-–—·▪►+o]|\d{1,2}[.)])\s+")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
-_CELL_SPLIT = re.compile(r"\n|\r|\t| {3,}")
+_LINE_SPLIT = re.compile(r"\r\n|\n|\r")
+_CELL_SPLIT = re.compile(r"\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
 _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
@@ -132,6 +134,13 @@ LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line i
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
+# A line of at least this many words, this share of them capitalised (or not
+# words: "&", "|"), without final punctuation, is a menu rendered as one line.
+FLAT_MENU_WORDS = 12
+FLAT_MENU_SHARE = 0.8
+# A headline's story overlap is over at least this many content words, so a
+# section label ("Local News", "Money") does not score as high as a headline.
+OVERLAP_MIN_WORDS = 4
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -153,7 +162,7 @@ BLOCK_FEATURES = (
     "after_story",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
-# (bench/train_textcopy_title.py) and shipped in textcopy.yaml.
+# (bench/train_textcopy.py --model title) and shipped in textcopy.yaml.
 TITLE_FEATURES = (
     "rule_pick",
     "before_story",
@@ -549,24 +558,36 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
     return code if hits >= 0.05 * len(words) else None
 
 
+def _cells(text: str) -> Iterator[tuple[str, bool]]:
+    """The copy's non-empty cells (columns set apart by 3+ spaces or a tab), each with
+    whether it opens its line: a cell next to another is no continuation of a sentence."""
+    for physical in _LINE_SPLIT.split(text.replace("\u00a0", " ")):
+        first = True
+        for raw in _CELL_SPLIT.split(physical):
+            if cell := raw.strip():
+                yield cell, first
+                first = False
+
+
 def _joined_lines(text: str, rules: TextRules) -> list[str]:
     """The copy's non-empty lines, a line that continues a sentence joined to the one before.
 
     Hard-wrapped text and `<br>` breaks split paragraphs mid-sentence; a line
     starting in lower case after one without final punctuation continues it,
     unless it starts a byline or a date line ("by Jane Doe", "updated ...") or
-    is an "o" list item (inscriptis marks nested lists so).
+    is an "o" list item (inscriptis marks nested lists so), or is a cell
+    beside another rather than a line of its own. A byline prefix
+    alone on its line ("By", "Written by") is joined to the name below it.
     """
     meta = (rules.byline_prefixes, rules.published_prefixes, rules.updated_prefixes)
     lines: list[str] = []
-    for raw in _CELL_SPLIT.split(text.replace("\u00a0", " ")):
-        line = raw.strip()
-        if not line:
-            continue
-        continues = line[0].islower() and _CONTINUATION.match(line) and lines
+    for line, first_cell in _cells(text):
+        continues = first_cell and line[0].islower() and _CONTINUATION.match(line) and lines
         continues = continues and not lines[-1].endswith(_FINAL) and not line.startswith("o ")
         if continues and not any(prefix.match(line) for prefix in meta):
             lines[-1] = f"{lines[-1]} {line}"
+        elif lines and rules.byline_prefixes.fullmatch(lines[-1]) and bare_name(line):
+            lines[-1] = f"{lines[-1]} {line}"  # "By" on a line of its own, the name below
         else:
             lines.append(line)
     return lines
@@ -631,8 +652,22 @@ def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules)
     return NEAR if density >= rules.stopwords_low else BAD
 
 
+def _flat_menu(block: _Block) -> bool:
+    """A menu rendered as one line: many words, nearly all capitalised, no final punctuation."""
+    tokens = block.text.split()
+    if block.final or len(tokens) < FLAT_MENU_WORDS:
+        return False
+    capitalised = sum(t[0].isupper() or not t[0].isalpha() for t in tokens)
+    return capitalised >= FLAT_MENU_SHARE * len(tokens)
+
+
 def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
-    """Runs of short lines without final punctuation are menus, link lists or pickers."""
+    """Runs of short lines without final punctuation are menus, link lists or pickers;
+    so is a long line of capitalised link texts (a menu rendered as one line)."""
+    for block in blocks:
+        if _flat_menu(block):
+            block.cls = BAD
+            block.in_run = True
     run: list[_Block] = []
     for block in [*blocks, None]:
         if block is not None and len(block.text) < rules.length_low and not block.final:
@@ -767,16 +802,18 @@ def _cut_comments(blocks: list[_Block]) -> None:
     """Class the readers' comments below a story as bad, so a long thread is not taken for it.
 
     The thread starts at its section header (see `_comments_at`) once at
-    least COMMENTS_AFTER_CHARS of good text came before it.
+    least COMMENTS_AFTER_CHARS of good sentences came before it: a long menu
+    line kept above the story does not let a "1 Comment" link in the header
+    cut the story itself.
     """
     seen = 0
     for i, block in enumerate(blocks):
-        if block.cls == GOOD:
-            seen += len(block.text)
-        elif seen >= COMMENTS_AFTER_CHARS and block.comments:
+        if seen >= COMMENTS_AFTER_CHARS and block.comments:  # a header that is a sentence too
             for rest in blocks[i:]:
                 rest.cls = BAD
             return
+        if block.cls == GOOD and block.final:
+            seen += len(block.text)
 
 
 # --- header ----------------------------------------------------------------
@@ -868,7 +905,7 @@ def _title_like(block: _Block) -> bool:
         and not block.furniture
         and not block.meta
         and not _NAVIGATION.search(text)
-        and not text[0].islower()
+        and not (text[0].islower() and text.split()[0].islower())  # "iTunes ..." may lead
     )
 
 
@@ -909,8 +946,9 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
     """Grow the cluster by the name and credit lines next to it; a bare name is the author.
 
     Up to two lines each side are looked at, furniture lines passed over. A
-    Title Case line with a stop word of the copy's language ("Fergie Cautious
-    When Traveling") is a headline, not a name.
+    Title Case line with a stop word of the copy's language after its first
+    word ("Fergie Cautious When Traveling") is a headline, not a name; the
+    first word may be one (jusText's English list has "John").
     """
     stop = rules.stoplists.get(lang or "", frozenset()) - NAME_PARTICLES
     if not meta.lines:
@@ -922,7 +960,9 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
             block = blocks[i]
             if block.furniture:  # "Follow", "Share" between the name and the date
                 continue
-            name = None if stop.intersection(block.words) else bare_name(block.text)
+            headline = stop.intersection(block.words[1:])
+            credit = rules.credit.search(block.text)  # "Games Editor" is a role, no name
+            name = None if headline or credit else bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
@@ -1037,7 +1077,7 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
         float(text.endswith(_FINAL) and not text.endswith(".")),
         sum(t[0].isupper() for t in tokens) / len(tokens),
         float(text.isupper()),
-        sum(w in story for w in content) / len(content) if content else 0.0,
+        sum(w in story for w in content) / max(len(content), OVERLAP_MIN_WORDS),
         float(any(abs(j - i) <= 2 for j in layout.meta.lines)),
         float(block.cls == GOOD),
         float(counts[text] > 1),

@@ -159,6 +159,34 @@ LAYOUTS = [
         utc(2022, 8, 3, 10, 56),
         None,
     ),
+    # "By" on a line of its own, the name on the next (a byline rendered from two blocks).
+    (
+        ["Ferry link to reopen", "By", "Jane Doe", "3 August 2022"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A bare name whose first word is on jusText's English stop list ("John"), a "Follow"
+    # button between it and the date.
+    (
+        ["Ferry link to reopen", "John C. Welch", "Follow", "Aug 3, 2022"],
+        "Ferry link to reopen",
+        None,
+        "John C. Welch",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A role line under the name is a credit, not the author's name.
+    (
+        ["Ferry link to reopen", "Jane Doe", "Harbour Editor", "3 August 2022"],
+        "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
     # No metadata at all: everything after the headline is body.
     (
         ["Ferry link to reopen"],
@@ -267,6 +295,66 @@ def test_a_comment_thread_longer_than_the_story_is_not_taken_for_it() -> None:
     article = parse_plain_text(text)
     assert article.title == "Varnholm ferry link to reopen"
     assert article.body.split("\n") == story
+
+
+def test_a_comments_link_in_the_header_does_not_cut_the_story() -> None:
+    """Site menus rendered as long lines are no story text, and they do not let the
+    "1 Comment" link above the story end the body before it began."""
+    sections = [
+        "Business & Finance",
+        "Dealing with Ferries",
+        "Finding Berths",
+        "Freebies",
+        "Harbour Administration",
+        "Fishing Fleet",
+        "Interviews",
+        "Linkage",
+        "Making Money",
+        "News",
+        "Case Studies",
+        "Commentary & Analysis",
+        "Conferences",
+        "Product Releases",
+        "Podcasts",
+        "Productivity",
+        "Project Management",
+        "Reviews",
+        "The Lighter Side",
+        "The Working Day",
+        "Tips & Tricks",
+    ]
+    menus = [
+        " ".join(["Ask The Harbour Board", *sections, "Harbour Pilots", "Port Fees"]),
+        " ".join(["Interviews Tides", *sections[8:]]),
+    ]
+    sites = [f"Sister site {n}" for n in range(12)]
+    header = ["Varnholm ferry link to reopen on Monday", "Ada Lind |", "| November 9th 2012"]
+    story = [
+        f"The harbour crews worked through the night to rebuild the northern pier. Part {n} of "
+        "the story tells how the crews and the council planned the repairs."
+        for n in range(8)
+    ]
+    text = "\n".join(
+        ["Home", "Jobs", *menus, *sites, *header, "1 Comment", *story, "Website |", "Contact"]
+    )
+    article = parse_plain_text(text)
+    assert article.title == "Varnholm ferry link to reopen on Monday"
+    assert article.body.split("\n") == story
+
+
+def test_a_table_cell_is_no_continuation_of_the_cell_beside_it() -> None:
+    """Inscriptis sets table cells side by side; a headline cell in lower case ("eFerry ...")
+    next to a section label is a line of its own, not the end of the label's sentence."""
+    text = "\n".join(
+        [
+            "Home      Harbour News      Weather",
+            "More Harbour News         eFerry tickets go on sale for Varnholm crossings",
+            "By Jane Doe",
+            BODY_1,
+            BODY_2,
+        ]
+    )
+    assert parse_plain_text(text).title == "eFerry tickets go on sale for Varnholm crossings"
 
 
 @pytest.mark.parametrize(
