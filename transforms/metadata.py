@@ -90,6 +90,7 @@ _CREDIT = re.compile(
 )
 _NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
 # What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
 _WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
@@ -117,6 +118,12 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+# A title's part that is only a date: "Headline | January 15, 2008 | Site".
+_DATE_PART = re.compile(
+    r"^\W*(?:[a-z]+day,?\s+)?(?:\d{1,2}\.?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d\d\W*$",
+    re.I,
+)
 # Share links ("post to Delicious/Digg/Facebook", "e-mail this story") carry the story's
 # headline as the `title=`/`t=` of the URL they share, or as the text their script escapes
 # (`javascript: var headline = escape("...")`): a headline the site chose, without its name.
@@ -126,14 +133,43 @@ _SHARE_LINKS = (
 _ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
-# Captions sit right above a story as title-like lines; they are never its headline.
+# Captions are marked by their class too.
 _CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
+# Elements inside a line of text: a text followed by one of them is not a line of its own.
+_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "cite",
+        "code",
+        "em",
+        "font",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+    ]
+)
+# A `<title>` that a crawl cut off mid-script or mid-tag carries markup or code: not a title.
+_MARKUP_DEBRIS = re.compile(r"/>|<\\?/?[a-z]|['\"]\s*\+\s*\w|\w\s*\+\s*['\"]", re.I)
 
 
 def _normal(text: str) -> str:
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """Casefolded words; apostrophes dropped, so "Saj's" and a title's "Sajs" agree."""
+    folded = _APOSTROPHE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    return _NON_WORD.sub(" ", folded).strip()
 
 
 def _squash(text: str) -> str:
@@ -281,8 +317,9 @@ def _is_byline(element: HtmlElement) -> bool:
 
 def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
     """The body's text nodes in one pass: `shown` (every short text a reader sees) and
-    `texts` (the first text of each element outside links, `True` when it is the whole of a
-    childless element: a line of its own, not the start of a paragraph with links)."""
+    `texts` (each text outside links, `True` when it is a line of its own: the first text
+    of an element with no inline child, such as a table cell holding a headline and then
+    an image or a nested table of dates; not the start of a paragraph with links)."""
     for text in tree.xpath("//body//text()"):
         owner = text.getparent()
         if text.is_tail:
@@ -291,10 +328,12 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
             continue
         if len(line) <= _MAX_HEADING:
             meta.shown.append(line)
-        if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
+        if owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
-        caption = owner.tag == "figcaption" or bool(_CAPTION.search(owner.get("class", "")))
-        meta.texts.append((line, not len(owner) and not caption))
+        # Captions and list items sit near a story as title-like lines; never its headline.
+        caption = owner.tag in ("figcaption", "li") or bool(_CAPTION.search(owner.get("class", "")))
+        alone = not any(child.tag in _INLINE for child in owner)
+        meta.texts.append((line, not text.is_tail and alone and not caption))
 
 
 def _share_title(tree: HtmlElement) -> str | None:
@@ -380,7 +419,7 @@ def _is_section(segment: str) -> bool:
 
 def strip_site(title: str, sites: Sequence[str]) -> str:
     """A title without the site's name and section labels before or after it."""
-    parts = [p for p in _SEPARATOR.split(title) if p.strip()]
+    parts = [p for p in _SEPARATOR.split(title) if p.strip() and not _DATE_PART.match(p)]
     if len(parts) < 2:
         colons = title.split(": ")
         if len(colons) > 2 and _is_site(colons[-1], sites):  # "Story: Sport: Rugby: News24"
@@ -403,7 +442,7 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
         return max(parts, key=_words).strip()
     # Site unknown: after a separator headlines do not use (" | ", "_", " » "), the
     # headline is the part with most of the words; " - " may be the headline's own.
-    strong = [p for p in _STRONG_SEPARATOR.split(title) if p.strip()]
+    strong = [p for p in _STRONG_SEPARATOR.split(title) if p.strip() and not _DATE_PART.match(p)]
     longest = max(strong, key=_words)
     if len(strong) > 1 and _words(longest) >= 0.7 * sum(_words(p) for p in strong):
         return longest.strip()
@@ -411,10 +450,14 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
 
 
 def _confirms(heading: str, title: str, stripped: str) -> bool:
-    """A metadata title names this heading: equal, or the heading is a whole part of it."""
+    """A metadata title names this heading: equal, or the heading is a whole part of it.
+
+    A one-word heading confirms only a title that is that word once the site's
+    name is cut ("Mozilla" under "Mozilla - Wikipedia").
+    """
     h = _normal(heading)
     if not h or _words(heading) < 2:
-        return False
+        return bool(h) and stripped != title and h == _normal(stripped)
     for candidate in (title, stripped):
         t = _normal(candidate)
         if not t:
@@ -472,12 +515,13 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     start = _normal(lead or "")[:60]
     if len(start) < 30:
         return None
-    first_word = start.split()[0]
+    first_word = start.split()[0][:4]  # "pakistans" of the lead is "Pakistan's" on the page
     for at, (text, _) in enumerate(meta.texts):
         if first_word not in text.casefold():
             continue  # cheap test first: a page has thousands of texts
-        line = _normal(text)
-        if line.startswith(start[:30]) or (len(line) >= 30 and start.startswith(line[:60])):
+        # The paragraph may begin in a `<b>` ("LONDON:") and go on in the text after it.
+        line = _normal(" ".join(t for t, _ in meta.texts[at : at + 3]))
+        if line.startswith(start[:30]):
             for before, whole in reversed(meta.texts[max(0, at - _LOOK_BACK) : at]):
                 if whole and _title_like(before, meta):
                     return before
@@ -563,7 +607,11 @@ def choose_title(
     titles, stripped = [], []
     for title in dict.fromkeys(t for t in [*meta.titles, feed] if t):
         cut = strip_site(title, meta.site_names)
-        if len(title) <= _MAX_HEADING and not _is_site(cut, meta.site_names):
+        if (
+            len(title) <= _MAX_HEADING
+            and not _is_site(cut, meta.site_names)
+            and not _MARKUP_DEBRIS.search(title)
+        ):
             titles.append(title)
             stripped.append(cut)
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
@@ -583,7 +631,9 @@ def choose_title(
     # A visible heading naming the story beats a guessed line and a title that does not.
     if (heading := topic.heading()) and not (informative and topic.names(informative[0])):
         return heading
-    if above := headline_before(meta, lead):
+    # The line above the story, unless only the metadata title names the story.
+    above = headline_before(meta, lead)
+    if above and not (informative and topic.names(informative[0]) and not topic.names(above)):
         return above
     if informative:
         return informative[0]

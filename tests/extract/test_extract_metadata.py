@@ -224,6 +224,74 @@ def test_space_separated_meta_properties_each_count() -> None:
     assert run(page_html(head=head)).title == "Harbour board approves crossings"
 
 
+# A title-like line between a heading and the story: the headline must not be guessed from it.
+STANDFIRST = "<div>Night service kept through the winter</div>"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<title>Harbour board approves cross' + ad_query + '\"><\\/SCRIPT>');</title>",
+        '<title>Ferries - Inherald.example/search/opensearch.xml" /></title>',
+    ],
+    ids=["script-debris", "tag-debris"],
+)
+def test_a_title_cut_off_into_markup_gives_way_to_the_heading(title: str) -> None:
+    """A crawl that broke a page mid-script leaves code in its <title>: not a headline."""
+    body_top = f"<h2>Harbour board approves crossings</h2>{STANDFIRST}"
+    assert run(page_html(head=title, body_top=body_top)).title == (
+        "Harbour board approves crossings"
+    )
+
+
+def test_a_title_that_drops_an_apostrophe_still_confirms_the_heading() -> None:
+    head = "<title>Pilots Union Backs Skippers Plan (from The Northern News)</title>"
+    body_top = f"<h2>Pilots' union backs skipper's plan</h2>{STANDFIRST}"
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Pilots' union backs skipper's plan"
+    )
+
+
+def test_a_one_word_heading_is_the_headline_when_the_title_is_that_word_and_the_site() -> None:
+    """An encyclopedia-like page: h1 "Harbourton", <title> "Harbourton - Wikiharbour"."""
+    head = "<title>Harbourton - Wikiharbour</title>"
+    body_top = "<h1>Harbourton</h1><h2>Contents</h2><h2>Harbour authority ferry dispute</h2>"
+    url = "https://en.wikiharbour.example/wiki/Harbourton"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == "Harbourton"
+
+
+def test_the_headline_in_a_table_cell_with_its_dateline_and_a_bold_place_name() -> None:
+    """An old layout: the headline is the first text of a cell that goes on with a spacer
+    image and a nested table of dates; the story opens with a place name in <strong>."""
+    head = "<title>Northern News - the coast's best-selling morning paper - Britain</title>"
+    body_top = (
+        "<table><tr><td class='articleTitle'>Ferry fares frozen for a year"
+        "<img src='spacer.gif'><table><tr><td>Published: Wednesday, 2 January, 2008</td></tr>"
+        "</table></td></tr></table>"
+    )
+    story = (
+        "<p><strong>HARBOURTON:</strong> The harbour authority froze ferry fares for a year on"
+        " Tuesday, keeping the night service and the two weekday crossings it added.</p>" + STORY
+    )
+    assert run(page_html(head=head, body_top=body_top, story=story)).title == (
+        "Ferry fares frozen for a year"
+    )
+
+
+def test_a_list_item_above_the_story_is_not_its_headline() -> None:
+    head = "<title>ferry notes</title>"
+    body_top = "<ul><li>I have heard it before; and</li><li>Two more crossings ahead</li></ul>"
+    assert run(page_html(head=head, body_top=body_top)).title == "ferry notes"
+
+
+def test_a_title_naming_the_story_beats_a_credit_line_above_it_that_does_not() -> None:
+    head = "<title>Harbour authority adds weekday ferry crossings | March 3, 2008 | NNS</title>"
+    body_top = "<div>Jonas Weber - Coast Service Staff Writer</div>"
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds weekday ferry crossings"
+    )
+
+
 # --- authors -----------------------------------------------------------------
 
 
