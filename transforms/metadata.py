@@ -167,9 +167,7 @@ _MARKUP_DEBRIS = re.compile(r"/>|<\\?/?[a-z]|['\"]\s*\+\s*\w|\w\s*\+\s*['\"]", r
 
 
 def _normal(text: str) -> str:
-    """Casefolded words; apostrophes dropped, so "Saj's" and a title's "Sajs" agree."""
-    folded = _APOSTROPHE.sub("", unicodedata.normalize("NFKC", text).casefold())
-    return _NON_WORD.sub(" ", folded).strip()
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 def _squash(text: str) -> str:
@@ -455,11 +453,11 @@ def _confirms(heading: str, title: str, stripped: str) -> bool:
     A one-word heading confirms only a title that is that word once the site's
     name is cut ("Mozilla" under "Mozilla - Wikipedia").
     """
-    h = _normal(heading)
+    h = _normal(_APOSTROPHE.sub("", heading))  # "Saj's" in the heading, "Sajs" in a title
     if not h or _words(heading) < 2:
         return bool(h) and stripped != title and h == _normal(stripped)
     for candidate in (title, stripped):
-        t = _normal(candidate)
+        t = _normal(_APOSTROPHE.sub("", candidate))
         if not t:
             continue
         if h == t:
