@@ -513,7 +513,7 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     start = _normal(lead or "")[:60]
     if len(start) < 30:
         return None
-    first_word = start.split()[0][:4]  # "pakistans" of the lead is "Pakistan's" on the page
+    first_word = start.split()[0]
     for at, (text, _) in enumerate(meta.texts):
         if first_word not in text.casefold():
             continue  # cheap test first: a page has thousands of texts
@@ -641,7 +641,9 @@ def choose_title(
     if informative:
         return informative[0]
     found = extracted and strip_site(extracted, meta.site_names)
-    if found and _words(found) >= 3 and not _is_site(found, meta.site_names):
+    if found and _is_site(found, meta.site_names):
+        found = None  # trafilatura's fallback to the site's name is no headline
+    if found and _words(found) >= 3:
         return found
     return next((h for h in headings if _words(h) >= 4), stripped[0] if stripped else found)
 

@@ -292,6 +292,12 @@ def test_a_title_naming_the_story_beats_a_credit_line_above_it_that_does_not() -
     )
 
 
+def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_site() -> None:
+    head = "<title>Harbour TV</title>"
+    url = "https://www.harbourtv.example/detail/193311"
+    assert run(page_html(head=head), url=url).title is None
+
+
 # --- authors -----------------------------------------------------------------
 
 
