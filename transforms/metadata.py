@@ -29,6 +29,8 @@ from urllib.parse import unquote_plus, urlsplit
 
 from lxml.html import HtmlElement
 
+from transforms.plaintext import default_text_rules
+
 _ARTICLE_TYPES = frozenset(
     t.casefold()
     for t in (
@@ -649,9 +651,12 @@ def choose_title(
 
 
 def _split_names(text: str) -> list[str]:
+    """The names of a byline: prefixes, credits and roles ("Harbour correspondent",
+    "Korrespondentin in Hamburg": the role words of `textcopy.yaml`) left out."""
     text = _CREDIT.sub("", _BY.sub("", text))
     names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
-    return [n for n in names if n]
+    role = default_text_rules().role
+    return [n for n in names if n and not role.match(f", {n}")]
 
 
 def _is_person(name: str, meta: PageMeta, *, structured: bool) -> bool:

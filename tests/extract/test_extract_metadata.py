@@ -354,8 +354,16 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             "<div class='byline'>Written by Erin Calloway Edited by Louis Martin</div>",
             "Erin Calloway",
         ),
+        (  # a role after a comma is no second author
+            "<p class='byline'>By Jonas Weber, Harbour correspondent</p>",
+            "Jonas Weber",
+        ),
+        (
+            "<p class='byline'>Von Ana Ruiz, Korrespondentin in Hamburg, und Jonas Weber</p>",
+            "Ana Ruiz; Jonas Weber",
+        ),
     ],
-    ids=["class-and-date", "role-appended", "written-and-edited"],
+    ids=["class-and-date", "role-appended", "written-and-edited", "role", "role-and-second"],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
