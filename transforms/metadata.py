@@ -332,8 +332,9 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
             continue
         # Captions and list items sit near a story as title-like lines; never its headline.
         caption = owner.tag in ("figcaption", "li") or bool(_CAPTION.search(owner.get("class", "")))
-        alone = not any(child.tag in _INLINE for child in owner)
-        meta.texts.append((line, not text.is_tail and alone and not caption))
+        # (children looked at once per element: a tail's owner may have thousands)
+        alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
+        meta.texts.append((line, alone and not caption))
 
 
 def _share_title(tree: HtmlElement) -> str | None:
