@@ -507,6 +507,18 @@ def _title_like(text: str, meta: PageMeta) -> bool:
     )
 
 
+def first_paragraph(meta: PageMeta, story: str | None) -> str | None:
+    """The page's first text of 12+ words ending a sentence that the story holds: where
+    the story starts when trafilatura read it as a layout table's row ("| ... | ... |")."""
+    body = _normal(story or "")
+    sentences = (
+        t
+        for t, _ in meta.texts
+        if _words(t) >= 12 and t.rstrip(" \"'”’)").endswith((".", "!", "?"))
+    )
+    return next((t for t in sentences if (start := _normal(t)[:60]) and start in body), None)
+
+
 def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     """The title-like line closest before the story's first paragraph (`lead`), if any.
 
@@ -605,6 +617,8 @@ def choose_title(
     that is only the site's name or a label ("News Article") does not count; a
     page with no other title gets its first heading of some length.
     """
+    if lead and lead.startswith("|"):
+        lead = first_paragraph(meta, story) or lead
     titles, stripped = [], []
     for title in dict.fromkeys(t for t in [*meta.titles, feed] if t):
         cut = strip_site(title, meta.site_names)

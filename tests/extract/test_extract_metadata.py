@@ -278,6 +278,22 @@ def test_the_headline_in_a_table_cell_with_its_dateline_and_a_bold_place_name() 
     )
 
 
+def test_the_headline_above_a_story_read_as_one_layout_table_row() -> None:
+    """A page laid out in one table: trafilatura reads the story as the row "| menu | kicker
+    headline story... |"; the story's first paragraph is found on the page all the same."""
+    content = (
+        "<!doctype html><html><head><title>Northern News - Ferries, Weather and Sport for the"
+        " Northern Coast</title></head><body><table><tr><td><a href='/'>Home</a>"
+        " <a href='/news'>News</a></td><td><span>Harbour &gt; Ferries</span>"
+        " <font size='4'><b>Ferry fares frozen for a year</b></font><br><p>The harbour"
+        " authority froze ferry fares for a year on Tuesday, keeping the night service and"
+        f" the two weekday crossings.</p>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    article = run(content)
+    assert article.body.startswith("| ")  # the shape this test is about
+    assert article.title == "Ferry fares frozen for a year"
+
+
 def test_a_list_item_above_the_story_is_not_its_headline() -> None:
     head = "<title>ferry notes</title>"
     body_top = "<ul><li>I have heard it before; and</li><li>Two more crossings ahead</li></ul>"
