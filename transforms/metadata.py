@@ -496,14 +496,18 @@ def _visible_part(title: str, meta: PageMeta) -> str | None:
 
 
 def _title_like(text: str, meta: PageMeta) -> bool:
-    """A line that reads as a headline: a few words, no sentence end, no byline or date."""
+    """A line that reads as a headline: a few words, no sentence end, no byline or date,
+    no credit ("Jane Doe - Celebrity News Service Writer", "Photo: ... [EPA]": the role
+    and credit words of `textcopy.yaml` in a short line or in brackets at its end)."""
     words = _words(text)
+    credit = default_text_rules().credit
     return (
         3 <= words <= 25
-        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")"))
+        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
         and not _DATE_LINE.search(text)
         and not _is_site(text, meta.site_names)
+        and not (words <= 8 and credit.search(text))
     )
 
 

@@ -75,6 +75,7 @@ def run(content: bytes, url: str = "https://herald.example/world/ferry", **page:
         ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
         ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
         ("Ferry crews pursue talks: Sport: Rugby: News24", ["news24"], "Ferry crews pursue talks"),
+        ("Ferry crews vote to strike | January 15, 2008 | NNS", [], "Ferry crews vote to strike"),
     ],
 )
 def test_the_site_name_and_section_are_cut_from_a_title(
@@ -120,6 +121,9 @@ def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
         "<div>By Jonas Weber</div><div>January 8, 2008</div>",
         # a caption right above the story is a title-like line too, never the headline
         "<figure><figcaption>The night ferry leaving the harbour on Tuesday</figcaption></figure>",
+        # unmarked credit lines: a photo credit in brackets, a writer's name and role
+        "<div>The night ferry leaving the harbour on Tuesday [EPA]</div>",
+        "<div>Jonas Weber - Coast News Service Staff Writer</div>",
     ],
 )
 def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page(
