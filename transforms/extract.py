@@ -198,7 +198,9 @@ def extract(page: Page) -> Article | Failure:
     if doc is None:
         return failed("no_text", f"{page.url}: no article text found by any setting")
     item = page.item
-    lead = next((line for line in doc.text.splitlines() if len(line.split()) >= 12), None)
+    # The story's first paragraph: a layout table's row ("| ... |") only when nothing else is.
+    long_lines = [line for line in doc.text.splitlines() if len(line.split()) >= 12]
+    lead = next((ln for ln in long_lines if not ln.startswith("|")), next(iter(long_lines), None))
     title = choose_title(meta, doc.title, item.title if item else None, lead, doc.text)
     body = _drop_furniture(_strip_title(doc.text, title))
     url, canonical = _identity(page, doc.url)

@@ -29,6 +29,8 @@ from urllib.parse import unquote_plus, urlsplit
 
 from lxml.html import HtmlElement
 
+from transforms.plaintext import default_text_rules
+
 _ARTICLE_TYPES = frozenset(
     t.casefold()
     for t in (
@@ -90,6 +92,7 @@ _CREDIT = re.compile(
 )
 _NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
 # What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
 _WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
@@ -117,6 +120,12 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+# A title's part that is only a date: "Headline | January 15, 2008 | Site".
+_DATE_PART = re.compile(
+    r"^\W*(?:[a-z]+day,?\s+)?(?:\d{1,2}\.?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d\d\W*$",
+    re.I,
+)
 # Share links ("post to Delicious/Digg/Facebook", "e-mail this story") carry the story's
 # headline as the `title=`/`t=` of the URL they share, or as the text their script escapes
 # (`javascript: var headline = escape("...")`): a headline the site chose, without its name.
@@ -126,10 +135,37 @@ _SHARE_LINKS = (
 _ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
-# Captions sit right above a story as title-like lines; they are never its headline.
+# Captions are marked by their class too.
 _CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
+# Elements inside a line of text: a text followed by one of them is not a line of its own.
+_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "cite",
+        "code",
+        "em",
+        "font",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+    ]
+)
+# A `<title>` that a crawl cut off mid-script or mid-tag carries markup or code: not a title.
+_MARKUP_DEBRIS = re.compile(r"/>|<\\?/?[a-z]|['\"]\s*\+\s*\w|\w\s*\+\s*['\"]", re.I)
 
 
 def _normal(text: str) -> str:
@@ -281,8 +317,9 @@ def _is_byline(element: HtmlElement) -> bool:
 
 def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
     """The body's text nodes in one pass: `shown` (every short text a reader sees) and
-    `texts` (the first text of each element outside links, `True` when it is the whole of a
-    childless element: a line of its own, not the start of a paragraph with links)."""
+    `texts` (each text outside links, `True` when it is a line of its own: the first text
+    of an element with no inline child, such as a table cell holding a headline and then
+    an image or a nested table of dates; not the start of a paragraph with links)."""
     for text in tree.xpath("//body//text()"):
         owner = text.getparent()
         if text.is_tail:
@@ -291,10 +328,13 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
             continue
         if len(line) <= _MAX_HEADING:
             meta.shown.append(line)
-        if text.is_tail or owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
+        if owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
-        caption = owner.tag == "figcaption" or bool(_CAPTION.search(owner.get("class", "")))
-        meta.texts.append((line, not len(owner) and not caption))
+        # Captions and list items sit near a story as title-like lines; never its headline.
+        caption = owner.tag in ("figcaption", "li") or bool(_CAPTION.search(owner.get("class", "")))
+        # (children looked at once per element: a tail's owner may have thousands)
+        alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
+        meta.texts.append((line, alone and not caption))
 
 
 def _share_title(tree: HtmlElement) -> str | None:
@@ -380,7 +420,7 @@ def _is_section(segment: str) -> bool:
 
 def strip_site(title: str, sites: Sequence[str]) -> str:
     """A title without the site's name and section labels before or after it."""
-    parts = [p for p in _SEPARATOR.split(title) if p.strip()]
+    parts = [p for p in _SEPARATOR.split(title) if p.strip() and not _DATE_PART.match(p)]
     if len(parts) < 2:
         colons = title.split(": ")
         if len(colons) > 2 and _is_site(colons[-1], sites):  # "Story: Sport: Rugby: News24"
@@ -403,7 +443,7 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
         return max(parts, key=_words).strip()
     # Site unknown: after a separator headlines do not use (" | ", "_", " » "), the
     # headline is the part with most of the words; " - " may be the headline's own.
-    strong = [p for p in _STRONG_SEPARATOR.split(title) if p.strip()]
+    strong = [p for p in _STRONG_SEPARATOR.split(title) if p.strip() and not _DATE_PART.match(p)]
     longest = max(strong, key=_words)
     if len(strong) > 1 and _words(longest) >= 0.7 * sum(_words(p) for p in strong):
         return longest.strip()
@@ -411,12 +451,16 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
 
 
 def _confirms(heading: str, title: str, stripped: str) -> bool:
-    """A metadata title names this heading: equal, or the heading is a whole part of it."""
-    h = _normal(heading)
+    """A metadata title names this heading: equal, or the heading is a whole part of it.
+
+    A one-word heading confirms only a title that is that word once the site's
+    name is cut ("Mozilla" under "Mozilla - Wikipedia").
+    """
+    h = _normal(_APOSTROPHE.sub("", heading))  # "Saj's" in the heading, "Sajs" in a title
     if not h or _words(heading) < 2:
-        return False
+        return bool(h) and stripped != title and h == _normal(stripped)
     for candidate in (title, stripped):
-        t = _normal(candidate)
+        t = _normal(_APOSTROPHE.sub("", candidate))
         if not t:
             continue
         if h == t:
@@ -452,15 +496,31 @@ def _visible_part(title: str, meta: PageMeta) -> str | None:
 
 
 def _title_like(text: str, meta: PageMeta) -> bool:
-    """A line that reads as a headline: a few words, no sentence end, no byline or date."""
+    """A line that reads as a headline: a few words, no sentence end, no byline or date,
+    no credit ("Jane Doe - Celebrity News Service Writer", "Photo: ... [EPA]": the role
+    and credit words of `textcopy.yaml` in a short line or in brackets at its end)."""
     words = _words(text)
+    credit = default_text_rules().credit
     return (
         3 <= words <= 25
-        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")"))
+        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
         and not _DATE_LINE.search(text)
         and not _is_site(text, meta.site_names)
+        and not (words <= 8 and credit.search(text))
     )
+
+
+def first_paragraph(meta: PageMeta, story: str | None) -> str | None:
+    """The page's first text of 12+ words ending a sentence that the story holds: where
+    the story starts when trafilatura read it as a layout table's row ("| ... | ... |")."""
+    body = _normal(story or "")
+    sentences = (
+        t
+        for t, _ in meta.texts
+        if _words(t) >= 12 and t.rstrip(" \"'”’)").endswith((".", "!", "?"))
+    )
+    return next((t for t in sentences if (start := _normal(t)[:60]) and start in body), None)
 
 
 def headline_before(meta: PageMeta, lead: str | None) -> str | None:
@@ -476,8 +536,9 @@ def headline_before(meta: PageMeta, lead: str | None) -> str | None:
     for at, (text, _) in enumerate(meta.texts):
         if first_word not in text.casefold():
             continue  # cheap test first: a page has thousands of texts
-        line = _normal(text)
-        if line.startswith(start[:30]) or (len(line) >= 30 and start.startswith(line[:60])):
+        # The paragraph may begin in a `<b>` ("LONDON:") and go on in the text after it.
+        line = _normal(" ".join(t for t, _ in meta.texts[at : at + 3]))
+        if line.startswith(start[:30]):
             for before, whole in reversed(meta.texts[max(0, at - _LOOK_BACK) : at]):
                 if whole and _title_like(before, meta):
                     return before
@@ -560,10 +621,16 @@ def choose_title(
     that is only the site's name or a label ("News Article") does not count; a
     page with no other title gets its first heading of some length.
     """
+    if lead and lead.startswith("|"):
+        lead = first_paragraph(meta, story) or lead
     titles, stripped = [], []
     for title in dict.fromkeys(t for t in [*meta.titles, feed] if t):
         cut = strip_site(title, meta.site_names)
-        if len(title) <= _MAX_HEADING and not _is_site(cut, meta.site_names):
+        if (
+            len(title) <= _MAX_HEADING
+            and not _is_site(cut, meta.site_names)
+            and not _MARKUP_DEBRIS.search(title)
+        ):
             titles.append(title)
             stripped.append(cut)
     headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
@@ -583,7 +650,9 @@ def choose_title(
     # A visible heading naming the story beats a guessed line and a title that does not.
     if (heading := topic.heading()) and not (informative and topic.names(informative[0])):
         return heading
-    if above := headline_before(meta, lead):
+    # The line above the story, unless only the metadata title names the story.
+    above = headline_before(meta, lead)
+    if above and not (informative and topic.names(informative[0]) and not topic.names(above)):
         return above
     if informative:
         return informative[0]
@@ -593,15 +662,20 @@ def choose_title(
     if informative:
         return informative[0]
     found = extracted and strip_site(extracted, meta.site_names)
-    if found and _words(found) >= 3 and not _is_site(found, meta.site_names):
+    if found and _is_site(found, meta.site_names):
+        found = None  # trafilatura's fallback to the site's name is no headline
+    if found and _words(found) >= 3:
         return found
     return next((h for h in headings if _words(h) >= 4), stripped[0] if stripped else found)
 
 
 def _split_names(text: str) -> list[str]:
+    """The names of a byline: prefixes, credits and roles ("Harbour correspondent",
+    "Korrespondentin in Hamburg": the role words of `textcopy.yaml`) left out."""
     text = _CREDIT.sub("", _BY.sub("", text))
     names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
-    return [n for n in names if n]
+    role = default_text_rules().role
+    return [n for n in names if n and not role.match(f", {n}")]
 
 
 def _is_person(name: str, meta: PageMeta, *, structured: bool) -> bool:

@@ -75,6 +75,7 @@ def run(content: bytes, url: str = "https://herald.example/world/ferry", **page:
         ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
         ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
         ("Ferry crews pursue talks: Sport: Rugby: News24", ["news24"], "Ferry crews pursue talks"),
+        ("Ferry crews vote to strike | January 15, 2008 | NNS", [], "Ferry crews vote to strike"),
     ],
 )
 def test_the_site_name_and_section_are_cut_from_a_title(
@@ -120,6 +121,9 @@ def test_the_part_of_a_title_the_page_shows_is_the_headline() -> None:
         "<div>By Jonas Weber</div><div>January 8, 2008</div>",
         # a caption right above the story is a title-like line too, never the headline
         "<figure><figcaption>The night ferry leaving the harbour on Tuesday</figcaption></figure>",
+        # unmarked credit lines: a photo credit in brackets, a writer's name and role
+        "<div>The night ferry leaving the harbour on Tuesday [EPA]</div>",
+        "<div>Jonas Weber - Coast News Service Staff Writer</div>",
     ],
 )
 def test_the_unmarked_line_above_the_story_beats_a_title_that_is_not_on_the_page(
@@ -224,6 +228,96 @@ def test_space_separated_meta_properties_each_count() -> None:
     assert run(page_html(head=head)).title == "Harbour board approves crossings"
 
 
+# A title-like line between a heading and the story: the headline must not be guessed from it.
+STANDFIRST = "<div>Night service kept through the winter</div>"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<title>Harbour board approves cross' + ad_query + '\"><\\/SCRIPT>');</title>",
+        '<title>Ferries - Inherald.example/search/opensearch.xml" /></title>',
+    ],
+    ids=["script-debris", "tag-debris"],
+)
+def test_a_title_cut_off_into_markup_gives_way_to_the_heading(title: str) -> None:
+    """A crawl that broke a page mid-script leaves code in its <title>: not a headline."""
+    body_top = f"<h2>Harbour board approves crossings</h2>{STANDFIRST}"
+    assert run(page_html(head=title, body_top=body_top)).title == (
+        "Harbour board approves crossings"
+    )
+
+
+def test_a_title_that_drops_an_apostrophe_still_confirms_the_heading() -> None:
+    head = "<title>Pilots Union Backs Skippers Plan (from The Northern News)</title>"
+    body_top = f"<h2>Pilots' union backs skipper's plan</h2>{STANDFIRST}"
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Pilots' union backs skipper's plan"
+    )
+
+
+def test_a_one_word_heading_is_the_headline_when_the_title_is_that_word_and_the_site() -> None:
+    """An encyclopedia-like page: h1 "Harbourton", <title> "Harbourton - Wikiharbour"."""
+    head = "<title>Harbourton - Wikiharbour</title>"
+    body_top = "<h1>Harbourton</h1><h2>Contents</h2><h2>Harbour authority ferry dispute</h2>"
+    url = "https://en.wikiharbour.example/wiki/Harbourton"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == "Harbourton"
+
+
+def test_the_headline_in_a_table_cell_with_its_dateline_and_a_bold_place_name() -> None:
+    """An old layout: the headline is the first text of a cell that goes on with a spacer
+    image and a nested table of dates; the story opens with a place name in <strong>."""
+    head = "<title>Northern News - the coast's best-selling morning paper - Britain</title>"
+    body_top = (
+        "<table><tr><td class='articleTitle'>Ferry fares frozen for a year"
+        "<img src='spacer.gif'><table><tr><td>Published: Wednesday, 2 January, 2008</td></tr>"
+        "</table></td></tr></table>"
+    )
+    story = (
+        "<p><strong>HARBOURTON:</strong> The harbour authority froze ferry fares for a year on"
+        " Tuesday, keeping the night service and the two weekday crossings it added.</p>" + STORY
+    )
+    assert run(page_html(head=head, body_top=body_top, story=story)).title == (
+        "Ferry fares frozen for a year"
+    )
+
+
+def test_the_headline_above_a_story_read_as_one_layout_table_row() -> None:
+    """A page laid out in one table: trafilatura reads the story as the row "| menu | kicker
+    headline story... |"; the story's first paragraph is found on the page all the same."""
+    content = (
+        "<!doctype html><html><head><title>Northern News - Ferries, Weather and Sport for the"
+        " Northern Coast</title></head><body><table><tr><td><a href='/'>Home</a>"
+        " <a href='/news'>News</a></td><td><span>Harbour &gt; Ferries</span>"
+        " <font size='4'><b>Ferry fares frozen for a year</b></font><br><p>The harbour"
+        " authority froze ferry fares for a year on Tuesday, keeping the night service and"
+        f" the two weekday crossings.</p>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    article = run(content)
+    assert article.body.startswith("| ")  # the shape this test is about
+    assert article.title == "Ferry fares frozen for a year"
+
+
+def test_a_list_item_above_the_story_is_not_its_headline() -> None:
+    head = "<title>ferry notes</title>"
+    body_top = "<ul><li>I have heard it before; and</li><li>Two more crossings ahead</li></ul>"
+    assert run(page_html(head=head, body_top=body_top)).title == "ferry notes"
+
+
+def test_a_title_naming_the_story_beats_a_credit_line_above_it_that_does_not() -> None:
+    head = "<title>Harbour authority adds weekday ferry crossings | March 3, 2008 | NNS</title>"
+    body_top = "<div>Jonas Weber - Coast Service Staff Writer</div>"
+    assert run(page_html(head=head, body_top=body_top)).title == (
+        "Harbour authority adds weekday ferry crossings"
+    )
+
+
+def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_site() -> None:
+    head = "<title>Harbour TV</title>"
+    url = "https://www.harbourtv.example/detail/193311"
+    assert run(page_html(head=head), url=url).title is None
+
+
 # --- authors -----------------------------------------------------------------
 
 
@@ -280,8 +374,16 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             "<div class='byline'>Written by Erin Calloway Edited by Louis Martin</div>",
             "Erin Calloway",
         ),
+        (  # a role after a comma is no second author
+            "<p class='byline'>By Jonas Weber, Harbour correspondent</p>",
+            "Jonas Weber",
+        ),
+        (
+            "<p class='byline'>Von Ana Ruiz, Korrespondentin in Hamburg, und Jonas Weber</p>",
+            "Ana Ruiz; Jonas Weber",
+        ),
     ],
-    ids=["class-and-date", "role-appended", "written-and-edited"],
+    ids=["class-and-date", "role-appended", "written-and-edited", "role", "role-and-second"],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
