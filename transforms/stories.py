@@ -146,8 +146,8 @@ class StoryIndex:
     Candidates are found as datasketch's `MinHashLSH` finds them (the same
     `b` bands of `r` values, a candidate shares one band exactly), but the
     index is kept compact, since a run holds every stored signature: the
-    values in one numpy matrix and the bands in `_Bands`, about 1.6 KB per
-    article where MinHash objects and the LSH's dict of sets took about 10 KB.
+    values in one numpy matrix and the bands in `_Bands`, about 2 KB per
+    article where MinHash objects and the LSH's dict of sets took about 9 KB.
     """
 
     def __init__(self, *, threshold: float, num_perm: int, shingle_words: int) -> None:
