@@ -286,8 +286,18 @@ class Settings(_Strict):
 
     @property
     def duckdb_config(self) -> dict[str, object]:
-        """The DuckDB settings every warehouse connection opens with (null keys: DuckDB's own)."""
-        config = {"memory_limit": self.warehouse_memory_limit, "threads": self.warehouse_threads}
+        """The DuckDB settings every warehouse connection opens with (null keys: DuckDB's own).
+
+        A DuckLake's connection is an in-memory DuckDB, which would spill past
+        the memory limit into `.tmp` in the working directory: it spills into
+        the data folder instead (a DuckDB file spills beside itself).
+        """
+        config: dict[str, object] = {
+            "memory_limit": self.warehouse_memory_limit,
+            "threads": self.warehouse_threads,
+        }
+        if isinstance(self.warehouse, DuckLakeTarget):
+            config["temp_directory"] = str(self.data_dir / "duckdb.tmp")
         return {name: value for name, value in config.items() if value is not None}
 
     @property

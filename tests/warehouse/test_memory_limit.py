@@ -48,13 +48,23 @@ def test_the_settings_give_every_file_connection_its_limit(tmp_path: Path) -> No
         plain.close()
 
 
-def test_a_ducklake_connection_has_the_limit_too(tmp_path: Path) -> None:
-    lake = DuckLakeTarget(str(tmp_path / "catalog.ducklake"), str(tmp_path / "data"))
-    warehouse = Warehouse(lake, config=CONFIG)
-    with warehouse.connection() as con:
-        assert engine(con) == SHOWN
-    with warehouse.reader() as con:
-        assert engine(con) == SHOWN
+def test_a_ducklake_connection_has_the_limit_too_and_spills_into_the_data_folder(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "mediawatch.yaml"
+    config.write_text(
+        "warehouse: ducklake:catalog.ducklake\nwarehouse_memory_limit: 300MB\n"
+        "warehouse_threads: 1\ndata_dir: data\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    assert isinstance(settings.warehouse, DuckLakeTarget)
+    warehouse = Warehouse(settings.warehouse, config=settings.duckdb_config)
+    for opened in (warehouse.connection(), warehouse.reader()):
+        with opened as con:
+            assert engine(con) == SHOWN
+            (spill,) = con.execute("SELECT current_setting('temp_directory')").fetchone() or ()
+            assert Path(spill) == tmp_path / "data" / "duckdb.tmp"
 
 
 @pytest.mark.parametrize("limit", ["512MB", "1.5GiB", "64 mb"])
