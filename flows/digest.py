@@ -63,7 +63,10 @@ def digest(
     # A plain UTC datetime: Prefect's own DateTime type does not mix with the stdlib's.
     until = datetime.fromtimestamp(scheduled.timestamp(), UTC)
     report = collect_digest(
-        Warehouse(settings.warehouse), until - timedelta(days=days), until, stories_per_topic
+        Warehouse(settings.warehouse, config=settings.duckdb_config),
+        until - timedelta(days=days),
+        until,
+        stories_per_topic,
     )
     page = write_digest(report, settings.data_dir / "digests")
     get_run_logger().info("digest of %d articles: %s", report.articles, page)

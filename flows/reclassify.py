@@ -29,7 +29,7 @@ def reclassify(config: str | None = None, settings: Settings | None = None) -> R
     settings = settings or load_settings(Path(config) if config else None)
     taxonomy = load_taxonomy(settings.taxonomy)
     run_id = str(flow_run.get_id())
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse(settings.warehouse, config=settings.duckdb_config)
     warehouse.start_run(run_id, "reclassify", [])
     try:
         summary = relabel_all(warehouse, taxonomy, run_id, opaque(saved_model(settings.taxonomy)))

@@ -94,6 +94,7 @@ def pipeline_run(
         write_lock=WriterLock.beside(
             settings.warehouse_file, settings.load.lock_timeout, run_id, flow
         ),
+        config=settings.duckdb_config,
     )
     if sources is None:
         sources = [(s.name, "feed", s.url) for s in settings.sources]

@@ -30,6 +30,7 @@ from flows.stories import assign_stories, group_stories, story_index
 from mediawatch import data_docs
 from mediawatch.archive import WarcArchive
 from mediawatch.errors import WarehouseLocked
+from mediawatch.memory import release_free_memory
 from mediawatch.prefect_api import warm_up_in_background
 from mediawatch.settings import Settings
 from mediawatch.spool import (
@@ -417,6 +418,7 @@ def process_batches(
         current = None  # its raw pages go before the next batch is read or fetched
         current = _start(ctx, next(upcoming, None))
         loaded = _finish(ctx, batch.label, [*batch.articles, *extracted], failures, reprocess)
+        release_free_memory()  # what the batch freed goes back to the system
         yield batch, loaded, failures
 
 

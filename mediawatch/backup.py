@@ -12,6 +12,7 @@ when complete: a backup file that exists is a whole one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -21,8 +22,18 @@ from mediawatch.errors import WarehouseError
 from mediawatch.warehouse import connect
 
 
-def backup(warehouse: Path, target: Path, *, attempts: int, backoff: float) -> Path:
-    """Copy the warehouse into the new DuckDB file `target`; refuse to overwrite one."""
+def backup(
+    warehouse: Path,
+    target: Path,
+    *,
+    attempts: int,
+    backoff: float,
+    config: Mapping[str, object] | None = None,
+) -> Path:
+    """Copy the warehouse into the new DuckDB file `target`; refuse to overwrite one.
+
+    `config`: the DuckDB settings to open the warehouse with (memory limit, threads).
+    """
     if target.exists():
         raise WarehouseError(f"{target} exists: give a new file name for the backup")
     if target.resolve() == Path(warehouse).resolve():
@@ -30,7 +41,7 @@ def backup(warehouse: Path, target: Path, *, attempts: int, backoff: float) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)  # left by a backup that was killed
-    con = connect(warehouse, read_only=True, attempts=attempts, backoff=backoff)
+    con = connect(warehouse, read_only=True, attempts=attempts, backoff=backoff, config=config)
     try:
         (name,) = con.execute("SELECT current_database()").fetchone()
         # DuckDB 1.5 takes no parameter in ATTACH: the path is quoted into the statement.

@@ -553,7 +553,10 @@ def sql(
         raise MediawatchError('no SQL given: try mediawatch sql "select count(*) from articles"')
     from mediawatch.warehouse import connect_for_queries
 
-    con = connect_for_queries(_settings(config, warehouse).warehouse, allow_files=allow_files)
+    settings = _settings(config, warehouse)
+    con = connect_for_queries(
+        settings.warehouse, allow_files=allow_files, config=settings.duckdb_config
+    )
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in (cursor and cursor.description) or []]
@@ -589,7 +592,7 @@ def sources(
     from transforms.polling import health
 
     settings = _settings(config, warehouse)
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(settings.warehouse, read_only=True, config=settings.duckdb_config)
     try:
         stored = read_states(con)
     finally:
@@ -647,7 +650,8 @@ def export(
     """
     from mediawatch.export import export_parquet
 
-    written = export_parquet(_settings(config, warehouse).warehouse, directory)
+    settings = _settings(config, warehouse)
+    written = export_parquet(settings.warehouse, directory, config=settings.duckdb_config)
     console.print(
         f"{len(written)} {format} files in {escape(str(directory.resolve()))}", highlight=False
     )
@@ -666,7 +670,7 @@ def explain(
     from transforms.classify import MAX_EVIDENCE, load_taxonomy
 
     settings = _settings(config, warehouse)
-    con = connect(settings.warehouse, read_only=True)
+    con = connect(settings.warehouse, read_only=True, config=settings.duckdb_config)
     try:
         found = con.execute(
             "SELECT article_id, title, author, published_at, source, sitename, language, url, "
@@ -727,6 +731,7 @@ def _warehouse(settings: Settings) -> Any:
         settings.warehouse,
         lock_attempts=settings.load.lock_attempts,
         lock_backoff=settings.load.lock_backoff,
+        config=settings.duckdb_config,
     )
 
 
@@ -787,8 +792,9 @@ def migrate(
     settings = _settings(config, warehouse)
     path = settings.warehouse
     attempts = {"attempts": settings.load.lock_attempts, "backoff": settings.load.lock_backoff}
+    attempts["config"] = settings.duckdb_config
     if isinstance(path, DuckLakeTarget):
-        reading = open_ducklake(path)
+        reading = open_ducklake(path, config=settings.duckdb_config)
     else:
         reading = connect(path, read_only=True, **attempts) if path.exists() else duckdb.connect()
     with closing(reading) as con:
@@ -835,6 +841,7 @@ def backup(
         target,
         attempts=settings.load.lock_attempts,
         backoff=settings.load.lock_backoff,
+        config=settings.duckdb_config,
     )
     console.print(f"Backup: {escape(str(written.resolve()))}", highlight=False, soft_wrap=True)
 

@@ -7,6 +7,7 @@ copy ends (while it is open, writers wait for it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -27,10 +28,15 @@ def relations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in rows]
 
 
-def export_parquet(warehouse: Target, directory: Path) -> list[Path]:
-    """Write every table and view of the warehouse to `directory`; return the files."""
+def export_parquet(
+    warehouse: Target, directory: Path, *, config: Mapping[str, object] | None = None
+) -> list[Path]:
+    """Write every table and view of the warehouse to `directory`; return the files.
+
+    `config`: the DuckDB settings to open the warehouse with (memory limit, threads).
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    con = connect(warehouse, read_only=True)
+    con = connect(warehouse, read_only=True, config=config)
     written = []
     try:
         for name in relations(con):

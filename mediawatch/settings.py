@@ -51,6 +51,8 @@ _AWS_ENVIRONMENT = {
 
 DAY = 86_400
 GIB = 1024**3
+# A size as DuckDB's `memory_limit` takes it: a number and a unit (512MB, 1.5GiB).
+_MEMORY_SIZE = r"^\d+(\.\d+)?\s*(?i:[KMGT]i?B)$"
 
 
 def _within(low: float, high: float) -> AfterValidator:
@@ -260,6 +262,8 @@ class Settings(_Strict):
     warehouse: Path | DuckLakeTarget
     warehouse_data_path: Path | str | None = None
     warehouse_s3: S3Settings = S3Settings()
+    warehouse_memory_limit: Annotated[str, Field(pattern=_MEMORY_SIZE)] | None = None
+    warehouse_threads: _int(1, 1024) | None = None
     taxonomy: Path
     sources: list[Source]
     limits: Limits
@@ -279,6 +283,22 @@ class Settings(_Strict):
     def feed_shard(self) -> Shard | None:
         """The share of `sources` this process polls (`shard: i/N`), or None for all of them."""
         return parse_shard(self.shard) if self.shard else None
+
+    @property
+    def duckdb_config(self) -> dict[str, object]:
+        """The DuckDB settings every warehouse connection opens with (null keys: DuckDB's own).
+
+        A DuckLake's connection is an in-memory DuckDB, which would spill past
+        the memory limit into `.tmp` in the working directory: it spills into
+        the data folder instead (a DuckDB file spills beside itself).
+        """
+        config: dict[str, object] = {
+            "memory_limit": self.warehouse_memory_limit,
+            "threads": self.warehouse_threads,
+        }
+        if isinstance(self.warehouse, DuckLakeTarget):
+            config["temp_directory"] = str(self.data_dir / "duckdb.tmp")
+        return {name: value for name, value in config.items() if value is not None}
 
     @property
     def warehouse_file(self) -> Path:

@@ -240,6 +240,7 @@ def connect(
     attempts: int = _LOCK_ATTEMPTS,
     backoff: float = _LOCK_BACKOFF,
     migrated: bool = False,
+    config: Mapping[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, retrying while another process holds the file; migrate on write.
 
@@ -248,17 +249,20 @@ def connect(
     private in-memory warehouse (tests). A `ducklake:` target is attached as
     the connection's default database (`open_ducklake`). A read-only
     connection never creates or migrates anything, nor does one whose caller
-    says this process has `migrated` the file already.
+    says this process has `migrated` the file already. `config` holds DuckDB
+    settings to open with (`Settings.duckdb_config`: memory limit, threads).
     """
     target = as_target(path)
     if isinstance(target, DuckLakeTarget):
-        con = open_ducklake(target, read_only=read_only)
+        con = open_ducklake(target, read_only=read_only, config=config)
     else:
         if str(target) != ":memory:":
             if read_only:
                 _require_file(str(target))
             target.parent.mkdir(parents=True, exist_ok=True)
-        con = _open(str(target), read_only=read_only, attempts=attempts, backoff=backoff)
+        con = _open(
+            str(target), read_only=read_only, attempts=attempts, backoff=backoff, config=config
+        )
     if not (read_only or migrated):
         migrate(con)
     return con
@@ -277,17 +281,25 @@ def _lost_catalog_creation(exc: duckdb.Error) -> bool:
 
 
 def open_ducklake(
-    target: DuckLakeTarget, *, read_only: bool = False, sandbox: bool = False
+    target: DuckLakeTarget,
+    *,
+    read_only: bool = False,
+    sandbox: bool = False,
+    config: Mapping[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake attached as `lake` and made the default database.
 
     The extensions come from their pip packages (`duck_extensions`). `sandbox`
     then turns off file and network access and locks the configuration: the
     lake stays readable through the attached catalog and its data path (the
-    one folder left open), nothing else is.
+    one folder left open), nothing else is. `config`: DuckDB settings to open with.
     """
     con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        config={
+            **(config or {}),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
     )
     load_extensions(con, "ducklake", "postgres_scanner")
     if target.on_s3:
@@ -374,21 +386,27 @@ SANDBOX = {
 }
 
 
-def connect_for_queries(path: Target, *, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_for_queries(
+    path: Target, *, allow_files: bool = False, config: Mapping[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection for user SQL that cannot read or write any other file.
 
     Read-only alone still lets COPY, EXPORT DATABASE, read_csv and INSTALL touch
     the file system; `SANDBOX` refuses them. `allow_files` is the user's explicit
     opt-out (`mediawatch sql --allow-files`). A DuckLake is attached first and
-    sandboxed after: its catalog and Parquet files stay readable.
+    sandboxed after: its catalog and Parquet files stay readable. `config`:
+    DuckDB settings to open with (memory limit, threads).
     """
     target = as_target(path)
     if isinstance(target, DuckLakeTarget):
-        return open_ducklake(target, read_only=True, sandbox=not allow_files)
+        return open_ducklake(target, read_only=True, sandbox=not allow_files, config=config)
     _require_file(str(target))
-    config = {} if allow_files else SANDBOX
     return _open(
-        str(target), read_only=True, attempts=_LOCK_ATTEMPTS, backoff=_LOCK_BACKOFF, config=config
+        str(target),
+        read_only=True,
+        attempts=_LOCK_ATTEMPTS,
+        backoff=_LOCK_BACKOFF,
+        config={**(config or {}), **({} if allow_files else SANDBOX)},
     )
 
 
@@ -404,12 +422,12 @@ def _open(
     read_only: bool,
     attempts: int,
     backoff: float,
-    config: dict[str, object] | None = None,
+    config: Mapping[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Connect to the file, retrying with backoff while another process holds its lock."""
     for attempt in range(attempts):
         try:
-            return duckdb.connect(target, read_only=read_only, config=config or {})
+            return duckdb.connect(target, read_only=read_only, config=dict(config or {}))
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
@@ -643,7 +661,8 @@ class Warehouse:
     the writer lock `write_lock` (`mediawatch.write_slot`), since DuckDB lets
     one process at a time hold the file. A DuckLake takes concurrent writers
     by design, so it has no writer lock: a load whose commit conflicts with
-    another's is run again.
+    another's is run again. Every connection opens with the DuckDB settings
+    `config` (`Settings.duckdb_config`: memory limit, threads).
     """
 
     def __init__(
@@ -653,8 +672,10 @@ class Warehouse:
         lock_attempts: int = _LOCK_ATTEMPTS,
         lock_backoff: float = _LOCK_BACKOFF,
         write_lock: WriterLock | None = None,
+        config: Mapping[str, object] | None = None,
     ) -> None:
         self.path = path
+        self.config = dict(config or {})
         self.lake = isinstance(as_target(path), DuckLakeTarget)
         self.lock_attempts = lock_attempts
         self.lock_backoff = lock_backoff
@@ -671,7 +692,7 @@ class Warehouse:
         each operation still gets a cursor of its own, so threads do not share one.
         """
         if self._lake is None:
-            self._lake = connect(self.path)
+            self._lake = connect(self.path, config=self.config)
         cursor = self._lake.cursor()
         cursor.execute(f"USE {_LAKE}")
         return cursor
@@ -681,7 +702,7 @@ class Warehouse:
         if str(self.path) != ":memory:":
             return None
         if self._memory is None:
-            self._memory = connect(":memory:")
+            self._memory = connect(":memory:", config=self.config)
         return self._memory
 
     @contextmanager
@@ -704,6 +725,7 @@ class Warehouse:
                 attempts=self.lock_attempts,
                 backoff=self.lock_backoff,
                 migrated=self._migrated,
+                config=self.config,
             )
             self._migrated = True  # checked once: a run's later writes skip the check
             try:
@@ -776,7 +798,11 @@ class Warehouse:
         _require_file(target)
         with self.writing():
             opened = _open(
-                target, read_only=False, attempts=self.lock_attempts, backoff=self.lock_backoff
+                target,
+                read_only=False,
+                attempts=self.lock_attempts,
+                backoff=self.lock_backoff,
+                config=self.config,
             )
             with self._snapshot(opened) as con:
                 yield con

@@ -142,6 +142,12 @@ class StoryIndex:
     A copy joins the story of the most similar known article whose estimated
     Jaccard similarity is at least `threshold`; otherwise it founds a story
     named after its own text hash, so ids are reproducible.
+
+    Candidates are found as datasketch's `MinHashLSH` finds them (the same
+    `b` bands of `r` values, a candidate shares one band exactly), but the
+    index is kept compact, since a run holds every stored signature: the
+    values in one numpy matrix and the bands in `_Bands`, about 2 KB per
+    article where MinHash objects and the LSH's dict of sets took about 9 KB.
     """
 
     def __init__(self, *, threshold: float, num_perm: int, shingle_words: int) -> None:
@@ -150,11 +156,15 @@ class StoryIndex:
         self.shingle_words = shingle_words
         from datasketch import MinHashLSH
 
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self._known: dict[str, tuple[str, MinHash]] = {}
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)  # its band layout only
+        self._bands = _Bands(lsh.b, lsh.r)
+        self._values = np.zeros((0, num_perm), dtype=np.uint64)
+        self._rows: dict[str, int] = {}
+        self._ids: list[str] = []
+        self._stories: list[str] = []
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._ids)
 
     def signature(self, body: str) -> MinHash:
         """The MinHash of a body's word shingles."""
@@ -171,7 +181,7 @@ class StoryIndex:
             values = np.frombuffer(packed, dtype="<u8").astype(np.uint64)
             if len(values) != self.num_perm:
                 continue
-            self._add(article_id, story_id, _minhash(self.num_perm, values))
+            self._add(article_id, story_id, values)
             added += 1
         return added
 
@@ -184,15 +194,49 @@ class StoryIndex:
         made = []
         for article_id, story_id, body in rows:
             minhash = self.signature(body)
-            self._add(article_id, story_id, minhash)
+            self._add(article_id, story_id, minhash.hashvalues)
             made.append(StorySignature(article_id, story_id, pack(minhash), SCHEME))
         return made
 
-    def _add(self, article_id: str, story_id: str, minhash: MinHash) -> None:
-        if article_id in self._known:
-            self._lsh.remove(article_id)
-        self._known[article_id] = (story_id, minhash)
-        self._lsh.insert(article_id, minhash)
+    def _add(self, article_id: str, story_id: str, values: np.ndarray) -> None:
+        """Remember an article's signature and story, replacing what it had."""
+        row = self._rows.get(article_id)
+        if row is None:
+            row = len(self._ids)
+            if row == len(self._values):  # full: grow by half, amortised
+                grown = np.zeros((max(64, row + row // 2), self.num_perm), dtype=np.uint64)
+                grown[:row] = self._values
+                self._values = grown
+            self._rows[article_id] = row
+            self._ids.append(article_id)
+            self._stories.append(story_id)
+        else:
+            self._stories[row] = story_id
+        self._values[row] = values
+        self._bands.put(row, values)
+
+    def _similar(self, article_id: str, values: np.ndarray) -> tuple[float, str] | None:
+        """The (similarity, story) of the most similar other known article at `threshold`, if any.
+
+        Ties go to the greater story id, so the choice does not depend on order.
+        """
+        candidates = [
+            row
+            for row in self._bands.candidates(values, self._values)
+            if self._ids[row] != article_id
+        ]
+        if not candidates:
+            return None
+        # As `MinHash.jaccard`: the share of equal values.
+        shares = np.count_nonzero(self._values[candidates] == values, axis=1) / np.float64(
+            self.num_perm
+        )
+        matches = [
+            (share, self._stories[row])
+            for share, row in zip(shares.tolist(), candidates, strict=True)
+            if share >= self.threshold
+        ]
+        return max(matches, default=None)
 
     def assign(self, article_id: str, body: str, made: StoryPrint | None = None) -> StoryAssignment:
         """Group one article body, remember it, and say where it went.
@@ -204,20 +248,94 @@ class StoryIndex:
         if made is None or made.body != body:
             made = StoryPrint.of(body, num_perm=self.num_perm, shingle_words=self.shingle_words)
         digest = made.text_hash
-        minhash = _minhash(self.num_perm, made.hashvalues)
-        known = self._known.get(article_id)
-        if known is not None and np.array_equal(known[1].hashvalues, minhash.hashvalues):
-            return StoryAssignment(digest, known[0], pack(minhash))
-        matches = [
-            (minhash.jaccard(self._known[other][1]), self._known[other][0])
-            for other in self._lsh.query(minhash)
-            if other != article_id
-        ]
-        best = max(
-            (m for m in matches if m[0] >= self.threshold),
-            key=lambda m: (m[0], m[1]),
-            default=None,
-        )
+        values = np.asarray(made.hashvalues, dtype=np.uint64)
+        packed = values.astype("<u8").tobytes()
+        row = self._rows.get(article_id)
+        if row is not None and np.array_equal(self._values[row], values):
+            return StoryAssignment(digest, self._stories[row], packed)
+        best = self._similar(article_id, values)
         story_id = best[1] if best else digest[:16]
-        self._add(article_id, story_id, minhash)
-        return StoryAssignment(digest, story_id, pack(minhash))
+        self._add(article_id, story_id, values)
+        return StoryAssignment(digest, story_id, packed)
+
+
+class _Bands:
+    """LSH buckets in numpy: each row's `b` band keys, sorted per band for lookup.
+
+    Band i of a signature is its values [i*r, (i+1)*r), as in datasketch's
+    `MinHashLSH`; its key is a 64-bit hash of them. Rows put since the last
+    sort (new, or changed) are searched by a scan; a lookup sorts them in
+    once they are many (`_SORT_AT`, or a sixteenth of all rows, so sorting
+    stays O(n log n) in all). A key match is confirmed on the values
+    themselves, so a hash collision or a row's older key never makes a candidate.
+    """
+
+    _SORT_AT = 1024
+
+    def __init__(self, b: int, r: int) -> None:
+        self.b, self.r = b, r
+        self._keys = np.zeros((0, b), dtype=np.uint64)
+        self._count = 0
+        self._sorted = np.zeros((b, 0), dtype=np.uint64)  # per band: keys of the sorted rows
+        self._order = np.zeros((b, 0), dtype=np.int64)  # per band: their rows
+        self._changed: set[int] = set()  # sorted rows put again since the last sort
+
+    def keys(self, values: np.ndarray) -> np.ndarray:
+        """The `b` band keys of one signature's values."""
+        bands = values[: self.b * self.r].reshape(self.b, self.r)
+        key = np.zeros(self.b, dtype=np.uint64)
+        for j in range(self.r):
+            key = key * _MIX + bands[:, j]
+        key ^= key >> _SHIFT
+        key *= _FMIX
+        return key ^ (key >> _SHIFT)
+
+    def put(self, row: int, values: np.ndarray) -> None:
+        """Index row `row` under its signature's band keys (replacing its old ones)."""
+        if row >= len(self._keys):
+            grown = np.zeros((max(64, row + row // 2 + 1), self.b), dtype=np.uint64)
+            grown[: len(self._keys)] = self._keys
+            self._keys = grown
+        self._count = max(self._count, row + 1)
+        self._keys[row] = self.keys(values)
+        if row < self._order.shape[1]:
+            self._changed.add(row)
+
+    def _sort(self) -> None:
+        """Sort every row's keys per band; no row is fresh after."""
+        keys = self._keys[: self._count].T
+        self._order = np.argsort(keys, axis=1, kind="stable")
+        self._sorted = np.take_along_axis(keys, self._order, axis=1)
+        self._changed.clear()
+
+    def candidates(self, values: np.ndarray, known: np.ndarray) -> list[int]:
+        """Rows sharing at least one band with the signature `values`, in row order.
+
+        `known` holds every row's current values, to confirm a key match on.
+        """
+        sorted_rows = self._order.shape[1]
+        fresh = self._count - sorted_rows + len(self._changed)
+        if fresh >= max(self._SORT_AT, self._count // 16):
+            self._sort()
+            sorted_rows = self._count
+        wanted = self.keys(values)
+        found: set[int] = set()
+        for band, key in enumerate(wanted):
+            keys = self._sorted[band]
+            low = int(np.searchsorted(keys, key))
+            if low < sorted_rows and keys[low] == key:
+                high = int(np.searchsorted(keys, key, "right"))
+                found.update(self._order[band, low:high].tolist())
+        new = self._keys[sorted_rows : self._count]
+        found.update((np.flatnonzero((new == wanted).any(axis=1)) + sorted_rows).tolist())
+        if self._changed:
+            changed = np.fromiter(self._changed, dtype=np.int64, count=len(self._changed))
+            found.update(changed[(self._keys[changed] == wanted).any(axis=1)].tolist())
+        if not found:
+            return []
+        rows = np.array(sorted(found), dtype=np.int64)
+        size = self.b * self.r
+        same = known[rows, :size].reshape(len(rows), self.b, self.r) == values[:size].reshape(
+            self.b, self.r
+        )
+        return rows[same.all(axis=2).any(axis=1)].tolist()

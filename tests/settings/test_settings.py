@@ -29,6 +29,7 @@ def test_defaults_alone_are_valid() -> None:
     assert settings.taxonomy == DEFAULTS_DIR / "taxonomy.yaml"
     assert settings.http.max_bytes == 5 * 1024 * 1024
     assert settings.http.allow_private == []
+    assert settings.duckdb_config == {"memory_limit": "512MB"}
 
 
 def test_user_file_is_merged_key_by_key(tmp_path: Path) -> None:
@@ -68,6 +69,9 @@ def test_keyword_overrides_win_and_none_is_ignored(tmp_path: Path) -> None:
             "  - {name: a, url: 'https://b.example/f'}\n",
             "repeated: a",
         ),
+        ("warehouse_memory_limit: 80%\n", "warehouse_memory_limit"),
+        ("warehouse_memory_limit: 512\n", "warehouse_memory_limit"),
+        ("warehouse_threads: 0\n", "warehouse_threads"),
         ("- just\n- a list\n", "must be a mapping"),
         ("sources: [\n", "not valid YAML"),
     ],
