@@ -12,6 +12,7 @@ process pool sized to the cores. Nothing here touches the network.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import re
@@ -58,6 +59,8 @@ _TITLE_END = re.compile(r"</title", re.I)
 _FOCUS_LADDER: tuple[dict[str, bool], ...] = ({"favor_precision": True}, {}, {"favor_recall": True})
 # Batches smaller than this are extracted in-process: starting workers costs more.
 _POOL_MIN_BATCH = 4
+# A pool worker's young-generation garbage collection threshold (Python's default: 700).
+_WORKER_GC_THRESHOLD = 10_000
 
 
 def content_hash(title: str | None, body: str) -> str:
@@ -247,6 +250,20 @@ def start_forkserver() -> BaseContext:
     return context
 
 
+def _start_worker(parent: int) -> None:
+    """Set up a pool worker: it ends with `parent`, and spends less time collecting garbage.
+
+    Collection took about 1.1 ms of a page's 26 ms of CPU (gc.callbacks, 200
+    bench pages): hundreds of young-generation passes over a page's
+    short-lived objects, and full passes over every module imported at start.
+    `gc.freeze` keeps those modules out of the full passes and a higher
+    threshold makes passes rarer: 0.1 ms a page. Results do not change.
+    """
+    exit_when_gone(parent)
+    gc.freeze()
+    gc.set_threshold(_WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 class ExtractorPool:
     """A process pool for extraction, created once per run and reused for every batch.
 
@@ -291,7 +308,7 @@ class ExtractorPool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=start_forkserver(),
-                initializer=exit_when_gone,
+                initializer=_start_worker,
                 initargs=(os.getpid(),),
             )
         return self._executor
