@@ -403,11 +403,21 @@ def _resolve(raw: dict[str, Any], keys: tuple[str, ...], base_dir: Path) -> None
         if not isinstance(raw, dict):
             return
     value = raw.get(key)
-    if isinstance(value, str) and (value.startswith(DUCKLAKE_PREFIX) or "://" in value):
+    if isinstance(value, str) and value.startswith(DUCKLAKE_PREFIX):
+        catalog = value.removeprefix(DUCKLAKE_PREFIX)
+        if ":" not in catalog:  # a catalog file, not `postgres:<libpq string>`
+            raw[key] = f"{DUCKLAKE_PREFIX}{_against(catalog, base_dir)}"
+        return
+    if isinstance(value, str) and "://" in value:
         return
     if value is not None:
-        path = Path(str(value)).expanduser()
-        raw[key] = path if path.is_absolute() else base_dir / path
+        raw[key] = _against(str(value), base_dir)
+
+
+def _against(value: str, base_dir: Path) -> Path:
+    """`value` as a path, absolute against `base_dir` when it is relative (`~` expanded)."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
 
 
 def _aws_environment(raw: dict[str, Any]) -> None:
@@ -447,11 +457,12 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Load the shipped defaults, merge the config file and keyword overrides, validate.
 
     The file is `config_file(path)`. One rule for relative paths in it
-    (`warehouse`, `data_dir`, `taxonomy`, `archive.folder`, `pages.move_to`):
-    they resolve against the folder of the config file; without a file,
-    against the working directory. Outputs (`data_dir`: Data Docs, digests)
-    default to the warehouse's folder, wherever the warehouse is. `warehouse_s3`
-    keys left null come from the AWS environment variables (`_AWS_ENVIRONMENT`).
+    (`warehouse`, a `ducklake:` catalog file, `data_dir`, `taxonomy`,
+    `archive.folder`, `pages.move_to`): they resolve against the folder of
+    the config file; without a file, against the working directory. Outputs
+    (`data_dir`: Data Docs, digests) default to the warehouse's folder,
+    wherever the warehouse is. `warehouse_s3` keys left null come from the
+    AWS environment variables (`_AWS_ENVIRONMENT`).
     """
     raw = _read_yaml(DEFAULTS_FILE)
     _resolve(raw, ("taxonomy",), DEFAULTS_DIR)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from mediawatch.errors import ConfigError
+from mediawatch.lake_target import DuckLakeTarget
 from mediawatch.settings import CONFIG_ENV, DEFAULTS_DIR, config_file, load_settings
 
 
@@ -105,6 +106,20 @@ def test_relative_paths_follow_the_config_file_and_outputs_the_warehouse(tmp_pat
     assert moved.data_dir == tmp_path / "else"
     # Without a config file: the working directory, as before.
     assert load_settings(None).data_dir == Path("data")
+
+
+@pytest.mark.usefixtures("no_config")
+def test_a_ducklake_catalog_file_follows_the_config_file_and_a_postgres_one_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "warehouse: 'ducklake:lake/catalog.ducklake'\n")
+    target = load_settings(path).warehouse
+    assert isinstance(target, DuckLakeTarget)
+    assert target.catalog == str(tmp_path / "lake" / "catalog.ducklake")
+    pg = write(
+        tmp_path, "warehouse: 'ducklake:postgres:dbname=lake host=db'\nwarehouse_data_path: files\n"
+    )
+    assert load_settings(pg).warehouse.catalog == "postgres:dbname=lake host=db"
 
 
 @pytest.mark.usefixtures("no_config")
