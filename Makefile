@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_textcopy.py
 	$(BIN)/python bench/bench_topic_model.py
 	$(BIN)/python bench/bench_feeds.py
+	$(BIN)/python bench/bench_warehouse.py
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/bench_hostile.py
 
