@@ -11,6 +11,7 @@ null when the set has no ground truth for them. split is "tune" or "heldout" (sh
 The data it writes is never committed.
 """
 
+import argparse
 import hashlib
 import json
 import re
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import lxml.html
 
-OUT = Path("/work/evaldata")
-M = Path("/work/.mirror")
+OUT = Path("/work/evaldata")  # --out
+M = Path("/work/.mirror")  # --mirrors: one <owner>+<name>/repo git directory per repository
 
 
 def git(repo, *args):
@@ -67,9 +68,11 @@ def l3s():
     for path in ls(repo, f"{base}/annotated"):
         ident = Path(path).stem
         ann = lxml.html.fromstring(show(repo, path))
-        body = "\n".join(
-            t for t in (text_of(s) for s in ann.xpath("//span[contains(@class,'x-nc-sel2')]")) if t
+        # Annotated spans nest; the outermost ones hold the text once (the inner would repeat it).
+        marked = ann.xpath(
+            "//span[contains(@class,'x-nc-sel2')][not(ancestor::span[contains(@class,'x-nc-sel2')])]"
         )
+        body = "\n".join(t for t in (text_of(s) for s in marked) if t)
         heads = list(
             dict.fromkeys(
                 h
@@ -162,15 +165,23 @@ def htmldate_sets():
     return n
 
 
+SETS = {
+    "l3s-gn1": l3s,
+    "readability": readability,
+    "dragnet": lambda: merged("dragnet_data", "dragnet", False, 400),
+    "cleaneval": lambda: merged("cleaneval-final", "cleaneval", True),
+    "htmldate-mediacloud": htmldate_sets,
+}
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["l3s"]:
-        print(l3s())
-        sys.exit()
-    for fn in (
-        l3s,
-        readability,
-        lambda: merged("dragnet_data", "dragnet", False, 400),
-        lambda: merged("cleaneval-final", "cleaneval", True),
-        htmldate_sets,
-    ):
-        print(fn, fn(), file=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirrors", type=Path, default=M, help="where the git mirrors are")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the sets are written")
+    parser.add_argument("sets", nargs="*", help=f"some of {', '.join(SETS)} (default: all)")
+    args = parser.parse_args()
+    if unknown := set(args.sets) - set(SETS):
+        parser.error(f"no such set: {', '.join(sorted(unknown))}")
+    M, OUT = args.mirrors, args.out
+    for name in args.sets or SETS:
+        print(name, SETS[name](), file=sys.stderr)
