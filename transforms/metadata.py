@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from urllib.parse import unquote_plus, urlsplit
 
 from lxml.html import HtmlElement
@@ -572,7 +573,6 @@ class _Topic:
     def __init__(self, meta: PageMeta, story: str | None, lead: str | None) -> None:
         self.meta, self.lead = meta, lead
         self.story = frozenset(_normal(story or "").split())
-        self._better: list[str | None] = []
         self.set_aside = False
 
     def _names_story(self, text: str | None) -> bool:
@@ -582,25 +582,31 @@ class _Topic:
         """Whether a title shares two words with the story."""
         return (_shared(title, self.story) or 0) >= 2
 
+    @cached_property
     def heading(self) -> str | None:
         """The first headline-like heading that shares two words with the story, if any."""
         return next(
             (h for h in self.meta.headings if _title_like(h, self.meta) and self.names(h)), None
         )
 
+    @cached_property
+    def above(self) -> str | None:
+        """The title-like line right above the story's first paragraph (`headline_before`):
+        a walk over the page's texts, made once however many choices ask for it."""
+        return headline_before(self.meta, self.lead)
+
+    @cached_property
     def better(self) -> str | None:
         """A heading (or the line above the story) sharing two words with it, if any."""
-        if not self._better:
-            above = headline_before(self.meta, self.lead) if self.story else None
-            self._better.append(self.heading() or (above if self._names_story(above) else None))
-        return self._better[0]
+        above = self.above if self.story else None
+        return self.heading or (above if self._names_story(above) else None)
 
     def about(self, text: str, *titles: str) -> bool:
         """False for a `<title>`-derived text that names nothing the story says, when a
         better candidate exists; `titles` are the titles the text comes from."""
         if not any(t == self.meta.page_title for t in titles):
             return True
-        if _shared(text, self.story) != 0 or self.better() is None:
+        if _shared(text, self.story) != 0 or self.better is None:
             return True
         self.set_aside = True
         return False
@@ -650,15 +656,15 @@ def choose_title(
     if informative and meta.shows(informative[:1]):
         return informative[0]
     # A visible heading naming the story beats a guessed line and a title that does not.
-    if (heading := topic.heading()) and not (informative and topic.names(informative[0])):
+    if (heading := topic.heading) and not (informative and topic.names(informative[0])):
         return heading
     # The line above the story, unless only the metadata title names the story.
-    above = headline_before(meta, lead)
+    above = topic.above
     if above and not (informative and topic.names(informative[0]) and not topic.names(above)):
         return above
     if informative:
         return informative[0]
-    if topic.set_aside and (better := topic.better()):
+    if topic.set_aside and (better := topic.better):
         return better
     informative = [s for s in stripped if _words(s) >= 3]
     if informative:
