@@ -124,7 +124,20 @@ class StoryPrint:
 
 def pack(signature: MinHash) -> bytes:
     """A signature's hash values as little-endian unsigned 64-bit integers (the stored form)."""
-    return signature.hashvalues.astype("<u8").tobytes()
+    return _packed(signature.hashvalues)
+
+
+def _packed(values: np.ndarray) -> bytes:
+    return values.astype("<u8").tobytes()
+
+
+def _with_room(array: np.ndarray, row: int) -> np.ndarray:
+    """`array`, or a copy half again as long (64 rows at least), so that `row` fits: amortised."""
+    if row < len(array):
+        return array
+    grown = np.zeros((max(64, row + row // 2 + 1), *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,10 +216,7 @@ class StoryIndex:
         row = self._rows.get(article_id)
         if row is None:
             row = len(self._ids)
-            if row == len(self._values):  # full: grow by half, amortised
-                grown = np.zeros((max(64, row + row // 2), self.num_perm), dtype=np.uint64)
-                grown[:row] = self._values
-                self._values = grown
+            self._values = _with_room(self._values, row)
             self._rows[article_id] = row
             self._ids.append(article_id)
             self._stories.append(story_id)
@@ -249,7 +259,7 @@ class StoryIndex:
             made = StoryPrint.of(body, num_perm=self.num_perm, shingle_words=self.shingle_words)
         digest = made.text_hash
         values = np.asarray(made.hashvalues, dtype=np.uint64)
-        packed = values.astype("<u8").tobytes()
+        packed = _packed(values)
         row = self._rows.get(article_id)
         if row is not None and np.array_equal(self._values[row], values):
             return StoryAssignment(digest, self._stories[row], packed)
@@ -292,10 +302,7 @@ class _Bands:
 
     def put(self, row: int, values: np.ndarray) -> None:
         """Index row `row` under its signature's band keys (replacing its old ones)."""
-        if row >= len(self._keys):
-            grown = np.zeros((max(64, row + row // 2 + 1), self.b), dtype=np.uint64)
-            grown[: len(self._keys)] = self._keys
-            self._keys = grown
+        self._keys = _with_room(self._keys, row)
         self._count = max(self._count, row + 1)
         self._keys[row] = self.keys(values)
         if row < self._order.shape[1]:
