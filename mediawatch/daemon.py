@@ -397,10 +397,15 @@ def _end_without_teardown(status: list[int]) -> None:
     about to drop anyway: seconds after a 1,000-page run on a loaded machine,
     growing with the run. Files and DuckDB connections are closed by then.
     """
+    _flush_output()
+    os._exit(status[0])
+
+
+def _flush_output() -> None:
+    """Flush stdout and stderr; one already closed, or whose reader went, is passed over."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(status[0])
 
 
 def _release_client_streams() -> None:
@@ -411,9 +416,7 @@ def _release_client_streams() -> None:
     threads) no longer keeps a pipe reading the command's output (`| tee`,
     a scheduler, the benchmark) waiting for its end, nor writes to it.
     """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    _flush_output()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
