@@ -791,12 +791,15 @@ def migrate(
 
     settings = _settings(config, warehouse)
     path = settings.warehouse
-    attempts = {"attempts": settings.load.lock_attempts, "backoff": settings.load.lock_backoff}
-    attempts["config"] = settings.duckdb_config
+    opening = {
+        "attempts": settings.load.lock_attempts,
+        "backoff": settings.load.lock_backoff,
+        "config": settings.duckdb_config,
+    }
     if isinstance(path, DuckLakeTarget):
         reading = open_ducklake(path, config=settings.duckdb_config)
     else:
-        reading = connect(path, read_only=True, **attempts) if path.exists() else duckdb.connect()
+        reading = connect(path, read_only=True, **opening) if path.exists() else duckdb.connect()
     with closing(reading) as con:
         before, pending = migration_status(con)
     if not pending:
@@ -809,7 +812,7 @@ def migrate(
             highlight=False,
         )
         return
-    with closing(connect(path, **attempts)) as con:  # migrates
+    with closing(connect(path, **opening)) as con:  # migrates
         after, _ = migration_status(con)
     console.print(
         f"Schema version {before} -> {after}: applied {', '.join(pending)}.", highlight=False
