@@ -5,10 +5,11 @@ prints a table:
 
   (a) a bare loop calling trafilatura.extract(html, with_metadata=True, output_format="json")
   (b) the trafilatura command line over the folder, --parallel <cores> --json --with-metadata
-  (c) `mediawatch pages DIR` end to end, with and without Prefect start-up
+  (c) `mediawatch pages DIR` end to end, through the command daemon beside the local server
   (d) `mediawatch run --all` over HTTP from a loopback server serving the corpus and its feeds
   (e) the same run again, nothing new (conditional GETs)
-  (f) peak memory of (c)'s process tree at each of --memory-sizes pages
+  (f) `mediawatch pages DIR` in-process (--no-daemon) at each of --memory-sizes pages: the peak
+      memory of its process tree and the CPU time of its main process
 
 with pages per second, the ratios the targets are about, Prefect start-up and
 per-run overhead (`bench/prefect_overhead.py`), and where (c) and (d) spend
@@ -31,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -73,6 +75,7 @@ class Measured:
     summary: dict = field(default_factory=dict)
     peak: TreePeak | None = None
     flow_seconds: float | None = None  # the flow run alone, from its log; None if not a flow
+    cpu_seconds: float = 0.0  # user + system CPU of the command's own process (not its pool's)
 
     @property
     def rate(self) -> float:
@@ -106,6 +109,7 @@ class Bench:
     def run(self, name: str, command: list[str], *, sample: bool = False) -> Measured:
         """Run a command to completion, timing it (and sampling its memory); raise if it fails."""
         with self.log(name).open("wb") as log:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=log, env=self.env, cwd=ROOT
@@ -113,6 +117,7 @@ class Bench:
             sampler = TreeSampler(process.pid).start() if sample else None
             stdout, _ = process.communicate()
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = sampler.stop() if sampler else None
         if process.returncode != 0:
             raise SystemExit(f"{name} failed (exit {process.returncode}); see {self.log(name)}")
@@ -122,6 +127,9 @@ class Bench:
             seconds,
             summary=_json_or_empty(stdout),
             peak=peak,
+            # Only the command's process is waited for here: its pool's workers are the
+            # children of its forkserver, which it does not wait for.
+            cpu_seconds=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
             flow_seconds=flow_run_seconds(
                 self.log(name).read_text(encoding="utf-8", errors="replace")
             ),
@@ -221,15 +229,21 @@ def _describe(summary: dict) -> str:
     return ", ".join(f"{key} {counts.get(key, 0)}" for key in keys)
 
 
-def mediawatch_pages(bench: Bench, corpus: Path, pages: int, label: str) -> Measured:
-    """(c): `mediawatch pages` over the corpus' pages, fresh warehouse, memory sampled.
+def mediawatch_pages(
+    bench: Bench, corpus: Path, pages: int, label: str, *, daemon: bool = False
+) -> Measured:
+    """`mediawatch pages` over the corpus' pages into a fresh warehouse.
 
-    In-process (`--no-daemon`): the sampler follows the command's own process
-    tree, and a run in the command daemon is not in it.
+    With `daemon`, (c): the command goes to the command daemon beside the
+    local server, the path a user with a running server takes (in-process
+    when none runs, as with --temporary-api). Without it, (f): in-process
+    (`--no-daemon`), its memory sampled, as the sampler follows the
+    command's own process tree and a run in the daemon is not in it.
     """
-    config = _config(bench, f"pages-{pages}")
-    command = _mediawatch(config, "--no-daemon", "pages", str(corpus / "pages"), "--json")
-    measured = bench.run(f"pages-{pages}", command, sample=True)
+    config = _config(bench, f"pages-{pages}{'-daemon' if daemon else ''}")
+    flags = [] if daemon else ["--no-daemon"]
+    command = _mediawatch(config, *flags, "pages", str(corpus / "pages"), "--json")
+    measured = bench.run(config.parent.name, command, sample=not daemon)
     measured.name, measured.pages = label, pages
     measured.note = _describe(measured.summary)
     return measured
@@ -357,17 +371,18 @@ def report(
                 case.peak.processes,
                 f"{case.peak.pss / base.pss:.2f}x" if base and base.pss else "",
                 f"{case.seconds:.1f}",
+                f"{case.cpu_seconds:.1f}",
             ]
             for case in memory
             if case.peak is not None
         ]
         print(
-            "(f) peak memory of `mediawatch pages`: its process tree, sampled from /proc "
-            "(target: PSS at the largest size <= 1.5x the first)"
+            "(f) `mediawatch pages` in-process (--no-daemon): peak memory of its process tree, "
+            "sampled from /proc (target: PSS at the largest size <= 1.5x the first), and the "
+            "CPU time of its main process (user + system; the pool's workers not counted)"
         )
-        _print_table(
-            ["pages", "peak PSS", "peak RSS sum", "processes", "PSS vs first", "seconds"], rows
-        )
+        headers = ["pages", "peak PSS", "peak RSS sum", "processes", "PSS vs first", "seconds"]
+        _print_table([*headers, "main CPU s"], rows)
 
 
 def main() -> None:
@@ -461,7 +476,7 @@ def measure(bench: Bench, args: argparse.Namespace, sizes: list[int]) -> None:
     print(f"{cases[-1].name}: {cases[-1].seconds:.1f} s", flush=True)
     cases.append(trafilatura_cli(bench, corpus / "pages", args.cores))
     print(f"{cases[-1].name}: {cases[-1].seconds:.1f} s", flush=True)
-    cases.append(mediawatch_pages(bench, corpus, args.pages, "(c) mediawatch pages"))
+    cases.append(mediawatch_pages(bench, corpus, args.pages, "(c) mediawatch pages", daemon=True))
     print(f"{cases[-1].name}: {cases[-1].seconds:.1f} s", flush=True)
     cases.extend(mediawatch_runs(bench, corpus, args.pages))
     for case in cases[-2:]:
@@ -469,9 +484,6 @@ def measure(bench: Bench, args: argparse.Namespace, sizes: list[int]) -> None:
 
     memory = []
     for size in sizes:
-        if size == args.pages:
-            memory.append(cases[2])
-            continue
         folder = workdir / f"corpus-{args.seed}-{size}"
         write_corpus(folder, size, args.seed)
         memory.append(mediawatch_pages(bench, folder, size, f"(f) pages at {size}"))

@@ -64,6 +64,8 @@ def shown(path: Path | str) -> str:
     exact bytes are kept apart (`SavedFile.path_bytes`).
     """
     text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text  # the usual case, without a look at each character
     return "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
     )

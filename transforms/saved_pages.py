@@ -17,6 +17,7 @@ import email
 import hashlib
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -175,6 +176,13 @@ def _read_sidecar(label: str, data: bytes) -> _Sidecar:
 # --- HTML ------------------------------------------------------------------
 
 
+# Where a document's head ends: its first `</head` or `<body`, in any case.
+_HEAD_END = re.compile(r"</head|<body", re.IGNORECASE)
+# A tag `_HeadLinks` reads, and the whole of one (a quoted value may hold a `>`).
+_URL_TAG_START = re.compile(r"<(?:link|meta)", re.IGNORECASE)
+_URL_TAG = re.compile(r"<(?:link|meta)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.IGNORECASE)
+
+
 class _HeadLinks(HTMLParser):
     """Collects the first `<link rel=canonical>` and `og:url` of a document head."""
 
@@ -193,13 +201,36 @@ class _HeadLinks(HTMLParser):
                 self.og_url = self.og_url or values.get("content")
 
 
+def _url_tags_end(head: str) -> int:
+    """Where the last `<link>` or `<meta>` tag of `head` ends (0 if it has none).
+
+    No tag `_HeadLinks` reads starts after it, so the parser need not read
+    the rest (usually most of a head: inline scripts, styles, JSON-LD).
+    Where that tag's end cannot be told, the whole head.
+    """
+    starts = [m.start() for m in _URL_TAG_START.finditer(head)]
+    if not starts:
+        return 0
+    tag = _URL_TAG.match(head, starts[-1])
+    return tag.end() if tag else len(head)
+
+
 def _page_url(html: str, fallback: str | None) -> str | None:
-    """canonical > og:url > `fallback` (an MHTML location or WARC target URI)."""
+    """canonical > og:url > `fallback` (an MHTML location or WARC target URI).
+
+    The head is parsed up to the end of its last link or meta tag; if the
+    parser then still holds an unfinished construct (that tag was really
+    inside a comment or a script, or its end was misread), it reads the rest
+    of the head too, so the result is what parsing the whole head gives.
+    """
     head = html[:HEAD_SCAN_CHARS]
-    lowered = head.lower()
-    ends = [i for i in (lowered.find("</head"), lowered.find("<body")) if i >= 0]
+    found = _HEAD_END.search(head)
+    head = head[: found.start()] if found else head
+    cut = _url_tags_end(head)
     links = _HeadLinks()
-    links.feed(head[: min(ends)] if ends else head)
+    links.feed(head[:cut])
+    if links.rawdata:  # the parser's unread input: something it has not finished
+        links.feed(head[cut:])
     links.close()
     candidates = (_absolute_http(links.canonical, fallback), _absolute_http(links.og_url, fallback))
     return next((c for c in candidates if c), _absolute_http(fallback))

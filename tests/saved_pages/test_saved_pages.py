@@ -78,6 +78,27 @@ def test_relative_canonical_without_base_is_skipped() -> None:
     assert read_saved("a.html", data).documents[0].url == "https://courier.example/og"
 
 
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # The head is parsed up to its last link or meta tag, then on if the parser is
+        # inside something there: the cut must never make or lose a tag.
+        ('<!-- x > <link rel=canonical href="https://a.example/hidden"> -->', None),
+        ("<!-- <link rel=canonical href=https://a.example/open-comment>", None),
+        ('<script>s = "<link rel=canonical href=https://a.example/js>";</script>', None),
+        ('<link rel="canonical" href="https://a.example/q?x=>y"><style>b{}</style>', "q?x=>y"),
+        ("<LINK REL=CANONICAL HREF=https://a.example/upper><BODY>", "upper"),
+        ('<link a"b rel=canonical href="https://a.example/odd>y">', "odd>y"),
+        ('<meta property="og:url" content="https://a.example/og"><!-- <link rel=x> -->', "og"),
+        ("<meta property=og:url content=https://a.example/late><script>x</script>", "late"),
+    ],
+)
+def test_head_links_are_read_as_a_parser_reads_them(head: str, expected: str | None) -> None:
+    data = f"<html><head>{head}</head><body><p>{PARAGRAPH}</p></body></html>".encode()
+    url = read_saved("a.html", data).documents[0].url
+    assert url == (f"https://a.example/{expected}" if expected else None)
+
+
 def test_no_url_and_file_identity() -> None:
     data = html_page().encode()
     [doc] = read_saved("a.html", data).documents
