@@ -146,6 +146,7 @@ _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _TWO_DIGITS = re.compile(r"\d\d")
+_CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,4}(?: [\u3400-\u9fff]{1,3})?")  # 王小明, 山田 太郎
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # kana and CJK ideographs
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -161,6 +162,7 @@ STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words 
 # words: "&", "|"), without final punctuation, is a menu rendered as one line.
 FLAT_MENU_WORDS = 12
 FLAT_MENU_SHARE = 0.8
+TITLE_CASE_SHARE = 0.75  # of a line's words capitalised: a Title Case headline
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
@@ -268,7 +270,9 @@ def _number(raw: dict, key: str, path: Path, kind: type) -> float:
 
 def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
-    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
+    return re.compile(
+        r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :：/／\t]*", re.IGNORECASE
+    )
 
 
 def _model_weights(raw: dict, key: str, names: tuple[str, ...], path: Path) -> tuple[float, ...]:
@@ -318,10 +322,12 @@ def load_text_rules(path: Path) -> TextRules:
         updated_prefixes=_prefixes(updated),
         role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
         credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
-        # Segments of a meta line: "|", "•", "·" separators, and an update stamp even
-        # when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
+        # Segments of a meta line: "|", "•", "·" and spaced dash separators, and an update
+        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
         segment_split=re.compile(
-            r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
+            r"\s*[|•·]\s*|\s+[/—–]\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:"
+            + glue
+            + r")\b)",
             re.IGNORECASE,
         ),
         comments_start=re.compile(
@@ -553,6 +559,8 @@ def parse_byline(text: str, rules: TextRules | None = None) -> str | None:
     stripped = _IN_PLACE.sub("", rules.role.sub("", candidate))
     if rest is None and stripped == candidate:
         return None  # a bare name needs a prefix, a role or a place to count as a byline
+    if rest is not None and _CJK_NAME.fullmatch(stripped):
+        return stripped  # "作者：王小明", "記者 山田太郎"
     # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
     names = _names(stripped, 5 if rest is not None else 3)
     return names if names or rest is None else _leading_name(rest)
@@ -1047,13 +1055,22 @@ def _strong(block: _Block) -> bool:
     return len(block.words) >= 3 or (len(block.text) >= 12 and " " not in block.text)
 
 
+def _title_case(text: str) -> bool:
+    """Most words capitalised, as English headlines are written and standfirsts are not."""
+    tokens = [t for t in text.split() if t[0].isalpha()]
+    return len(tokens) >= 4 and sum(t[0].isupper() for t in tokens) >= TITLE_CASE_SHARE * len(
+        tokens
+    )
+
+
 def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | None, int | None]:
     """Headline and standfirst among `lines` (reading order); search from the cluster's side.
 
     Headlines of three words or more come before shorter ones (section labels,
     "View gallery"). Two title-like lines in a row are headline and standfirst when the second
-    is clearly longer; otherwise the one nearer the cluster is the headline (the
-    other is a related link or a section label).
+    is clearly longer and not in Title Case (then it is the headline under a menu item);
+    otherwise the one nearer the cluster is the headline (the other is a related link or a
+    section label).
     """
     order = list(range(len(lines) - 1, -1, -1) if upward else range(len(lines)))
     strong = [k for k in order if _strong(blocks[lines[k]])]
@@ -1064,7 +1081,7 @@ def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | N
         here = blocks[lines[k]]
         if upward and upper is not None and _title_like(upper):
             longer = len(here.words) >= max(10, 1.5 * len(upper.words))
-            if longer and len(upper.words) >= 3:
+            if longer and len(upper.words) >= 3 and not _title_case(here.text):
                 return lines[k - 1], lines[k]
         return lines[k], lines[k + 1] if k + 1 < len(lines) else None
     return None, None

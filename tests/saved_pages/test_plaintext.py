@@ -105,6 +105,25 @@ def test_find_date_in_a_stamp(segment: str, lang: str, expected: datetime | None
     assert find_date(segment, lang) == expected
 
 
+def test_french_byline_of_two_names_and_date_after_a_dash() -> None:
+    """ "Par A et B — date": the dash parts byline and stamp; both names are authors."""
+    text = "\n".join(
+        [
+            "Accueil",
+            "Le bac de Varnholm reprend la mer après les réparations",
+            "Par Léa Martin et Hugo Bernard — 24 novembre 2017 à 18:42",
+            "Les traversées entre Varnholm et le continent reprendront vendredi, "
+            "ont annoncé les responsables du port.",
+            "Le pont extérieur de la jetée nord sera reconstruit pendant l'hiver, "
+            "et les bacs ne seront plus arrêtés.",
+        ]
+    )
+    article = parse_plain_text(text)
+    assert article.title == "Le bac de Varnholm reprend la mer après les réparations"
+    assert article.author == "Léa Martin, Hugo Bernard"
+    assert article.published_at == utc(2017, 11, 24, 18, 42)
+
+
 def test_arabic_copy_is_dated_in_its_own_month_names() -> None:
     """The text's language (here Arabic, told by jusText's stop words) gives the month names."""
     text = "\n".join(
@@ -140,6 +159,11 @@ def test_arabic_copy_is_dated_in_its_own_month_names() -> None:
         ("Jane Doe", None),
         ("Protesters Clash With Police in Varnholm", None),
         ("Storm hits Varnholm, says weather editor", None),
+        # Chinese and Japanese bylines: a label, then a name of two to four characters.
+        ("作者：王小明", "王小明"),
+        ("記者 陳大文", "陳大文"),
+        ("文／李明", "李明"),
+        ("文化新闻", None),
     ],
 )
 def test_parse_byline(line: str, author: str | None) -> None:
@@ -227,6 +251,19 @@ LAYOUTS = [
     (
         ["Ferry link to reopen", "Jane Doe", "Harbour Editor", "3 August 2022"],
         "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A Title Case headline right under a longer menu item is the headline, no standfirst.
+    (
+        [
+            "Places near me Random place",
+            "The Old Ferry That Made Varnholm A Famous Island Harbour Again",
+            "by Jane Doe August 3, 2022",
+        ],
+        "The Old Ferry That Made Varnholm A Famous Island Harbour Again",
         None,
         "Jane Doe",
         utc(2022, 8, 3),
