@@ -513,11 +513,14 @@ def find_date(text: str, lang: str | None = None) -> datetime | None:
     At most four other words may surround it, so a sentence or a headline
     that mentions a date is not taken for a date line.
     """
+    if not _TWO_DIGITS.search(text):  # every format has a year of two digits or four
+        return None
     if (when := parse_date(text, lang)) is not None:
         return when
-    if not _TWO_DIGITS.search(text):
-        return None
-    for pattern, months in _date_formats(lang):
+    formats = _date_formats(lang)
+    if not _YEAR.search(text):
+        formats = formats[-SHORT_YEAR_FORMATS:]
+    for pattern, months in formats:
         if (match := pattern.search(text)) is not None:
             rest = pattern.sub(" ", text)  # a stamp written twice is still one date
             if _word_count(rest) <= 4:
