@@ -140,7 +140,8 @@ _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
 _CELL_SPLIT = re.compile(r"\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
 _NAVIGATION = re.compile(
-    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
+    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$| [•·] ",
+    re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
@@ -1182,6 +1183,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         i
         for i in range(layout.low, min(len(blocks), start + 3))
         if not (blocks[i].meta or blocks[i].furniture)
+        and not _NAVIGATION.search(blocks[i].text)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]

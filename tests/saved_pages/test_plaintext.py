@@ -424,6 +424,19 @@ def test_a_comments_link_in_the_header_does_not_cut_the_story() -> None:
     assert article.body.split("\n") == story
 
 
+def test_a_menu_line_with_dot_separators_is_never_the_headline() -> None:
+    """ "Read today's paper · Jobs", "HOME • EVENTS": menus rendered as one line, not headlines."""
+    teaser = (
+        "Ferry crossings between Varnholm and the mainland will resume on Friday after the "
+        "storm, officials of the harbour board said on Tuesday, and the first boat leaves at dawn."
+    )
+    for menu in ("Read today's paper · Jobs", "HOME • CLASSIFIEDS • EVENTS"):
+        text = "\n".join(
+            ["Search:", menu, teaser, "Varnholm ferry link to reopen after storm", BODY_1, BODY_2]
+        )
+        assert parse_plain_text(text).title == "Varnholm ferry link to reopen after storm"
+
+
 def test_a_table_cell_is_no_continuation_of_the_cell_beside_it() -> None:
     """Inscriptis sets table cells side by side; a headline cell in lower case ("eFerry ...")
     next to a section label is a line of its own, not the end of the label's sentence."""
