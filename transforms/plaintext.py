@@ -147,6 +147,7 @@ _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _TWO_DIGITS = re.compile(r"\d\d")
+_LABEL = re.compile(r"([\w-]+)\s*:")
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,4}(?: [\u3400-\u9fff]{1,3})?")  # 王小明, 山田 太郎
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # kana and CJK ideographs
 
@@ -1176,6 +1177,12 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
     ]
 
 
+def _interface_label(text: str, rules: TextRules) -> bool:
+    """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
+    label = _LABEL.match(text)
+    return label is not None and label.group(1).lower() in rules.interface_words
+
+
 def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
     """The header window's lines (and the story's first three) that could be the headline."""
     blocks, start = layout.blocks, layout.start
@@ -1184,6 +1191,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         for i in range(layout.low, min(len(blocks), start + 3))
         if not (blocks[i].meta or blocks[i].furniture)
         and not _NAVIGATION.search(blocks[i].text)
+        and not _interface_label(blocks[i].text, rules)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]

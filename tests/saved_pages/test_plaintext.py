@@ -437,6 +437,15 @@ def test_a_menu_line_with_dot_separators_is_never_the_headline() -> None:
         assert parse_plain_text(text).title == "Varnholm ferry link to reopen after storm"
 
 
+@pytest.mark.parametrize(
+    "label", ["Topics: varnholm ferry pier crossings", "Tags: ferry crossings varnholm mainland"]
+)
+def test_a_line_led_by_a_control_label_is_never_the_headline(label: str) -> None:
+    """ "Topics: ...", "Tags: ...": their words recur in the story, yet they are page controls."""
+    text = "\n".join(["Home", "Varnholm ferry link to reopen", label, BODY_1, BODY_2])
+    assert parse_plain_text(text).title == "Varnholm ferry link to reopen"
+
+
 def test_a_table_cell_is_no_continuation_of_the_cell_beside_it() -> None:
     """Inscriptis sets table cells side by side; a headline cell in lower case ("eFerry ...")
     next to a section label is a line of its own, not the end of the label's sentence."""
