@@ -15,7 +15,9 @@ Date rules: times without a zone are taken as UTC; a date without a time is
 midnight UTC. Numeric dates like 03/08/2022 are read day-first (the
 European convention of most monitored sources) unless the first number cannot
 be a day-first month reading, i.e. 08/23/2022 is read as 23 August. Month
-names are read in English and in the text's language (dateparser's tables).
+and weekday names are read in English and in the text's language
+(dateparser's tables); the time may come before the date ("3:04 PM EDT Mar
+2, 2018"); two-digit years ("27 Mar 20", "11.03.17") only in a short stamp.
 """
 
 from __future__ import annotations
@@ -88,12 +90,25 @@ _MONTH_KEYS = (
     "november",
     "december",
 )
-_WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
+_WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ENGLISH_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*"
+# Between a date and its time: "3 Aug 2022, 10:56", "Diciembre 6, 2020 - 07:32", "... | 10:56".
+_BEFORE_TIME = r"(?:\s*[,|–—-])?\s+"
 _TIME = (
-    r"(?:,?\s+(?:(?:at|à|um|a las|alle|om|às)\s+)?(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"(?:" + _BEFORE_TIME + r"(?:(?:at|à|um|a las|alle|om|às)\s+)?"
+    r"(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?"
     r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>(?:"
     + "|".join(ZONE_OFFSETS)
     + r")\b|[+-]\d{2}:?\d{2}))?)?"
+)
+# A time before the date: "3:04 PM EDT Mar 2, 2018", "11:25 PM - 10 Jul 2020", "10:56, 3 Aug 2022".
+_TIME_FIRST = (
+    r"(?<![\d:./])(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<tz>(?:"
+    + "|".join(ZONE_OFFSETS)
+    + r")\b|[+-]\d{2}:?\d{2}))?"
+    + _BEFORE_TIME
+    + r"(?:(?:on|le|am|el|il)\s+)?"
 )
 # Connectors between day, month and year in other languages ("3 de agosto de 2022", "3. Mai").
 _LINK = r"(?:\.|er|º|°)?\s*(?:(?:de|del|di)\s+)?"
@@ -109,6 +124,10 @@ _YEAR_FIRST = (
     r"(?:\s+(?P<H>\d{1,2})(?::|時)(?P<M>\d{2})分?)?"
 )
 _NUMERIC = r"(?P<n1>\d{1,2})[/.](?P<n2>\d{1,2})[/.](?P<y>\d{4})" + _TIME
+# Two-digit years only in a stamp's shape: "11.03.17", "11/03/17 10:56" (both separators alike).
+_NUMERIC_SHORT = (
+    r"(?<![\d.:/])(?P<n1>\d{2})(?P<sep>[/.])(?P<n2>\d{2})(?P=sep)(?P<y>\d{2})(?![\d.:/])" + _TIME
+)
 _TOKEN = re.compile(r"\w+")
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*")
 _NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|\be\b|&)\s*", re.IGNORECASE)
@@ -121,15 +140,22 @@ _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
 _CELL_SPLIT = re.compile(r"\t| {3,}")
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
 _NAVIGATION = re.compile(
-    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$", re.IGNORECASE
+    r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$| [•·] ",
+    re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_TWO_DIGITS = re.compile(r"\d\d")
+_LABEL = re.compile(r"([\w-]+)\s*:")
+_CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,4}(?: [\u3400-\u9fff]{1,3})?")  # 王小明, 山田 太郎
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # kana and CJK ideographs
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 STORY_GAP = 5  # the story runs on over a partner box or a gallery of up to 5 lines
 LANGUAGE_SAMPLE_WORDS = 3000  # enough to tell the language, bounded cost on long pages
+# Date formats with a two-digit year: read in short stamps, never inside longer text.
+SHORT_YEAR_FORMATS = 2
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
@@ -138,6 +164,7 @@ STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words 
 # words: "&", "|"), without final punctuation, is a menu rendered as one line.
 FLAT_MENU_WORDS = 12
 FLAT_MENU_SHARE = 0.8
+TITLE_CASE_SHARE = 0.75  # of a line's words capitalised: a Title Case headline
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
@@ -245,7 +272,9 @@ def _number(raw: dict, key: str, path: Path, kind: type) -> float:
 
 def _prefixes(words: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for "a line starting with one of `words`" (whole words, then an optional colon)."""
-    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :\t]*", re.IGNORECASE)
+    return re.compile(
+        r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)[ :：/／\t]*", re.IGNORECASE
+    )
 
 
 def _model_weights(raw: dict, key: str, names: tuple[str, ...], path: Path) -> tuple[float, ...]:
@@ -295,10 +324,12 @@ def load_text_rules(path: Path) -> TextRules:
         updated_prefixes=_prefixes(updated),
         role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
         credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
-        # Segments of a meta line: "|", "•", "·" separators, and an update stamp even
-        # when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
+        # Segments of a meta line: "|", "•", "·" and spaced dash separators, and an update
+        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
         segment_split=re.compile(
-            r"\s*[|•·]\s*|\s+/\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:" + glue + r")\b)",
+            r"\s*[|•·]\s*|\s+[/—–]\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:"
+            + glue
+            + r")\b)",
             re.IGNORECASE,
         ),
         comments_start=re.compile(
@@ -320,37 +351,64 @@ def default_text_rules() -> TextRules:
 
 
 @cache
+def _locale_info(lang: str) -> dict:
+    """dateparser's table of month and weekday names for `lang` (loaded lazily, as justext)."""
+    from dateparser.languages.loader import default_loader
+
+    return default_loader.get_locale(lang).info
+
+
+def _local_names(lang: str | None, keys: tuple[str, ...]) -> dict[str, int]:
+    """`lang`'s names (lower case, 3+ letters) for `keys` -> their number from 1; {} for English."""
+    if not lang or lang == "en":
+        return {}
+    info = _locale_info(lang)
+    return {
+        name.lower().rstrip("."): number
+        for number, key in enumerate(keys, 1)
+        for name in info.get(key, ())
+        if len(name) >= 3 and not name.isdigit()
+    }
+
+
+@cache
 def _month_names(lang: str | None) -> dict[str, int]:
     """Month names (lower case) -> month number: English, plus `lang`'s from dateparser."""
     names = {name: number for number, group in enumerate(_ENGLISH_MONTHS, 1) for name in group}
-    if lang and lang != "en":
-        from dateparser.languages.loader import default_loader  # lazily, as justext
-
-        info = default_loader.get_locale(lang).info
-        for number, key in enumerate(_MONTH_KEYS, 1):
-            for name in info.get(key, ()):
-                if len(name) >= 3 and not name.isdigit():
-                    names.setdefault(name.lower().rstrip("."), number)
+    for name, number in _local_names(lang, _MONTH_KEYS).items():
+        names.setdefault(name, number)
     return names
+
+
+def _alternatives(names: list[str]) -> str:
+    return "|".join(sorted(names, key=len, reverse=True))
 
 
 @cache
 def _date_formats(lang: str | None) -> tuple[tuple[re.Pattern[str], dict[str, int]], ...]:
-    """The date patterns for `lang` (English month names always included)."""
+    """The date patterns for `lang` (English month and weekday names always included)."""
     months = _month_names(lang)
-    month = r"(?P<mon>" + "|".join(map(re.escape, sorted(months, key=len, reverse=True))) + r")\.?"
-    day_month = _WEEKDAY + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?" + _LINK + month
+    month = r"(?P<mon>" + _alternatives(list(map(re.escape, months))) + r")\.?"
+    weekdays = [_ENGLISH_WEEKDAY, *map(re.escape, _local_names(lang, _WEEKDAY_KEYS))]
+    weekday = r"(?:(?:" + _alternatives(weekdays) + r")\.?\s*[,،]?\s+)?"  # "Domingo," "الأربعاء،"
+    day_month = weekday + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?" + _LINK + month
+    # 3 Aug 2022, Wed 3 Aug 2022, 3rd August 2022, 3. März 2022, 3 de agosto de 2022
+    day_month_year = day_month + r",?\s+" + _LINK + r"(?P<y>\d{4})"
+    # August 3, 2022; Wednesday, Aug. 3, 2022; Domingo, Diciembre 6, 2020
+    month_day_year = weekday + month + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})"
     return tuple(
         (re.compile(pattern, re.IGNORECASE), months)
         for pattern in (
             _ISO,  # 2022-08-03, 2022-08-03T10:56:00Z, 2022-08-03 10:56+01:00
-            # 3 Aug 2022, Wed 3 Aug 2022 10.56 BST, 3rd August 2022, 3. März 2022,
-            # 3 de agosto de 2022
-            day_month + r",?\s+" + _LINK + r"(?P<y>\d{4})" + _TIME,
-            # August 3, 2022; Wednesday, Aug. 3, 2022 at 10:56 a.m. EDT
-            _WEEKDAY + month + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME,
+            _TIME_FIRST + day_month_year,
+            _TIME_FIRST + month_day_year,
+            day_month_year + _TIME,  # ... 10.56 BST, ... at 10:56 a.m. EDT, ... - 07:32
+            month_day_year + _TIME,
             _YEAR_FIRST,
             _NUMERIC,  # 03/08/2022, 3.8.2022 10:56 (day-first unless impossible)
+            # The SHORT_YEAR_FORMATS, last: "27 Mar 20 à 9:21", "11.03.17"
+            day_month + r"\s+(?P<y>\d{2})(?![\d.:/])" + _TIME,
+            _NUMERIC_SHORT,
         )
     )
 
@@ -404,9 +462,12 @@ def _to_datetime(match: re.Match[str], months: dict[str, int]) -> datetime | Non
     elif ampm.startswith("a") and hour == 12:
         hour = 0
     day, month = _day_month(parts, months)
+    year = int(parts["y"] or 0)
+    if year < 100:  # a two-digit year: 1970-2069
+        year += 1900 if year >= 70 else 2000
     try:
         local = datetime(
-            int(parts["y"] or 0),
+            year,
             month,
             day,
             hour,
@@ -434,7 +495,7 @@ def search_date(text: str, lang: str | None = None) -> datetime | None:
         return None
     found = [
         (match.start(), match, months)
-        for pattern, months in _date_formats(lang)
+        for pattern, months in _date_formats(lang)[:-SHORT_YEAR_FORMATS]
         if (match := pattern.search(text)) is not None
     ]
     for _, match, months in sorted(found, key=lambda item: item[0]):
@@ -443,20 +504,28 @@ def search_date(text: str, lang: str | None = None) -> datetime | None:
     return None
 
 
+def _word_count(text: str) -> int:
+    """Words in `text`, a run of Chinese or Japanese counting as one word per two characters."""
+    return sum(max(1, len(_UNSPACED.findall(token)) // 2) for token in _TOKEN.findall(text))
+
+
 def find_date(text: str, lang: str | None = None) -> datetime | None:
     """A date inside a short meta segment ("Publié le 3 août 2022 à 10h56"), or None.
 
     At most four other words may surround it, so a sentence or a headline
     that mentions a date is not taken for a date line.
     """
+    if not _TWO_DIGITS.search(text):  # every format has a year of two digits or four
+        return None
     if (when := parse_date(text, lang)) is not None:
         return when
+    formats = _date_formats(lang)
     if not _YEAR.search(text):
-        return None
-    for pattern, months in _date_formats(lang):
+        formats = formats[-SHORT_YEAR_FORMATS:]
+    for pattern, months in formats:
         if (match := pattern.search(text)) is not None:
-            rest = text[: match.start()] + " " + text[match.end() :]
-            if len(_TOKEN.findall(rest)) <= 4:
+            rest = pattern.sub(" ", text)  # a stamp written twice is still one date
+            if _word_count(rest) <= 4:
                 return _to_datetime(match, months)
     return None
 
@@ -495,6 +564,8 @@ def parse_byline(text: str, rules: TextRules | None = None) -> str | None:
     stripped = _IN_PLACE.sub("", rules.role.sub("", candidate))
     if rest is None and stripped == candidate:
         return None  # a bare name needs a prefix, a role or a place to count as a byline
+    if rest is not None and _CJK_NAME.fullmatch(stripped):
+        return stripped  # "作者：王小明", "記者 山田太郎"
     # Without a "By" prefix, allow only short names so a Title Case headline is not a byline.
     names = _names(stripped, 5 if rest is not None else 3)
     return names if names or rest is None else _leading_name(rest)
@@ -989,13 +1060,22 @@ def _strong(block: _Block) -> bool:
     return len(block.words) >= 3 or (len(block.text) >= 12 and " " not in block.text)
 
 
+def _title_case(text: str) -> bool:
+    """Most words capitalised, as English headlines are written and standfirsts are not."""
+    tokens = [t for t in text.split() if t[0].isalpha()]
+    return len(tokens) >= 4 and sum(t[0].isupper() for t in tokens) >= TITLE_CASE_SHARE * len(
+        tokens
+    )
+
+
 def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | None, int | None]:
     """Headline and standfirst among `lines` (reading order); search from the cluster's side.
 
     Headlines of three words or more come before shorter ones (section labels,
     "View gallery"). Two title-like lines in a row are headline and standfirst when the second
-    is clearly longer; otherwise the one nearer the cluster is the headline (the
-    other is a related link or a section label).
+    is clearly longer and not in Title Case (then it is the headline under a menu item);
+    otherwise the one nearer the cluster is the headline (the other is a related link or a
+    section label).
     """
     order = list(range(len(lines) - 1, -1, -1) if upward else range(len(lines)))
     strong = [k for k in order if _strong(blocks[lines[k]])]
@@ -1006,7 +1086,7 @@ def _pick(blocks: list[_Block], lines: list[int], upward: bool) -> tuple[int | N
         here = blocks[lines[k]]
         if upward and upper is not None and _title_like(upper):
             longer = len(here.words) >= max(10, 1.5 * len(upper.words))
-            if longer and len(upper.words) >= 3:
+            if longer and len(upper.words) >= 3 and not _title_case(here.text):
                 return lines[k - 1], lines[k]
         return lines[k], lines[k + 1] if k + 1 < len(lines) else None
     return None, None
@@ -1097,6 +1177,12 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
     ]
 
 
+def _interface_label(text: str, rules: TextRules) -> bool:
+    """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
+    label = _LABEL.match(text)
+    return label is not None and label.group(1).lower() in rules.interface_words
+
+
 def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
     """The header window's lines (and the story's first three) that could be the headline."""
     blocks, start = layout.blocks, layout.start
@@ -1104,6 +1190,8 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         i
         for i in range(layout.low, min(len(blocks), start + 3))
         if not (blocks[i].meta or blocks[i].furniture)
+        and not _NAVIGATION.search(blocks[i].text)
+        and not _interface_label(blocks[i].text, rules)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]

@@ -13,6 +13,7 @@ from transforms.extract import from_plain_text
 from transforms.plaintext import (
     RULES_FILE,
     classify_blocks,
+    find_date,
     load_text_rules,
     parse_byline,
     parse_date,
@@ -53,7 +54,7 @@ def test_browser_copy_fixture(fixtures_dir: Path) -> None:
         ("August 3, 2022", utc(2022, 8, 3)),
         ("3 Aug 2022 10:56am", utc(2022, 8, 3, 10, 56)),
         ("3 Aug 2022 10:56pm", utc(2022, 8, 3, 22, 56)),
-        ("12:30am 3 Aug 2022", None),
+        ("12:30am 3 Aug 2022", utc(2022, 8, 3, 0, 30)),
         ("3 Aug 2022, 12:30 a.m.", utc(2022, 8, 3, 0, 30)),
         ("03/08/2022", utc(2022, 8, 3)),
         ("08/23/2022", utc(2022, 8, 23)),
@@ -73,10 +74,73 @@ def test_browser_copy_fixture(fixtures_dir: Path) -> None:
         ("2022. 08. 03. 10:56", utc(2022, 8, 3, 10, 56)),
         ("2022/8/3", utc(2022, 8, 3)),
         ("2022.13.03", None),
+        # The time before the date, as US and social sites write it.
+        ("3:04 PM EDT Mar 2, 2018", utc(2018, 3, 2, 19, 4)),
+        ("11:25 PM - 10 Jul 2020", utc(2020, 7, 10, 23, 25)),
     ],
 )
 def test_parse_date(text: str, expected: datetime | None) -> None:
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("segment", "lang", "expected"),
+    [
+        ("Published 3:04 PM EDT Mar 2, 2018", "en", utc(2018, 3, 2, 19, 4)),
+        # Weekday names of the text's language, and a time after a dash.
+        ("Domingo, Diciembre 6, 2020 - 07:32", "es", utc(2020, 12, 6, 7, 32)),
+        ("Mittwoch, 3. August 2022 | 10:56 Uhr", "de", utc(2022, 8, 3, 10, 56)),
+        ("Mercredi 3 août 2022 à 10h56", "fr", utc(2022, 8, 3, 10, 56)),
+        # Two-digit years, in a stamp only.
+        ("Publié le 27 mars 20 à 9h21", "fr", utc(2020, 3, 27, 9, 21)),
+        ("11.03.17 in Harbour News", "en", utc(2017, 3, 11)),
+        # A stamp the page shows twice is still one date line.
+        ("Nov 23, 2020 at 5:02 AM Nov 23, 2020 at 5:02 AM", "en", utc(2020, 11, 23, 5, 2)),
+        # A headline in an unspaced script that mentions dates is no date line.
+        ("港の新しい桟橋が完成しました(2020/7/11-12、記念式典など18件)", None, None),
+        ("2020年07月12日 更新", None, utc(2020, 7, 12)),
+    ],
+)
+def test_find_date_in_a_stamp(segment: str, lang: str, expected: datetime | None) -> None:
+    assert find_date(segment, lang) == expected
+
+
+def test_french_byline_of_two_names_and_date_after_a_dash() -> None:
+    """ "Par A et B — date": the dash parts byline and stamp; both names are authors."""
+    text = "\n".join(
+        [
+            "Accueil",
+            "Le bac de Varnholm reprend la mer après les réparations",
+            "Par Léa Martin et Hugo Bernard — 24 novembre 2017 à 18:42",
+            "Les traversées entre Varnholm et le continent reprendront vendredi, "
+            "ont annoncé les responsables du port.",
+            "Le pont extérieur de la jetée nord sera reconstruit pendant l'hiver, "
+            "et les bacs ne seront plus arrêtés.",
+        ]
+    )
+    article = parse_plain_text(text)
+    assert article.title == "Le bac de Varnholm reprend la mer après les réparations"
+    assert article.author == "Léa Martin, Hugo Bernard"
+    assert article.published_at == utc(2017, 11, 24, 18, 42)
+
+
+def test_arabic_copy_is_dated_in_its_own_month_names() -> None:
+    """The text's language (here Arabic, told by jusText's stop words) gives the month names."""
+    text = "\n".join(
+        [
+            "الرئيسية",
+            "أخبار",
+            "افتتاح الرصيف الجديد في ميناء فارنهولم بعد إصلاحات العاصفة",
+            "الأربعاء، 07 أكتوبر 2020 12:19",
+            "قال مسؤولون في الميناء إن العبارات بين فارنهولم والبر الرئيسي ستعود إلى العمل "
+            "يوم الجمعة بعد أن انتهت أعمال الإصلاح.",
+            "وأضافوا أن السطح الخارجي للرصيف الشمالي سيعاد بناؤه خلال فصل الشتاء، "
+            "وأن الرحلات لن تتوقف مرة أخرى.",
+        ]
+    )
+    article = parse_plain_text(text)
+    assert article.title == "افتتاح الرصيف الجديد في ميناء فارنهولم بعد إصلاحات العاصفة"
+    assert article.published_at == utc(2020, 10, 7, 12, 19)
 
 
 @pytest.mark.parametrize(
@@ -95,6 +159,11 @@ def test_parse_date(text: str, expected: datetime | None) -> None:
         ("Jane Doe", None),
         ("Protesters Clash With Police in Varnholm", None),
         ("Storm hits Varnholm, says weather editor", None),
+        # Chinese and Japanese bylines: a label, then a name of two to four characters.
+        ("作者：王小明", "王小明"),
+        ("記者 陳大文", "陳大文"),
+        ("文／李明", "李明"),
+        ("文化新闻", None),
     ],
 )
 def test_parse_byline(line: str, author: str | None) -> None:
@@ -182,6 +251,19 @@ LAYOUTS = [
     (
         ["Ferry link to reopen", "Jane Doe", "Harbour Editor", "3 August 2022"],
         "Ferry link to reopen",
+        None,
+        "Jane Doe",
+        utc(2022, 8, 3),
+        None,
+    ),
+    # A Title Case headline right under a longer menu item is the headline, no standfirst.
+    (
+        [
+            "Places near me Random place",
+            "The Old Ferry That Made Varnholm A Famous Island Harbour Again",
+            "by Jane Doe August 3, 2022",
+        ],
+        "The Old Ferry That Made Varnholm A Famous Island Harbour Again",
         None,
         "Jane Doe",
         utc(2022, 8, 3),
@@ -340,6 +422,28 @@ def test_a_comments_link_in_the_header_does_not_cut_the_story() -> None:
     article = parse_plain_text(text)
     assert article.title == "Varnholm ferry link to reopen on Monday"
     assert article.body.split("\n") == story
+
+
+def test_a_menu_line_with_dot_separators_is_never_the_headline() -> None:
+    """ "Read today's paper · Jobs", "HOME • EVENTS": menus rendered as one line, not headlines."""
+    teaser = (
+        "Ferry crossings between Varnholm and the mainland will resume on Friday after the "
+        "storm, officials of the harbour board said on Tuesday, and the first boat leaves at dawn."
+    )
+    for menu in ("Read today's paper · Jobs", "HOME • CLASSIFIEDS • EVENTS"):
+        text = "\n".join(
+            ["Search:", menu, teaser, "Varnholm ferry link to reopen after storm", BODY_1, BODY_2]
+        )
+        assert parse_plain_text(text).title == "Varnholm ferry link to reopen after storm"
+
+
+@pytest.mark.parametrize(
+    "label", ["Topics: varnholm ferry pier crossings", "Tags: ferry crossings varnholm mainland"]
+)
+def test_a_line_led_by_a_control_label_is_never_the_headline(label: str) -> None:
+    """ "Topics: ...", "Tags: ...": their words recur in the story, yet they are page controls."""
+    text = "\n".join(["Home", "Varnholm ferry link to reopen", label, BODY_1, BODY_2])
+    assert parse_plain_text(text).title == "Varnholm ferry link to reopen"
 
 
 def test_a_table_cell_is_no_continuation_of_the_cell_beside_it() -> None:
