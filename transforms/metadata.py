@@ -198,6 +198,14 @@ class Stamp:
 
 
 @dataclass(slots=True)
+class _Texts:
+    """The texts of a page's body, in document order (see `_read_texts`)."""
+
+    shown: list[str] = field(default_factory=list)
+    texts: list[tuple[str, bool]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class PageMeta:
     """Every candidate for the headline, byline and date, in the page's order of trust."""
 
@@ -209,8 +217,29 @@ class PageMeta:
     bylines: list[str] = field(default_factory=list)
     stamps: list[Stamp] = field(default_factory=list)
     organisations: list[str] = field(default_factory=list)
-    shown: list[str] = field(default_factory=list)
-    texts: list[tuple[str, bool]] = field(default_factory=list)
+    page: HtmlElement | None = field(default=None, repr=False)
+    _read: _Texts | None = field(default=None, init=False, repr=False)
+
+    @property
+    def shown(self) -> list[str]:
+        """Every short text a reader sees in the page's body (see `_read_texts`)."""
+        return self._texts().shown
+
+    @property
+    def texts(self) -> list[tuple[str, bool]]:
+        """Each body text outside links, `True` when a line of its own (see `_read_texts`)."""
+        return self._texts().texts
+
+    def _texts(self) -> _Texts:
+        """The body's texts, read from `page` when first asked for.
+
+        A walk over every text node (a tenth of a page's CPU time in the
+        extraction workers), which most pages never need: their headline is a
+        heading that a metadata title confirms.
+        """
+        if self._read is None:
+            self._read = _read_texts(self.page) if self.page is not None else _Texts()
+        return self._read
 
     def shows(self, candidates: Sequence[str]) -> set[str]:
         """Which of the candidates (normalised) the body shows as a whole text.
@@ -318,11 +347,12 @@ def _is_byline(element: HtmlElement) -> bool:
     return element.tag == "a" or not _AUTHOR_CLASSES.isdisjoint(classes.split())
 
 
-def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
+def _read_texts(tree: HtmlElement) -> _Texts:
     """The body's text nodes in one pass: `shown` (every short text a reader sees) and
     `texts` (each text outside links, `True` when it is a line of its own: the first text
     of an element with no inline child, such as a table cell holding a headline and then
     an image or a nested table of dates; not the start of a paragraph with links)."""
+    meta = _Texts()
     for text in tree.xpath("//body//text()"):
         owner = text.getparent()
         if text.is_tail:
@@ -338,6 +368,7 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
         # (children looked at once per element: a tail's owner may have thousands)
         alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
         meta.texts.append((line, alone and not caption))
+    return meta
 
 
 def _share_title(tree: HtmlElement) -> str | None:
@@ -356,8 +387,12 @@ def _share_title(tree: HtmlElement) -> str | None:
 
 
 def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
-    """Collect the candidates from a parsed page (before anything prunes it)."""
-    meta = PageMeta()
+    """Collect the candidates from a parsed page (before anything prunes it).
+
+    The body's texts are read only when asked for, so the tree must stay
+    unchanged while the result is used (trafilatura works on a copy).
+    """
+    meta = PageMeta(page=tree)
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
     meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
@@ -385,7 +420,6 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
             meta.headings.append(text[:_MAX_HEADING])
     bylines = [b for b in tree.xpath(_BYLINES) if _is_byline(b)]
     meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
-    _read_texts(tree, meta)
     # Some pages name their JSON-LD publisher after the story: a sentence-long "site
     # name" that is also a title is the headline, not the site.
     headlines = {_squash(t) for t in meta.titles}
