@@ -98,13 +98,16 @@ _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
 # What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
 _WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
+_SLUG_SEPARATOR = re.compile(r"[-_+ ]|%20")
 _HOST_NOISE = frozenset({"www", "m", "amp", "edition", "news", "com", "co", "org", "net"})
 _MAX_HEADING = 300
 _MAX_HEADINGS = 12
-# Where a headline may be: h1/h2, schema.org's headline, elements called "headline".
+# Where a headline may be: h1/h2, schema.org's headline, elements called "headline"
+# ("headline", "articleHeadline"). Queries of the page's body (see `_body`).
 _HEADINGS = (
-    "//body//h1 | //body//h2 | //body//*[@itemprop='headline']"
-    " | //body//*[contains(@class, 'headline') or contains(@id, 'headline')]"
+    ".//h1 | .//h2 | .//*[@itemprop='headline']"
+    " | .//*[contains(@class, 'headline') or contains(@id, 'headline')"
+    " or contains(@class, 'Headline') or contains(@id, 'Headline')]"
 )
 _MAX_BYLINE = 120
 # Visible bylines: rel/itemprop author, and the class names sites give them
@@ -112,7 +115,7 @@ _MAX_BYLINE = 120
 # The first test, that the element has one of those attributes, skips the slower ones
 # for most elements: a quarter of the query's time.
 _BYLINES = (
-    "//body//*[@class or @rel or @itemprop][@rel='author' or @itemprop='author'"
+    ".//*[@class or @rel or @itemprop][@rel='author' or @itemprop='author'"
     " or contains(@class, 'byline') or contains(@class, 'author')]"
 )
 _AUTHOR_CLASSES = frozenset({"author", "author-name", "authorname", "author_name"})
@@ -138,8 +141,10 @@ _SHARE_LINKS = (
 _ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
-# Captions are marked by their class too.
+# Captions are marked by their class too, or by their id ("imgCaption", "lblCap").
 _CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
+_CAPTION_WORDS = frozenset({"cap", "caption", "credit"})
+_IDENT_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 # Elements inside a line of text: a text followed by one of them is not a line of its own.
@@ -205,6 +210,7 @@ class PageMeta:
     page_title: str | None = None
     headings: list[str] = field(default_factory=list)
     site_names: list[str] = field(default_factory=list)
+    sections: frozenset[str] = frozenset()
     authors: list[str] = field(default_factory=list)
     bylines: list[str] = field(default_factory=list)
     stamps: list[Stamp] = field(default_factory=list)
@@ -318,12 +324,30 @@ def _is_byline(element: HtmlElement) -> bool:
     return element.tag == "a" or not _AUTHOR_CLASSES.isdisjoint(classes.split())
 
 
-def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
+def _is_caption(element: HtmlElement) -> bool:
+    """An element whose class or id calls it a caption or credit ("photo-caption",
+    "lblCap": an id's words are split at its capitals and underscores)."""
+    if _CAPTION.search(element.get("class", "")):
+        return True
+    ident = element.get("id")
+    return bool(ident) and not _CAPTION_WORDS.isdisjoint(
+        w.casefold() for w in _IDENT_WORD.findall(ident)
+    )
+
+
+def _body(tree: HtmlElement) -> HtmlElement:
+    """The page's body; the whole tree for a page whose crawl lost its start (it opens
+    mid-script: the parser then makes no `<body>`, yet the page's story is all there)."""
+    return next(iter(tree.xpath("//body")), tree)
+
+
+def _read_texts(body: HtmlElement, meta: PageMeta) -> None:
     """The body's text nodes in one pass: `shown` (every short text a reader sees) and
     `texts` (each text outside links, `True` when it is a line of its own: the first text
     of an element with no inline child, such as a table cell holding a headline and then
-    an image or a nested table of dates; not the start of a paragraph with links)."""
-    for text in tree.xpath("//body//text()"):
+    an image or a nested table of dates; not the start of a paragraph with links, nor an
+    inline element's text that the paragraph's sentence goes on after)."""
+    for text in body.xpath(".//text()"):
         owner = text.getparent()
         if text.is_tail:
             owner = owner.getparent()
@@ -334,9 +358,12 @@ def _read_texts(tree: HtmlElement, meta: PageMeta) -> None:
         if owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
         # Captions and list items sit near a story as title-like lines; never its headline.
-        caption = owner.tag in ("figcaption", "li") or bool(_CAPTION.search(owner.get("class", "")))
+        caption = owner.tag in ("figcaption", "li") or _is_caption(owner)
         # (children looked at once per element: a tail's owner may have thousands)
         alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
+        # A bold or linked phrase the sentence goes on after ("<b>Super Stardust HD</b>
+        # upgrade has been made available") is inside a line, not one of its own.
+        alone = alone and not (owner.tag in _INLINE and (owner.tail or "").strip())
         meta.texts.append((line, alone and not caption))
 
 
@@ -371,6 +398,13 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
         meta.site_names.extend(
             label for label in host.split(".")[:-1] if label not in _HOST_NOISE and len(label) > 2
         )
+    if url:  # the folders of the URL's path name sections ("/localsportswire/22.html"),
+        # but for a story's slug ("/angry-media-wont-buckle-over-new-laws/story-1227")
+        meta.sections = frozenset(
+            _squash(unquote_plus(part))
+            for part in urlsplit(url).path.split("/")[1:-1]
+            if len(_SLUG_SEPARATOR.findall(part)) <= 2
+        )
     meta.authors.extend(
         v for key in _AUTHOR_KEYS for v in tags.get(key, []) if "://" not in v and "@" not in v
     )
@@ -380,12 +414,13 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     for node in tree.xpath(stamped):
         if stamp := parse_stamp(node.get("datetime")):
             meta.stamps.append(stamp)
-    for heading in tree.xpath(_HEADINGS)[:_MAX_HEADINGS]:
+    body = _body(tree)
+    for heading in body.xpath(_HEADINGS)[:_MAX_HEADINGS]:
         if text := _visible_text(heading):
             meta.headings.append(text[:_MAX_HEADING])
-    bylines = [b for b in tree.xpath(_BYLINES) if _is_byline(b)]
+    bylines = [b for b in body.xpath(_BYLINES) if _is_byline(b)]
     meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
-    _read_texts(tree, meta)
+    _read_texts(body, meta)
     # Some pages name their JSON-LD publisher after the story: a sentence-long "site
     # name" that is also a title is the headline, not the site.
     headlines = {_squash(t) for t in meta.titles}
@@ -509,7 +544,7 @@ def _title_like(text: str, meta: PageMeta) -> bool:
         and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
         and not _DATE_LINE.search(text)
-        and not _is_site(text, meta.site_names)
+        and not _is_label(text, meta)
         and not (words <= 8 and credit.search(text))
     )
 
@@ -612,6 +647,12 @@ class _Topic:
         return False
 
 
+def _is_label(text: str, meta: PageMeta) -> bool:
+    """The site's name, or the name of a section the page's URL is in
+    ("Local Sports Wire" on ".../localsportswire/22.0.html"): not a headline."""
+    return _is_site(text, meta.site_names) or _squash(text) in meta.sections
+
+
 def choose_title(
     meta: PageMeta,
     extracted: str | None = None,
@@ -636,12 +677,12 @@ def choose_title(
         cut = strip_site(title, meta.site_names)
         if (
             len(title) <= _MAX_HEADING
-            and not _is_site(cut, meta.site_names)
+            and not _is_label(cut, meta)
             and not _MARKUP_DEBRIS.search(title)
         ):
             titles.append(title)
             stripped.append(cut)
-    headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
+    headings = [h for h in meta.headings if not _is_label(h, meta)]
     topic = _Topic(meta, story, lead)
     for heading in headings:
         confirming = [t for t, s in zip(titles, stripped, strict=True) if _confirms(heading, t, s)]

@@ -312,6 +312,77 @@ def test_a_title_naming_the_story_beats_a_credit_line_above_it_that_does_not() -
     )
 
 
+def test_a_page_whose_crawl_lost_its_start_still_gets_its_headline() -> None:
+    """The saved page opens mid-script (no <html>, <head> or <body> tag survives before the
+    story): the parser makes no body element, yet the headline cell is on the page."""
+    content = (
+        "\n\t\n  preloadFlag = true;\n}\n// -->\n</SCRIPT>\n</head>\n<body>"
+        "<table><tr><td><a href='/'>HOME</a> | <a href='/events'>EVENTS</a></td></tr>"
+        "<tr><td><span class='articleHeadline'>Ferry fares frozen for a year</span></td></tr>"
+        "<tr><td><span>by Jonas Weber, Friday, Dec 28, 2007</span></td></tr></table>"
+        f"{STORY}</body></html>"
+    ).encode()
+    assert run(content).title == "Ferry fares frozen for a year"
+
+
+def test_a_bold_phrase_the_first_sentence_goes_on_after_is_not_the_headline() -> None:
+    """A bold name ("The <b>Night Rider</b> ferry has been ...") right above the rest of
+    the story's first sentence is inside a line; the headline is the line before it."""
+    content = (
+        "<!doctype html><html><body><table><tr><td><a href='/'>Home</a></td><td>"
+        "<div>Jonas Weber</div><div>29 Dec, 2007</div><div>Harbour ferries updated</div>"
+        "<div>While the southern ports wait another week, the harbour authority renewed its"
+        " fleet this week, and it is a decent renewal. The <b>Night Rider Express</b>"
+        " ferry has been refitted and a timetable for it can now be read at every pier"
+        f" and in the harbour office.</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == "Harbour ferries updated"
+
+
+def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
+    """An old page: headline, date, then a photo whose caption only its id names
+    ("lblCap"), right above the story's first paragraph."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        "<span id='lblTitle'>No exceptions to the ferry fare freeze</span><br>"
+        "<span id='lblDateTime'>Sat, 29 Dec 2007 17:50:54</span></td></tr><tr><td>"
+        "<img src='/photo/1.jpg'><div><span id='ctl00_Content_lblCap'>The old ferry pier"
+        " at Harbourton in winter</span></div><span id='lblBody'><b>The harbour authority"
+        " will not accept any exceptions to the ferry fare freeze on the northern coast,"
+        f" its chairman says.</b><br>{STORY}</span></td></tr></table></body></html>"
+    ).encode()
+    url = "https://www.harbourtv.example/detail.aspx?id=36764"
+    assert run(content, url=url).title == "No exceptions to the ferry fare freeze"
+
+
+def test_a_section_named_by_the_urls_folder_is_not_the_headline() -> None:
+    """`<title>` "site - Local Sports Wire" and a heading "Local Sports Wire" on
+    ".../localsportswire/22.html": the section's name, not the story's headline."""
+    head = "<title>harbour.example - Local Sports Wire</title>"
+    body_top = (
+        "<h2>Local Sports Wire</h2><div>Fri, 18 Jan 2008 02:30:08 GMT</div>"
+        "<h3>Ferry crews finally win the harbour regatta</h3>"
+    )
+    url = "https://harbour.example/localsportswire/22.0.html?file=regatta.xml"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == (
+        "Ferry crews finally win the harbour regatta"
+    )
+
+
+def test_a_news_agency_credit_above_the_story_is_not_the_headline() -> None:
+    content = (
+        "<!doctype html><html><head><title>940 HARBOUR</title></head><body><table><tr><td>"
+        "<div>Ferry crews get good mid-season grades, except on timekeeping</div>"
+        "<div>at 12:19 on January 7, 2008, EST.</div><div>THE CANADIAN PRESS</div>"
+        "<p>HARBOURTON - The harbour authority gives its ferry crews a passing grade for"
+        f" the first half of the season nearly everywhere except on timekeeping.</p>{STORY}"
+        "</td></tr></table></body></html>"
+    ).encode()
+    assert run(content, url="https://www.940news.example/nouvelles.php?id=10726").title == (
+        "Ferry crews get good mid-season grades, except on timekeeping"
+    )
+
+
 def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_site() -> None:
     head = "<title>Harbour TV</title>"
     url = "https://www.harbourtv.example/detail/193311"
