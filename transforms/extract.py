@@ -196,7 +196,7 @@ def extract(page: Page) -> Article | Failure:
     if tree is None:
         return failed("not_html", f"{page.url}: not an HTML document")
     tree_lang = tree.get("lang")
-    meta = read_page(tree, page.final_url or page.url)
+    meta = read_page(tree, page.final_url or page.url, html)
     doc = _main_text(tree, page.final_url or page.url)
     if doc is None:
         return failed("no_text", f"{page.url}: no article text found by any setting")

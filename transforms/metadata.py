@@ -139,6 +139,7 @@ _SHARE_LINKS = (
     "//a[contains(@href, 'title=') or contains(@href, 't=') or contains(@href, 'escape(')]/@href"
 )
 _ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
+_RDF_ATTRIBUTE = re.compile(r"\b(rdf:about|dc:date)\s*=\s*\"([^\"]*)\"")
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
 # Captions are marked by their class too, or by their id ("imgCaption", "lblCap").
@@ -367,6 +368,23 @@ def _read_texts(body: HtmlElement, meta: PageMeta) -> None:
         meta.texts.append((line, alone and not caption))
 
 
+def _trackback_stamps(html: str, url: str | None) -> Iterator[Stamp]:
+    """The `dc:date` of the trackback RDF that blog software hides in a comment of the
+    page's source (`<rdf:Description rdf:about="<post URL>" dc:date="...">`): the post's
+    own, found by its URL; without a URL, only when the page describes one post."""
+    described = [dict(_RDF_ATTRIBUTE.findall(part)) for part in html.split("<rdf:Description")[1:]]
+    own = _url_key(url) if url else None
+    posts = [d for d in described if own and _url_key(d.get("rdf:about", "")) == own]
+    for post in posts or (described if len(described) == 1 and not own else []):
+        if stamp := parse_stamp(post.get("dc:date")):
+            yield stamp
+
+
+def _url_key(url: str) -> str:
+    """A URL without its scheme and trailing slash, to compare two spellings of it."""
+    return url.split("://", 1)[-1].rstrip("/")
+
+
 def _share_title(tree: HtmlElement) -> str | None:
     """The headline most share links of the page pass on, if any passes one of some words."""
     found: Counter[str] = Counter()
@@ -382,8 +400,9 @@ def _share_title(tree: HtmlElement) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
-    """Collect the candidates from a parsed page (before anything prunes it)."""
+def read_page(tree: HtmlElement, url: str | None = None, html: str = "") -> PageMeta:
+    """Collect the candidates from a parsed page (before anything prunes it) and from
+    its source `html` (what the parser drops: comments)."""
     meta = PageMeta()
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
@@ -414,6 +433,7 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     for node in tree.xpath(stamped):
         if stamp := parse_stamp(node.get("datetime")):
             meta.stamps.append(stamp)
+    meta.stamps.extend(_trackback_stamps(html, url))
     body = _body(tree)
     for heading in body.xpath(_HEADINGS)[:_MAX_HEADINGS]:
         if text := _visible_text(heading):

@@ -512,6 +512,26 @@ def test_a_day_from_the_url_is_kept_when_nothing_more_precise_exists() -> None:
     assert run(page_html(), url=url).published_at == datetime(2026, 11, 27, tzinfo=UTC)
 
 
+TRACKBACK = (
+    '<!--\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"\n'
+    '  xmlns:dc="http://purl.org/dc/elements/1.1/">\n<rdf:Description\n'
+    '  rdf:about="{about}"\n  dc:title="Ferry notes"\n  dc:date="{date}" />\n</rdf:RDF>\n-->'
+)
+
+
+def test_a_blog_posts_trackback_rdf_dates_it() -> None:
+    """Blog software hides each post's date in a trackback RDF comment; a blog's page
+    describes its neighbours too: the post's own is the one about its URL."""
+    url = "https://blog.harbour.example/ferrynotes/e/52743e20"
+    story = (
+        STORY
+        + TRACKBACK.format(about=url, date="2020-07-12T22:00:00+09:00")
+        + TRACKBACK.format(about=url.replace("52743e20", "41fa"), date="2015-07-21T09:00:00+09:00")
+    )
+    published = run(page_html(story=story), url=url).published_at
+    assert published == datetime(2020, 7, 12, 13, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("text", "at", "precise"),
     [
