@@ -17,6 +17,7 @@ visible headings and bylines) and chooses:
 
 from __future__ import annotations
 
+import html as markup
 import json
 import re
 import unicodedata
@@ -91,7 +92,10 @@ _BY = re.compile(
 _CREDIT = re.compile(
     r"\s(?:edited|photos?|photographs?|pictures?|illustrations?|graphics?|video) by\s.*$", re.I
 )
-_NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
+_NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\ben\b)\s*", re.I)
+# Spanish and Portuguese "and" is also inside one person's surnames ("José Ortega y
+# Gasset", "José Volta e Pinto"): it joins two people only between two full names.
+_SHORT_AND = re.compile(r"\s+[ye]\s+", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
@@ -126,6 +130,7 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+_DATE_START = re.compile(_DATE_LINE.pattern + r"|\d", re.I)
 # A title's part that is only a date: "Headline | January 15, 2008 | Site".
 _DATE_PART = re.compile(
     r"^\W*(?:[a-z]+day,?\s+)?(?:\d{1,2}\.?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
@@ -274,13 +279,19 @@ def _types(item: dict) -> set[str]:
     return {k.casefold() for k in kinds if isinstance(k, str)}
 
 
+def _ld_text(text: str) -> str:
+    """A JSON-LD string as a reader sees it: some sites escape it as HTML
+    ("Jos&#xE9; Volta", "Ferry&#8217;s return")."""
+    return _clean(markup.unescape(text) if "&" in text else text)
+
+
 def _names(value: object) -> Iterator[tuple[str, bool]]:
     """(name, is_person) for a JSON-LD author or publisher value."""
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str):
-            yield _clean(item), True
+            yield _ld_text(item), True
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            yield _clean(item["name"]), "organization" not in _types(item)
+            yield _ld_text(item["name"]), "organization" not in _types(item)
 
 
 def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
@@ -291,7 +302,7 @@ def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
         if not kinds & _ARTICLE_TYPES:
             continue
         if isinstance(item.get("headline"), str):
-            meta.titles.append(_clean(item["headline"]))
+            meta.titles.append(_ld_text(item["headline"]))
         for name, person in _names(item.get("author")):
             (meta.authors if person else meta.organisations).append(name)
         meta.organisations.extend(n for n, _ in _names(item.get("publisher")))
@@ -742,9 +753,19 @@ def _split_names(text: str) -> list[str]:
     """The names of a byline: prefixes, credits and roles ("Harbour correspondent",
     "Korrespondentin in Hamburg": the role words of `textcopy.yaml`) left out."""
     text = _CREDIT.sub("", _BY.sub("", text))
-    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
+    names = (
+        _clean(_BY.sub("", name))
+        for part in _NAME_SPLIT.split(text)
+        for name in _split_short_and(part)
+    )
     role = default_text_rules().role
     return [n for n in names if n and not role.match(f", {n}")]
+
+
+def _split_short_and(text: str) -> list[str]:
+    """ "Ana Silva e João Santos" as two names; "José Volta e Pinto" as one."""
+    parts = _SHORT_AND.split(text)
+    return parts if all(len(p.split()) >= 2 for p in parts) else [text]
 
 
 def _is_person(name: str, meta: PageMeta, *, structured: bool) -> bool:
@@ -793,8 +814,9 @@ def choose_authors(meta: PageMeta, *extracted: str | None) -> str | None:
 
 
 def _before_date(byline: str) -> str:
-    """A byline without the date or time that follows the names ("By A B March 11, 2015")."""
-    found = _DATE_LINE.search(byline)
+    """A byline without the date or time that follows the names ("By A B March 11, 2015",
+    "A B 11 de Outubro de 2020": no name holds a digit)."""
+    found = _DATE_START.search(byline)
     return byline[: found.start()] if found else byline
 
 

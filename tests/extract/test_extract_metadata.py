@@ -392,6 +392,20 @@ def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_sit
 # --- authors -----------------------------------------------------------------
 
 
+def test_json_ld_text_escaped_as_html_reads_as_the_reader_sees_it() -> None:
+    """Some sites HTML-escape their JSON-LD strings ("Jos&#xE9;", "&#8217;")."""
+    head = json_ld(
+        {
+            "@type": "NewsArticle",
+            "headline": "Harbour&#8217;s night ferry service returns",
+            "author": {"@type": "Person", "name": "Jos&#xE9; Volta e Pinto"},
+        }
+    )
+    article = run(page_html(head=head))
+    assert article.title == "Harbour’s night ferry service returns"
+    assert article.author == "José Volta e Pinto"
+
+
 def test_publisher_and_site_names_are_never_authors() -> None:
     head = (
         "<title>Ferry crossings rise | Deutsche Welle</title>"
@@ -453,8 +467,24 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             "<p class='byline'>Von Ana Ruiz, Korrespondentin in Hamburg, und Jonas Weber</p>",
             "Ana Ruiz; Jonas Weber",
         ),
+        (  # Portuguese "e" inside one person's surnames, a date in Portuguese after them
+            "<p class='byline'>José Volta e Pinto 11 de Outubro de 2020, 8:34</p>",
+            "José Volta e Pinto",
+        ),
+        (  # ... and between two people's full names
+            "<p class='byline'>Por Ana Silva e João Santos</p>",
+            "Ana Silva; João Santos",
+        ),
     ],
-    ids=["class-and-date", "role-appended", "written-and-edited", "role", "role-and-second"],
+    ids=[
+        "class-and-date",
+        "role-appended",
+        "written-and-edited",
+        "role",
+        "role-and-second",
+        "surnames-with-e",
+        "two-names-with-e",
+    ],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
