@@ -130,7 +130,10 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
-_DATE_START = re.compile(_DATE_LINE.pattern + r"|\d", re.I)
+# Where a date starts in a byline: as above, or a day, month and year in any language.
+_DATE_START = re.compile(
+    _DATE_LINE.pattern + r"|\b\d{1,2}\.?\s+(?:de\s+)?\w+\.?,?\s+(?:de\s+)?(?:19|20)\d\d\b", re.I
+)
 # A title's part that is only a date: "Headline | January 15, 2008 | Site".
 _DATE_PART = re.compile(
     r"^\W*(?:[a-z]+day,?\s+)?(?:\d{1,2}\.?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
@@ -815,7 +818,7 @@ def choose_authors(meta: PageMeta, *extracted: str | None) -> str | None:
 
 def _before_date(byline: str) -> str:
     """A byline without the date or time that follows the names ("By A B March 11, 2015",
-    "A B 11 de Outubro de 2020": no name holds a digit)."""
+    "A B 11 de Outubro de 2020")."""
     found = _DATE_START.search(byline)
     return byline[: found.start()] if found else byline
 
