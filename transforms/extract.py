@@ -241,7 +241,7 @@ def extract(page: Page) -> Article | Failure:
     if tree is None:
         return failed("not_html", f"{page.url}: not an HTML document")
     tree_lang = tree.get("lang")
-    meta = read_page(tree, page.final_url or page.url)
+    meta = read_page(tree, page.final_url or page.url, html)
     found = _page_metadata(tree, page.final_url or page.url)
     doc = _main_text(tree, page.final_url or page.url or found.url or "")
     if doc is None:

@@ -17,6 +17,7 @@ visible headings and bylines) and chooses:
 
 from __future__ import annotations
 
+import html as markup
 import json
 import re
 import unicodedata
@@ -91,20 +92,26 @@ _BY = re.compile(
 _CREDIT = re.compile(
     r"\s(?:edited|photos?|photographs?|pictures?|illustrations?|graphics?|video) by\s.*$", re.I
 )
-_NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*", re.I)
+_NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\ben\b)\s*", re.I)
+# Spanish and Portuguese "and" is also inside one person's surnames ("José Ortega y
+# Gasset", "José Volta e Pinto"): it joins two people only between two full names.
+_SHORT_AND = re.compile(r"\s+[ye]\s+", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
 # What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
 _WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
+_SLUG_SEPARATOR = re.compile(r"[-_+ ]|%20")
 _HOST_NOISE = frozenset({"www", "m", "amp", "edition", "news", "com", "co", "org", "net"})
 _MAX_HEADING = 300
 _MAX_HEADINGS = 12
-# Where a headline may be: h1/h2, schema.org's headline, elements called "headline".
+# Where a headline may be: h1/h2, schema.org's headline, elements called "headline"
+# ("headline", "articleHeadline"). Queries of the page's body (see `_body`).
 _HEADINGS = (
-    "//body//h1 | //body//h2 | //body//*[@itemprop='headline']"
-    " | //body//*[contains(@class, 'headline') or contains(@id, 'headline')]"
+    ".//h1 | .//h2 | .//*[@itemprop='headline']"
+    " | .//*[contains(@class, 'headline') or contains(@id, 'headline')"
+    " or contains(@class, 'Headline') or contains(@id, 'Headline')]"
 )
 _MAX_BYLINE = 120
 # Visible bylines: rel/itemprop author, and the class names sites give them
@@ -112,7 +119,7 @@ _MAX_BYLINE = 120
 # The first test, that the element has one of those attributes, skips the slower ones
 # for most elements: a quarter of the query's time.
 _BYLINES = (
-    "//body//*[@class or @rel or @itemprop][@rel='author' or @itemprop='author'"
+    ".//*[@class or @rel or @itemprop][@rel='author' or @itemprop='author'"
     " or contains(@class, 'byline') or contains(@class, 'author')]"
 )
 _AUTHOR_CLASSES = frozenset({"author", "author-name", "authorname", "author_name"})
@@ -122,6 +129,10 @@ _DATE_LINE = re.compile(
     r"\b(?:19|20)\d\d\b|\d{1,2}:\d\d"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
+)
+# Where a date starts in a byline: as above, or a day, month and year in any language.
+_DATE_START = re.compile(
+    _DATE_LINE.pattern + r"|\b\d{1,2}\.?\s+(?:de\s+)?\w+\.?,?\s+(?:de\s+)?(?:19|20)\d\d\b", re.I
 )
 # A title's part that is only a date: "Headline | January 15, 2008 | Site".
 _DATE_PART = re.compile(
@@ -136,10 +147,13 @@ _SHARE_LINKS = (
     "//a[contains(@href, 'title=') or contains(@href, 't=') or contains(@href, 'escape(')]/@href"
 )
 _ESCAPED_TITLE = re.compile(r"\b(?:headline|title)\s*=\s*escape\(\s*([\"'])(.+?)\1\s*\)", re.I)
+_RDF_ATTRIBUTE = re.compile(r"\b(rdf:about|dc:date)\s*=\s*\"([^\"]*)\"")
 _SHARED_URL = re.compile(r"[?&](?:amp;)?(?:url|u)=", re.I)
 _SHARED_TITLE = re.compile(r"[?&](?:amp;)?(?:title|t)=([^&'\"]+)", re.I)
-# Captions are marked by their class too.
+# Captions are marked by their class too, or by their id ("imgCaption", "lblCap").
 _CAPTION = re.compile(r"\b(?:cap|caption|credit)\b|caption", re.I)
+_CAPTION_WORDS = frozenset({"cap", "caption", "credit"})
+_IDENT_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
 # Elements inside a line of text: a text followed by one of them is not a line of its own.
@@ -213,6 +227,7 @@ class PageMeta:
     page_title: str | None = None
     headings: list[str] = field(default_factory=list)
     site_names: list[str] = field(default_factory=list)
+    sections: frozenset[str] = frozenset()
     authors: list[str] = field(default_factory=list)
     bylines: list[str] = field(default_factory=list)
     stamps: list[Stamp] = field(default_factory=list)
@@ -296,13 +311,19 @@ def _types(item: dict) -> set[str]:
     return {k.casefold() for k in kinds if isinstance(k, str)}
 
 
+def _ld_text(text: str) -> str:
+    """A JSON-LD string as a reader sees it: some sites escape it as HTML
+    ("Jos&#xE9; Volta", "Ferry&#8217;s return")."""
+    return _clean(markup.unescape(text) if "&" in text else text)
+
+
 def _names(value: object) -> Iterator[tuple[str, bool]]:
     """(name, is_person) for a JSON-LD author or publisher value."""
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str):
-            yield _clean(item), True
+            yield _ld_text(item), True
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            yield _clean(item["name"]), "organization" not in _types(item)
+            yield _ld_text(item["name"]), "organization" not in _types(item)
 
 
 def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
@@ -313,7 +334,7 @@ def _read_json_ld(tree: HtmlElement, meta: PageMeta) -> None:
         if not kinds & _ARTICLE_TYPES:
             continue
         if isinstance(item.get("headline"), str):
-            meta.titles.append(_clean(item["headline"]))
+            meta.titles.append(_ld_text(item["headline"]))
         for name, person in _names(item.get("author")):
             (meta.authors if person else meta.organisations).append(name)
         meta.organisations.extend(n for n, _ in _names(item.get("publisher")))
@@ -347,13 +368,31 @@ def _is_byline(element: HtmlElement) -> bool:
     return element.tag == "a" or not _AUTHOR_CLASSES.isdisjoint(classes.split())
 
 
-def _read_texts(tree: HtmlElement) -> _Texts:
+def _is_caption(element: HtmlElement) -> bool:
+    """An element whose class or id calls it a caption or credit ("photo-caption",
+    "lblCap": an id's words are split at its capitals and underscores)."""
+    if _CAPTION.search(element.get("class", "")):
+        return True
+    ident = element.get("id")
+    return bool(ident) and not _CAPTION_WORDS.isdisjoint(
+        w.casefold() for w in _IDENT_WORD.findall(ident)
+    )
+
+
+def _body(tree: HtmlElement) -> HtmlElement:
+    """The page's body; the whole tree for a page whose crawl lost its start (it opens
+    mid-script: the parser then makes no `<body>`, yet the page's story is all there)."""
+    return next(iter(tree.xpath("//body")), tree)
+
+
+def _read_texts(body: HtmlElement) -> _Texts:
     """The body's text nodes in one pass: `shown` (every short text a reader sees) and
     `texts` (each text outside links, `True` when it is a line of its own: the first text
     of an element with no inline child, such as a table cell holding a headline and then
-    an image or a nested table of dates; not the start of a paragraph with links)."""
+    an image or a nested table of dates; not the start of a paragraph with links, nor an
+    inline element's text that the paragraph's sentence goes on after)."""
     meta = _Texts()
-    for text in tree.xpath("//body//text()"):
+    for text in body.xpath(".//text()"):
         owner = text.getparent()
         if text.is_tail:
             owner = owner.getparent()
@@ -364,11 +403,31 @@ def _read_texts(tree: HtmlElement) -> _Texts:
         if owner.tag == "a" or getattr(owner.getparent(), "tag", None) == "a":
             continue
         # Captions and list items sit near a story as title-like lines; never its headline.
-        caption = owner.tag in ("figcaption", "li") or bool(_CAPTION.search(owner.get("class", "")))
+        caption = owner.tag in ("figcaption", "li") or _is_caption(owner)
         # (children looked at once per element: a tail's owner may have thousands)
         alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
+        # A bold or linked phrase the sentence goes on after ("<b>Super Stardust HD</b>
+        # upgrade has been made available") is inside a line, not one of its own.
+        alone = alone and not (owner.tag in _INLINE and (owner.tail or "").strip())
         meta.texts.append((line, alone and not caption))
     return meta
+
+
+def _trackback_stamps(html: str, url: str | None) -> Iterator[Stamp]:
+    """The `dc:date` of the trackback RDF that blog software hides in a comment of the
+    page's source (`<rdf:Description rdf:about="<post URL>" dc:date="...">`): the post's
+    own, found by its URL; without a URL, only when the page describes one post."""
+    described = [dict(_RDF_ATTRIBUTE.findall(part)) for part in html.split("<rdf:Description")[1:]]
+    own = _url_key(url) if url else None
+    posts = [d for d in described if own and _url_key(d.get("rdf:about", "")) == own]
+    for post in posts or (described if len(described) == 1 and not own else []):
+        if stamp := parse_stamp(post.get("dc:date")):
+            yield stamp
+
+
+def _url_key(url: str) -> str:
+    """A URL without its scheme and trailing slash, to compare two spellings of it."""
+    return url.split("://", 1)[-1].rstrip("/")
 
 
 def _share_title(tree: HtmlElement) -> str | None:
@@ -386,13 +445,15 @@ def _share_title(tree: HtmlElement) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
-    """Collect the candidates from a parsed page (before anything prunes it).
+def read_page(tree: HtmlElement, url: str | None = None, html: str = "") -> PageMeta:
+    """Collect the candidates from a parsed page (before anything prunes it) and from
+    its source `html` (what the parser drops: comments).
 
     The body's texts are read only when asked for, so the tree must stay
     unchanged while the result is used (trafilatura works on a copy).
     """
-    meta = PageMeta(page=tree)
+    body = _body(tree)
+    meta = PageMeta(page=body)
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
     meta.titles.extend(v for key in _TITLE_KEYS for v in tags.get(key, []))
@@ -406,6 +467,13 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
         meta.site_names.extend(
             label for label in host.split(".")[:-1] if label not in _HOST_NOISE and len(label) > 2
         )
+    if url:  # the folders of the URL's path name sections ("/localsportswire/22.html"),
+        # but for a story's slug ("/angry-media-wont-buckle-over-new-laws/story-1227")
+        meta.sections = frozenset(
+            _squash(unquote_plus(part))
+            for part in urlsplit(url).path.split("/")[1:-1]
+            if len(_SLUG_SEPARATOR.findall(part)) <= 2
+        )
     meta.authors.extend(
         v for key in _AUTHOR_KEYS for v in tags.get(key, []) if "://" not in v and "@" not in v
     )
@@ -415,10 +483,11 @@ def read_page(tree: HtmlElement, url: str | None = None) -> PageMeta:
     for node in tree.xpath(stamped):
         if stamp := parse_stamp(node.get("datetime")):
             meta.stamps.append(stamp)
-    for heading in tree.xpath(_HEADINGS)[:_MAX_HEADINGS]:
+    meta.stamps.extend(_trackback_stamps(html, url))
+    for heading in body.xpath(_HEADINGS)[:_MAX_HEADINGS]:
         if text := _visible_text(heading):
             meta.headings.append(text[:_MAX_HEADING])
-    bylines = [b for b in tree.xpath(_BYLINES) if _is_byline(b)]
+    bylines = [b for b in body.xpath(_BYLINES) if _is_byline(b)]
     meta.bylines.extend(t for b in bylines[:4] if 0 < len(t := _visible_text(b)) <= _MAX_BYLINE)
     # Some pages name their JSON-LD publisher after the story: a sentence-long "site
     # name" that is also a title is the headline, not the site.
@@ -543,7 +612,7 @@ def _title_like(text: str, meta: PageMeta) -> bool:
         and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
         and not _DATE_LINE.search(text)
-        and not _is_site(text, meta.site_names)
+        and not _is_label(text, meta)
         and not (words <= 8 and credit.search(text))
     )
 
@@ -646,6 +715,12 @@ class _Topic:
         return False
 
 
+def _is_label(text: str, meta: PageMeta) -> bool:
+    """The site's name, or the name of a section the page's URL is in
+    ("Local Sports Wire" on ".../localsportswire/22.0.html"): not a headline."""
+    return _is_site(text, meta.site_names) or _squash(text) in meta.sections
+
+
 def choose_title(
     meta: PageMeta,
     extracted: str | None = None,
@@ -670,12 +745,12 @@ def choose_title(
         cut = strip_site(title, meta.site_names)
         if (
             len(title) <= _MAX_HEADING
-            and not _is_site(cut, meta.site_names)
+            and not _is_label(cut, meta)
             and not _MARKUP_DEBRIS.search(title)
         ):
             titles.append(title)
             stripped.append(cut)
-    headings = [h for h in meta.headings if not _is_site(h, meta.site_names)]
+    headings = [h for h in meta.headings if not _is_label(h, meta)]
     topic = _Topic(meta, story, lead)
     for heading in headings:
         confirming = [t for t, s in zip(titles, stripped, strict=True) if _confirms(heading, t, s)]
@@ -715,9 +790,19 @@ def _split_names(text: str) -> list[str]:
     """The names of a byline: prefixes, credits and roles ("Harbour correspondent",
     "Korrespondentin in Hamburg": the role words of `textcopy.yaml`) left out."""
     text = _CREDIT.sub("", _BY.sub("", text))
-    names = (_clean(_BY.sub("", part)) for part in _NAME_SPLIT.split(text))
+    names = (
+        _clean(_BY.sub("", name))
+        for part in _NAME_SPLIT.split(text)
+        for name in _split_short_and(part)
+    )
     role = default_text_rules().role
     return [n for n in names if n and not role.match(f", {n}")]
+
+
+def _split_short_and(text: str) -> list[str]:
+    """ "Ana Silva e João Santos" as two names; "José Volta e Pinto" as one."""
+    parts = _SHORT_AND.split(text)
+    return parts if all(len(p.split()) >= 2 for p in parts) else [text]
 
 
 def _is_person(name: str, meta: PageMeta, *, structured: bool) -> bool:
@@ -766,8 +851,9 @@ def choose_authors(meta: PageMeta, *extracted: str | None) -> str | None:
 
 
 def _before_date(byline: str) -> str:
-    """A byline without the date or time that follows the names ("By A B March 11, 2015")."""
-    found = _DATE_LINE.search(byline)
+    """A byline without the date or time that follows the names ("By A B March 11, 2015",
+    "A B 11 de Outubro de 2020")."""
+    found = _DATE_START.search(byline)
     return byline[: found.start()] if found else byline
 
 

@@ -312,6 +312,77 @@ def test_a_title_naming_the_story_beats_a_credit_line_above_it_that_does_not() -
     )
 
 
+def test_a_page_whose_crawl_lost_its_start_still_gets_its_headline() -> None:
+    """The saved page opens mid-script (no <html>, <head> or <body> tag survives before the
+    story): the parser makes no body element, yet the headline cell is on the page."""
+    content = (
+        "\n\t\n  preloadFlag = true;\n}\n// -->\n</SCRIPT>\n</head>\n<body>"
+        "<table><tr><td><a href='/'>HOME</a> | <a href='/events'>EVENTS</a></td></tr>"
+        "<tr><td><span class='articleHeadline'>Ferry fares frozen for a year</span></td></tr>"
+        "<tr><td><span>by Jonas Weber, Friday, Dec 28, 2007</span></td></tr></table>"
+        f"{STORY}</body></html>"
+    ).encode()
+    assert run(content).title == "Ferry fares frozen for a year"
+
+
+def test_a_bold_phrase_the_first_sentence_goes_on_after_is_not_the_headline() -> None:
+    """A bold name ("The <b>Night Rider</b> ferry has been ...") right above the rest of
+    the story's first sentence is inside a line; the headline is the line before it."""
+    content = (
+        "<!doctype html><html><body><table><tr><td><a href='/'>Home</a></td><td>"
+        "<div>Jonas Weber</div><div>29 Dec, 2007</div><div>Harbour ferries updated</div>"
+        "<div>While the southern ports wait another week, the harbour authority renewed its"
+        " fleet this week, and it is a decent renewal. The <b>Night Rider Express</b>"
+        " ferry has been refitted and a timetable for it can now be read at every pier"
+        f" and in the harbour office.</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == "Harbour ferries updated"
+
+
+def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
+    """An old page: headline, date, then a photo whose caption only its id names
+    ("lblCap"), right above the story's first paragraph."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        "<span id='lblTitle'>No exceptions to the ferry fare freeze</span><br>"
+        "<span id='lblDateTime'>Sat, 29 Dec 2007 17:50:54</span></td></tr><tr><td>"
+        "<img src='/photo/1.jpg'><div><span id='ctl00_Content_lblCap'>The old ferry pier"
+        " at Harbourton in winter</span></div><span id='lblBody'><b>The harbour authority"
+        " will not accept any exceptions to the ferry fare freeze on the northern coast,"
+        f" its chairman says.</b><br>{STORY}</span></td></tr></table></body></html>"
+    ).encode()
+    url = "https://www.harbourtv.example/detail.aspx?id=36764"
+    assert run(content, url=url).title == "No exceptions to the ferry fare freeze"
+
+
+def test_a_section_named_by_the_urls_folder_is_not_the_headline() -> None:
+    """`<title>` "site - Local Sports Wire" and a heading "Local Sports Wire" on
+    ".../localsportswire/22.html": the section's name, not the story's headline."""
+    head = "<title>harbour.example - Local Sports Wire</title>"
+    body_top = (
+        "<h2>Local Sports Wire</h2><div>Fri, 18 Jan 2008 02:30:08 GMT</div>"
+        "<h3>Ferry crews finally win the harbour regatta</h3>"
+    )
+    url = "https://harbour.example/localsportswire/22.0.html?file=regatta.xml"
+    assert run(page_html(head=head, body_top=body_top), url=url).title == (
+        "Ferry crews finally win the harbour regatta"
+    )
+
+
+def test_a_news_agency_credit_above_the_story_is_not_the_headline() -> None:
+    content = (
+        "<!doctype html><html><head><title>940 HARBOUR</title></head><body><table><tr><td>"
+        "<div>Ferry crews get good mid-season grades, except on timekeeping</div>"
+        "<div>at 12:19 on January 7, 2008, EST.</div><div>THE CANADIAN PRESS</div>"
+        "<p>HARBOURTON - The harbour authority gives its ferry crews a passing grade for"
+        f" the first half of the season nearly everywhere except on timekeeping.</p>{STORY}"
+        "</td></tr></table></body></html>"
+    ).encode()
+    assert run(content, url="https://www.940news.example/nouvelles.php?id=10726").title == (
+        "Ferry crews get good mid-season grades, except on timekeeping"
+    )
+
+
 def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_site() -> None:
     head = "<title>Harbour TV</title>"
     url = "https://www.harbourtv.example/detail/193311"
@@ -319,6 +390,20 @@ def test_a_page_titled_only_with_the_site_name_gets_no_title_rather_than_the_sit
 
 
 # --- authors -----------------------------------------------------------------
+
+
+def test_json_ld_text_escaped_as_html_reads_as_the_reader_sees_it() -> None:
+    """Some sites HTML-escape their JSON-LD strings ("Jos&#xE9;", "&#8217;")."""
+    head = json_ld(
+        {
+            "@type": "NewsArticle",
+            "headline": "Harbour&#8217;s night ferry service returns",
+            "author": {"@type": "Person", "name": "Jos&#xE9; Volta e Pinto"},
+        }
+    )
+    article = run(page_html(head=head))
+    assert article.title == "Harbour’s night ferry service returns"
+    assert article.author == "José Volta e Pinto"
 
 
 def test_publisher_and_site_names_are_never_authors() -> None:
@@ -382,8 +467,24 @@ def test_the_visible_byline_names_the_author_when_metadata_does_not() -> None:
             "<p class='byline'>Von Ana Ruiz, Korrespondentin in Hamburg, und Jonas Weber</p>",
             "Ana Ruiz; Jonas Weber",
         ),
+        (  # Portuguese "e" inside one person's surnames, a date in Portuguese after them
+            "<p class='byline'>José Volta e Pinto 11 de Outubro de 2020, 8:34</p>",
+            "José Volta e Pinto",
+        ),
+        (  # ... and between two people's full names
+            "<p class='byline'>Por Ana Silva e João Santos</p>",
+            "Ana Silva; João Santos",
+        ),
     ],
-    ids=["class-and-date", "role-appended", "written-and-edited", "role", "role-and-second"],
+    ids=[
+        "class-and-date",
+        "role-appended",
+        "written-and-edited",
+        "role",
+        "role-and-second",
+        "surnames-with-e",
+        "two-names-with-e",
+    ],
 )
 def test_the_first_visible_byline_gives_the_names_only(byline: str, author: str) -> None:
     body_top = f"<h1>Ferry crossings rise</h1>{byline}"
@@ -439,6 +540,26 @@ def test_a_saved_page_keeps_its_time_of_day_when_its_canonical_url_has_a_date() 
 def test_a_day_from_the_url_is_kept_when_nothing_more_precise_exists() -> None:
     url = "https://herald.example/world/2026/11/27/ferry-crossings"
     assert run(page_html(), url=url).published_at == datetime(2026, 11, 27, tzinfo=UTC)
+
+
+TRACKBACK = (
+    '<!--\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"\n'
+    '  xmlns:dc="http://purl.org/dc/elements/1.1/">\n<rdf:Description\n'
+    '  rdf:about="{about}"\n  dc:title="Ferry notes"\n  dc:date="{date}" />\n</rdf:RDF>\n-->'
+)
+
+
+def test_a_blog_posts_trackback_rdf_dates_it() -> None:
+    """Blog software hides each post's date in a trackback RDF comment; a blog's page
+    describes its neighbours too: the post's own is the one about its URL."""
+    url = "https://blog.harbour.example/ferrynotes/e/52743e20"
+    story = (
+        STORY
+        + TRACKBACK.format(about=url, date="2020-07-12T22:00:00+09:00")
+        + TRACKBACK.format(about=url.replace("52743e20", "41fa"), date="2015-07-21T09:00:00+09:00")
+    )
+    published = run(page_html(story=story), url=url).published_at
+    assert published == datetime(2020, 7, 12, 13, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
