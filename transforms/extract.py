@@ -1,7 +1,8 @@
 """Article extraction: HTML bytes in, a clean `Article` (or a named `Failure`) out.
 
 trafilatura finds the main text (at its precision setting, widening to its
-balanced and recall settings only when that finds nothing) and the metadata
+balanced and recall settings when that finds nothing, and taking its recall
+setting's text when precision's covers little of the page) and the metadata
 (sitename, categories, tags, canonical URL); `transforms.metadata` reconciles
 headline, authors and date from every source the page offers; a line-level
 filter then removes site furniture trafilatura keeps (newsletter prompts,
@@ -71,6 +72,18 @@ _TITLE_END = re.compile(r"</title", re.I)
 _JSON_LD_BUGS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 # trafilatura settings tried in turn until one finds text (see `_main_text`).
 _FOCUS_LADDER: tuple[dict[str, bool], ...] = ({"favor_precision": True}, {}, {"favor_recall": True})
+# Precision's text is suspect when it is shorter than this share of the page's visible
+# text (trafilatura's own under-extraction gate, ESCALATION_PAGE_SHARE): only then is the
+# recall setting run too (see `_recall_text`).
+_INCOMPLETE_SHARE = 0.2
+# Recall's text replaces precision's when it is at most this many times as long (more is
+# the page's furniture swept in), or when precision kept a scrap shorter than
+# `_SCRAP_CHARS` and recall found at least `_STORY_SHARE` of the page's visible text.
+_RECALL_GROWTH = 2.0
+_SCRAP_CHARS = 1000
+_STORY_SHARE = 0.3
+# Elements whose text a browser does not show.
+_HIDDEN = ("script", "style", "noscript", "template")
 # Batches smaller than this are extracted in-process: starting workers costs more.
 _POOL_MIN_BATCH = 4
 # A pool worker's young-generation garbage collection threshold (Python's default: 700).
@@ -203,25 +216,71 @@ def _page_metadata(tree: HtmlElement, url: str | None) -> Document:
     return metadata
 
 
-def _main_text(tree: HtmlElement, url: str) -> Document | None:
-    """trafilatura's result at the first setting of `_FOCUS_LADDER` that finds text, or None.
+def _extraction(tree: HtmlElement, url: str, **focus: bool) -> Document | None:
+    """trafilatura's main text of the tree at one setting (its metadata: `_page_metadata`)."""
+    return bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        config=_CONFIG,
+        **focus,
+    )
 
-    Precision keeps furniture out. Where it finds nothing (a short story, an
-    unusual layout), the balanced setting adds trafilatura's baseline fallback
-    and recall its widest pass, so a page with a story is not left empty.
+
+def _visible_chars(tree: HtmlElement) -> int:
+    """How many characters of text the page's body shows, whitespace runs counted as one.
+
+    A cheap measure of the page (about 0.5 ms), against which precision's
+    text is judged: trafilatura's own `html2txt` costs ten times as much.
+    """
+    body = tree.find("body")
+    root = tree if body is None else body
+    shown = len(" ".join(root.text_content().split()))
+    return shown - sum(len(" ".join(el.text_content().split())) for el in root.iter(*_HIDDEN))
+
+
+def _recall_text(tree: HtmlElement, url: str, precise: str) -> str:
+    """The recall setting's text where precision's looks incomplete, else precision's.
+
+    Precision sometimes keeps a scrap of the story (a caption, a teaser) or
+    drops most of its paragraphs. Recall is run only when precision's text
+    is under `_INCOMPLETE_SHARE` of the page's visible text (a tenth of the
+    pages, so the second pass costs little), and its text is taken only when
+    it is the same order of length, or when precision's was a scrap and
+    recall's a fair share of the page: longer than that, recall has swept in
+    link lists and teasers.
+    """
+    visible = _visible_chars(tree)
+    if len(precise) >= _INCOMPLETE_SHARE * visible:
+        return precise
+    wide = _extraction(tree, url, favor_recall=True)
+    text = wide.text if wide is not None and wide.text else ""
+    if len(text) <= _RECALL_GROWTH * len(precise) or (
+        len(precise) < _SCRAP_CHARS and len(text) >= _STORY_SHARE * visible
+    ):
+        return text or precise
+    return precise
+
+
+def _main_text(tree: HtmlElement, url: str) -> tuple[Document, str] | None:
+    """trafilatura's result at the first setting of `_FOCUS_LADDER` that finds text, and the
+    body text to keep, or None.
+
+    Precision keeps furniture out. Where its text covers little of the page,
+    `_recall_text` may take recall's instead (for the body only: the headline
+    is chosen from precision's result). Where precision finds nothing (a
+    short story, an unusual layout), the balanced setting adds trafilatura's
+    baseline fallback and recall its widest pass, so a page with a story is
+    not left empty.
     """
     for focus in _FOCUS_LADDER:
-        doc = bare_extraction(
-            tree,
-            url=url,
-            with_metadata=False,
-            include_comments=False,
-            include_tables=True,
-            config=_CONFIG,
-            **focus,
-        )
+        doc = _extraction(tree, url, **focus)
         if doc is not None and doc.text:
-            return doc
+            if focus is _FOCUS_LADDER[0]:
+                return doc, _recall_text(tree, url, doc.text)
+            return doc, doc.text
     return None
 
 
@@ -243,15 +302,16 @@ def extract(page: Page) -> Article | Failure:
     tree_lang = tree.get("lang")
     meta = read_page(tree, page.final_url or page.url, html)
     found = _page_metadata(tree, page.final_url or page.url)
-    doc = _main_text(tree, page.final_url or page.url or found.url or "")
-    if doc is None:
+    extracted = _main_text(tree, page.final_url or page.url or found.url or "")
+    if extracted is None:
         return failed("no_text", f"{page.url}: no article text found by any setting")
+    doc, text = extracted
     item = page.item
     # The story's first paragraph: a layout table's row ("| ... |") only when nothing else is.
     long_lines = [line for line in doc.text.splitlines() if len(line.split()) >= 12]
     lead = next((ln for ln in long_lines if not ln.startswith("|")), next(iter(long_lines), None))
     title = choose_title(meta, found.title, item.title if item else None, lead, doc.text)
-    body = _drop_furniture(_strip_title(doc.text, title))
+    body = _drop_furniture(_strip_title(text, title))
     url, canonical = _identity(page, found.url)
     return text_article(
         article_id=article_id(canonical),
