@@ -141,6 +141,7 @@ FLAT_MENU_SHARE = 0.8
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
+CONTEXT_LINES = 3  # the lines each side whose stop words and shortness the learned pass sees
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -160,6 +161,9 @@ BLOCK_FEATURES = (
     "in_story",
     "before_story",
     "after_story",
+    "story_distance",
+    "neighbour_density",
+    "short_context",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy.py --model title) and shipped in textcopy.yaml.
@@ -215,7 +219,9 @@ class TextRules:
     length_high: int
     stopwords_low: float
     stopwords_high: float
+    stop_share: float  # least share of the copy's words in its stop list for the list to count
     min_furniture_run: int
+    copyright_max_chars: int
     header_window: int
     byline_prefixes: re.Pattern[str]
     published_prefixes: re.Pattern[str]
@@ -288,7 +294,9 @@ def load_text_rules(path: Path) -> TextRules:
         length_high=int(_number(raw, "length_high", path, int)),
         stopwords_low=_number(raw, "stopwords_low", path, float),
         stopwords_high=_number(raw, "stopwords_high", path, float),
+        stop_share=_number(raw, "stop_share", path, float),
         min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
+        copyright_max_chars=int(_number(raw, "copyright_max_chars", path, int)),
         header_window=int(_number(raw, "header_window", path, int)),
         byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
         published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
@@ -608,7 +616,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
             if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
                 bullet = None  # "3. August 2022" is a date, not list item 3
             content = line[bullet.end() :] if bullet else line
-            furniture = _is_furniture(line)
+            furniture = _is_furniture(line, rules)
             fields = seen[line] = (
                 content or line,
                 _TOKEN.findall(content.lower()),
@@ -621,11 +629,15 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
     return blocks
 
 
-def _is_furniture(line: str) -> bool:
-    """Markup left in the copy, a copyright line, or a line the phrase patterns know."""
-    return (
-        line.startswith("<") or bool(_COPYRIGHT.search(line)) or boilerplate_kind(line) is not None
-    )
+def _is_furniture(line: str, rules: TextRules) -> bool:
+    """Markup left in the copy, a copyright line, or a line the phrase patterns know.
+
+    A copyright notice is a short paragraph: a longer line holding one is a
+    story run together with its page footer (a layout rendered as one line),
+    which the classifier weighs as any other text.
+    """
+    notice = len(line) <= rules.copyright_max_chars and _COPYRIGHT.search(line)
+    return line.startswith("<") or bool(notice) or boilerplate_kind(line) is not None
 
 
 def _opens_comments(text: str, furniture: bool, rules: TextRules) -> bool:
@@ -773,8 +785,11 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
     rules = rules or default_text_rules()
     blocks = _blocks(text, rules)
     sample = [w for b in blocks for w in b.words]
-    lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
+    sample = sample[:LANGUAGE_SAMPLE_WORDS]
+    lang = detect_language(sample, rules)
     stop = rules.stoplists.get(lang) if lang else None
+    if stop is not None and sum(map(stop.__contains__, sample)) < rules.stop_share * len(sample):
+        stop = None  # a few chance hits (placeholder Latin, a language without a list)
     if stop is not None:
         densities: dict[str, float] = {}
         for block in blocks:
@@ -1150,10 +1165,14 @@ def _shape(text: str) -> tuple[float, float, float]:
     )
 
 
-def block_features(blocks: list[_Block]) -> list[list[float]]:
+def block_features(blocks: list[_Block], rules: TextRules) -> list[list[float]]:
     """The BLOCK_FEATURES of every line, after the jusText-style pass classified them.
 
-    What depends on a line's text alone is worked out once per distinct line.
+    Besides the line and its next neighbours, the learned pass sees its
+    context: how far it lies from the story run, and the stop words and the
+    share of short unpunctuated lines among the CONTEXT_LINES each side (a
+    headline in a link list reads like one in a story). What depends on a
+    line's text alone is worked out once per distinct line.
     """
     runs = _good_runs(blocks, STORY_GAP)
     story = _longest(blocks, runs) if runs else []
@@ -1163,9 +1182,13 @@ def block_features(blocks: list[_Block]) -> list[list[float]]:
     good = [float(b.cls == GOOD) for b in blocks]
     length = [shapes[b.text][0] for b in blocks]
     edge = len(blocks) - 1
+    density = [b.density if b.words else 0.0 for b in blocks]
+    short = [float(len(b.text) < rules.length_low and not b.final) for b in blocks]
     rows = []
     for i, block in enumerate(blocks):
         _, digits, capitalised = shapes[block.text]
+        low, high = max(0, i - CONTEXT_LINES), min(len(blocks), i + CONTEXT_LINES + 1)
+        around = high - low - 1
         rows.append(
             [
                 good[i],
@@ -1185,6 +1208,9 @@ def block_features(blocks: list[_Block]) -> list[list[float]]:
                 float(first <= i <= last),
                 float(i < first),
                 float(i > last),
+                math.log1p(first - i if i < first else i - last if i > last else 0),
+                (sum(density[low:high]) - density[i]) / max(1, around),
+                (sum(short[low:high]) - short[i]) / max(1, around),
             ]
         )
     return rows
@@ -1201,7 +1227,7 @@ def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
     if len(blocks) < LEARNED_MIN_LINES:
         return
     *weights, bias = rules.block_weights
-    features = block_features(blocks)
+    features = block_features(blocks, rules)
     before = [block.cls for block in blocks]
     for block, row in zip(blocks, features, strict=True):
         score = bias + sum(map(operator.mul, weights, row))
@@ -1224,7 +1250,7 @@ def block_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     """Every line of a copy with its BLOCK_FEATURES (to train the learned block pass)."""
     rules = rules or default_text_rules()
     blocks, _ = classify_blocks(text, rules)
-    rows = block_features(blocks)
+    rows = block_features(blocks, rules)
     return [(block.text, row) for block, row in zip(blocks, rows, strict=True)]
 
 

@@ -11,7 +11,9 @@ import yaml
 from mediawatch.errors import ConfigError
 from transforms.extract import from_plain_text
 from transforms.plaintext import (
+    BLOCK_FEATURES,
     RULES_FILE,
+    block_candidates,
     classify_blocks,
     load_text_rules,
     parse_byline,
@@ -445,3 +447,68 @@ def test_a_copy_without_a_date_takes_the_day_in_its_url() -> None:
         for text in (undated, dated)
     ]
     assert found == [utc(2022, 8, 3), utc(2022, 8, 5)]
+
+
+# One long paragraph per language, run together with its site's copyright footer
+# on one line (a page laid out as a table renders so).
+GLUED_STORIES = {
+    "en": (
+        "The harbour crews of Varnholm worked through the night to rebuild the northern pier,"
+        " and the council said that the ferry would run again on Monday if the weather held."
+    ),
+    "de": (
+        "Die Hafenarbeiter von Varnholm haben die ganze Nacht an der nördlichen Mole gearbeitet,"
+        " und die Gemeinde sagte, dass die Fähre am Montag wieder fahren wird, wenn das Wetter"
+        " hält."
+    ),
+    "fr": (
+        "Les ouvriers du port de Varnholm ont travaillé toute la nuit pour reconstruire la jetée"
+        " nord, et la mairie a dit que le bac reprendra lundi si le temps le permet."
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(GLUED_STORIES))
+def test_a_story_run_together_with_its_copyright_footer_is_kept(lang: str) -> None:
+    """A copyright mark makes a short line furniture, not a long story that ends in one."""
+    sentence = GLUED_STORIES[lang]
+    notice = "© 2024 Varnholm Gazette. All rights reserved."
+    glued = " ".join([*(f"{sentence} ({n})" for n in range(7)), notice])
+    assert len(glued) > 1000
+    menu = ["Home", "News", "Sport", "Jobs", "Motors", "Dating", "Search Varnholm Gazette for:"]
+    footer = ["Jobs", "Homes", "Weather", "Travel", "Horoscopes", "Classifieds", notice]
+    text = "\n".join([*menu, glued, *footer])
+    blocks, _ = classify_blocks(text)
+    assert [b.furniture for b in blocks if "©" in b.text] == [False, True]
+    assert parse_plain_text(text).body.split("\n") == [glued]
+
+
+def test_placeholder_latin_is_judged_by_sentence_shape() -> None:
+    """Chance hits of a stop list (Latin's "in", "et", "a" are Slovak stop words) do not
+    make a language: the paragraphs are kept by their sentence shape, as for a language
+    without a stop list."""
+    paragraphs = [
+        f"Lorem ipsum dolor sit amet {n}, consectetur adipisicing elit, sed do eiusmod tempor"
+        " incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud"
+        " exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure"
+        " dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur."
+        " Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt."
+        for n in range(3)
+    ]
+    title = "This is a page of placeholder text: the paragraphs below are in no language at all"
+    article = parse_plain_text("\n".join([title, *paragraphs]))
+    assert article.body.split("\n") == paragraphs
+
+
+def test_block_features_see_the_context_of_a_line() -> None:
+    """The learned pass sees the lines around each line: how far it lies from the story,
+    and how many of its neighbours are short unpunctuated lines (a menu, a link list)."""
+    menu = ["Home", "News", "Sport", "Weather", "Jobs", "Motors", "Travel", "Contact"]
+    story = [f"{BODY_1} Part {n} of the story." for n in range(4)]
+    rows = dict(block_candidates("\n".join([*menu, *story])))
+    short, distance = (BLOCK_FEATURES.index(n) for n in ("short_context", "story_distance"))
+    assert rows["Home"][short] == 1.0
+    assert rows[story[3]][short] == 0.0
+    assert rows[story[0]][short] == 0.5  # three menu lines above, three story lines below
+    assert rows[story[1]][distance] == 0.0
+    assert rows["Motors"][distance] < rows["Home"][distance]
