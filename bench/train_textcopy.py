@@ -17,7 +17,6 @@ Train the block model first: the headline features read the block classes.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from collections.abc import Iterator
@@ -57,26 +56,16 @@ def _in_body(line: str, gold: set, gold_text: str) -> bool:
     return bool(words) and f" {words} " in gold_text
 
 
-def block_examples(data: Path) -> Iterator[tuple[list[float], int, float]]:
-    """Every line of every tune copy with a true body, labelled story or not.
-
-    A line weighs the square root of its share of its page's words: the body
-    F1 the model is judged by counts each page once, so a page of a thousand
-    comment lines must not outweigh a hundred short news pages; the root keeps
-    the few lines of a short page from weighing as much as a long story (on
-    tune, plain shares and no weights each left one set below the other).
-    """
+def block_examples(data: Path) -> Iterator[tuple[list[float], int]]:
+    """Every line of every tune copy with a true body, labelled story or not."""
     for truth, text in _copies(data, "body"):
         gold = set(shingles(truth["body"]))
         gold_text = " " + " ".join(_TOKEN.findall(truth["body"].lower())) + " "
-        lines = block_candidates(text)
-        words = [1 + len(_TOKEN.findall(line)) for line, _ in lines]
-        total = sum(words)
-        for (line, features), count in zip(lines, words, strict=True):
-            yield features, int(_in_body(line, gold, gold_text)), math.sqrt(count / total)
+        for line, features in block_candidates(text):
+            yield features, int(_in_body(line, gold, gold_text))
 
 
-def title_examples(data: Path) -> Iterator[tuple[list[float], int, float]]:
+def title_examples(data: Path) -> Iterator[tuple[list[float], int]]:
     """Headline candidates of the tune copies whose true headline is among them."""
     for truth, text in _copies(data, "title"):
         golds = [g for g in [truth["title"], *truth.get("titles", [])] if isinstance(g, str) and g]
@@ -84,8 +73,7 @@ def title_examples(data: Path) -> Iterator[tuple[list[float], int, float]]:
         marks = [any(title_right(g, line) for g in golds) for line, _ in candidates]
         if any(marks):  # a page whose headline is not a candidate teaches nothing
             yield from (
-                (features, int(mark), 1.0)
-                for (_, features), mark in zip(candidates, marks, strict=True)
+                (features, int(mark)) for (_, features), mark in zip(candidates, marks, strict=True)
             )
 
 
@@ -103,11 +91,8 @@ def main() -> None:
         else (title_examples, TITLE_FEATURES)
     )
     pairs = list(source(args.data))
-    rows, labels, weights = zip(*pairs, strict=True)
-    scale = len(rows) / sum(weights)  # mean weight 1: the regularisation keeps its strength
-    model = LogisticRegression(C=1.0, max_iter=3000).fit(
-        rows, labels, sample_weight=[w * scale for w in weights]
-    )
+    rows, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+    model = LogisticRegression(C=1.0, max_iter=3000).fit(rows, labels)
     print(f"# {len(rows)} lines, {sum(labels)} positive", file=sys.stderr)
     print(f"{args.model}_model:")
     print(f"  bias: {model.intercept_[0]:.4f}")

@@ -141,7 +141,6 @@ FLAT_MENU_SHARE = 0.8
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
-CONTEXT_LINES = 3  # the lines each side whose stop words and shortness the learned pass sees
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -161,9 +160,6 @@ BLOCK_FEATURES = (
     "in_story",
     "before_story",
     "after_story",
-    "story_distance",
-    "neighbour_density",
-    "short_context",
 )
 # What the headline ranker sees of a candidate line; its weights are learned
 # (bench/train_textcopy.py --model title) and shipped in textcopy.yaml.
@@ -1165,14 +1161,10 @@ def _shape(text: str) -> tuple[float, float, float]:
     )
 
 
-def block_features(blocks: list[_Block], rules: TextRules) -> list[list[float]]:
+def block_features(blocks: list[_Block]) -> list[list[float]]:
     """The BLOCK_FEATURES of every line, after the jusText-style pass classified them.
 
-    Besides the line and its next neighbours, the learned pass sees its
-    context: how far it lies from the story run, and the stop words and the
-    share of short unpunctuated lines among the CONTEXT_LINES each side (a
-    headline in a link list reads like one in a story). What depends on a
-    line's text alone is worked out once per distinct line.
+    What depends on a line's text alone is worked out once per distinct line.
     """
     runs = _good_runs(blocks, STORY_GAP)
     story = _longest(blocks, runs) if runs else []
@@ -1182,13 +1174,9 @@ def block_features(blocks: list[_Block], rules: TextRules) -> list[list[float]]:
     good = [float(b.cls == GOOD) for b in blocks]
     length = [shapes[b.text][0] for b in blocks]
     edge = len(blocks) - 1
-    density = [b.density if b.words else 0.0 for b in blocks]
-    short = [float(len(b.text) < rules.length_low and not b.final) for b in blocks]
     rows = []
     for i, block in enumerate(blocks):
         _, digits, capitalised = shapes[block.text]
-        low, high = max(0, i - CONTEXT_LINES), min(len(blocks), i + CONTEXT_LINES + 1)
-        around = high - low - 1
         rows.append(
             [
                 good[i],
@@ -1208,9 +1196,6 @@ def block_features(blocks: list[_Block], rules: TextRules) -> list[list[float]]:
                 float(first <= i <= last),
                 float(i < first),
                 float(i > last),
-                math.log1p(first - i if i < first else i - last if i > last else 0),
-                (sum(density[low:high]) - density[i]) / max(1, around),
-                (sum(short[low:high]) - short[i]) / max(1, around),
             ]
         )
     return rows
@@ -1227,7 +1212,7 @@ def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
     if len(blocks) < LEARNED_MIN_LINES:
         return
     *weights, bias = rules.block_weights
-    features = block_features(blocks, rules)
+    features = block_features(blocks)
     before = [block.cls for block in blocks]
     for block, row in zip(blocks, features, strict=True):
         score = bias + sum(map(operator.mul, weights, row))
@@ -1250,7 +1235,7 @@ def block_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     """Every line of a copy with its BLOCK_FEATURES (to train the learned block pass)."""
     rules = rules or default_text_rules()
     blocks, _ = classify_blocks(text, rules)
-    rows = block_features(blocks, rules)
+    rows = block_features(blocks)
     return [(block.text, row) for block, row in zip(blocks, rows, strict=True)]
 
 

@@ -11,9 +11,7 @@ import yaml
 from mediawatch.errors import ConfigError
 from transforms.extract import from_plain_text
 from transforms.plaintext import (
-    BLOCK_FEATURES,
     RULES_FILE,
-    block_candidates,
     classify_blocks,
     load_text_rules,
     parse_byline,
@@ -498,17 +496,3 @@ def test_placeholder_latin_is_judged_by_sentence_shape() -> None:
     title = "This is a page of placeholder text: the paragraphs below are in no language at all"
     article = parse_plain_text("\n".join([title, *paragraphs]))
     assert article.body.split("\n") == paragraphs
-
-
-def test_block_features_see_the_context_of_a_line() -> None:
-    """The learned pass sees the lines around each line: how far it lies from the story,
-    and how many of its neighbours are short unpunctuated lines (a menu, a link list)."""
-    menu = ["Home", "News", "Sport", "Weather", "Jobs", "Motors", "Travel", "Contact"]
-    story = [f"{BODY_1} Part {n} of the story." for n in range(4)]
-    rows = dict(block_candidates("\n".join([*menu, *story])))
-    short, distance = (BLOCK_FEATURES.index(n) for n in ("short_context", "story_distance"))
-    assert rows["Home"][short] == 1.0
-    assert rows[story[3]][short] == 0.0
-    assert rows[story[0]][short] == 0.5  # three menu lines above, three story lines below
-    assert rows[story[1]][distance] == 0.0
-    assert rows["Motors"][distance] < rows["Home"][distance]
