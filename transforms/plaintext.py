@@ -1335,6 +1335,12 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         if i not in header
         and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
     ]
+    if not body:  # a copy whose only story lines were taken for its header: they are the story
+        body = [
+            blocks[i].text
+            for i in sorted(i for i in header if i is not None)
+            if blocks[i].cls == GOOD
+        ]
     return TextArticle(
         title=blocks[title_at].text if title_at is not None else None,
         standfirst=blocks[standfirst_at].text if standfirst_at is not None else None,

@@ -496,3 +496,16 @@ def test_placeholder_latin_is_judged_by_sentence_shape() -> None:
     title = "This is a page of placeholder text: the paragraphs below are in no language at all"
     article = parse_plain_text("\n".join([title, *paragraphs]))
     assert article.body.split("\n") == paragraphs
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The ferry to Varnholm will run again on Monday, the council said after the repairs.",
+        "Die Fähre nach Varnholm fährt ab Montag wieder, sagte die Gemeinde nach der Reparatur.",
+        "Le bac pour Varnholm reprendra lundi, a dit la mairie après les travaux sur la jetée.",
+    ],
+)
+def test_a_copy_of_one_paragraph_keeps_it_as_its_body(paragraph: str) -> None:
+    """A note of one sentence may be taken for its own headline; it stays the body too."""
+    assert parse_plain_text(paragraph).body == paragraph
