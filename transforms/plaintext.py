@@ -242,7 +242,9 @@ class TextRules:
     length_high: int
     stopwords_low: float
     stopwords_high: float
+    stop_share: float  # least share of the copy's words in its stop list for the list to count
     min_furniture_run: int
+    copyright_max_chars: int
     header_window: int
     byline_prefixes: re.Pattern[str]
     published_prefixes: re.Pattern[str]
@@ -317,7 +319,9 @@ def load_text_rules(path: Path) -> TextRules:
         length_high=int(_number(raw, "length_high", path, int)),
         stopwords_low=_number(raw, "stopwords_low", path, float),
         stopwords_high=_number(raw, "stopwords_high", path, float),
+        stop_share=_number(raw, "stop_share", path, float),
         min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
+        copyright_max_chars=int(_number(raw, "copyright_max_chars", path, int)),
         header_window=int(_number(raw, "header_window", path, int)),
         byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
         published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
@@ -679,7 +683,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
             if bullet and line[0].isdigit() and _YEAR.search(line, 0, 30):
                 bullet = None  # "3. August 2022" is a date, not list item 3
             content = line[bullet.end() :] if bullet else line
-            furniture = _is_furniture(line)
+            furniture = _is_furniture(line, rules)
             fields = seen[line] = (
                 content or line,
                 _TOKEN.findall(content.lower()),
@@ -692,11 +696,15 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
     return blocks
 
 
-def _is_furniture(line: str) -> bool:
-    """Markup left in the copy, a copyright line, or a line the phrase patterns know."""
-    return (
-        line.startswith("<") or bool(_COPYRIGHT.search(line)) or boilerplate_kind(line) is not None
-    )
+def _is_furniture(line: str, rules: TextRules) -> bool:
+    """Markup left in the copy, a copyright line, or a line the phrase patterns know.
+
+    A copyright notice is a short paragraph: a longer line holding one is a
+    story run together with its page footer (a layout rendered as one line),
+    which the classifier weighs as any other text.
+    """
+    notice = len(line) <= rules.copyright_max_chars and _COPYRIGHT.search(line)
+    return line.startswith("<") or bool(notice) or boilerplate_kind(line) is not None
 
 
 def _opens_comments(text: str, furniture: bool, rules: TextRules) -> bool:
@@ -844,8 +852,11 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
     rules = rules or default_text_rules()
     blocks = _blocks(text, rules)
     sample = [w for b in blocks for w in b.words]
-    lang = detect_language(sample[:LANGUAGE_SAMPLE_WORDS], rules)
+    sample = sample[:LANGUAGE_SAMPLE_WORDS]
+    lang = detect_language(sample, rules)
     stop = rules.stoplists.get(lang) if lang else None
+    if stop is not None and sum(map(stop.__contains__, sample)) < rules.stop_share * len(sample):
+        stop = None  # a few chance hits (placeholder Latin, a language without a list)
     if stop is not None:
         densities: dict[str, float] = {}
         for block in blocks:
@@ -1412,6 +1423,12 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         if i not in header
         and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
     ]
+    if not body:  # a copy whose only story lines were taken for its header: they are the story
+        body = [
+            blocks[i].text
+            for i in sorted(i for i in header if i is not None)
+            if blocks[i].cls == GOOD
+        ]
     return TextArticle(
         title=blocks[title_at].text if title_at is not None else None,
         standfirst=blocks[standfirst_at].text if standfirst_at is not None else None,

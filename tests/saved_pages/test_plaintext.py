@@ -549,3 +549,67 @@ def test_a_copy_without_a_date_takes_the_day_in_its_url() -> None:
         for text in (undated, dated)
     ]
     assert found == [utc(2022, 8, 3), utc(2022, 8, 5)]
+
+
+# One long paragraph per language, run together with its site's copyright footer
+# on one line (a page laid out as a table renders so).
+GLUED_STORIES = {
+    "en": (
+        "The harbour crews of Varnholm worked through the night to rebuild the northern pier,"
+        " and the council said that the ferry would run again on Monday if the weather held."
+    ),
+    "de": (
+        "Die Hafenarbeiter von Varnholm haben die ganze Nacht an der nördlichen Mole gearbeitet,"
+        " und die Gemeinde sagte, dass die Fähre am Montag wieder fahren wird, wenn das Wetter"
+        " hält."
+    ),
+    "fr": (
+        "Les ouvriers du port de Varnholm ont travaillé toute la nuit pour reconstruire la jetée"
+        " nord, et la mairie a dit que le bac reprendra lundi si le temps le permet."
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(GLUED_STORIES))
+def test_a_story_run_together_with_its_copyright_footer_is_kept(lang: str) -> None:
+    """A copyright mark makes a short line furniture, not a long story that ends in one."""
+    sentence = GLUED_STORIES[lang]
+    notice = "© 2024 Varnholm Gazette. All rights reserved."
+    glued = " ".join([*(f"{sentence} ({n})" for n in range(7)), notice])
+    assert len(glued) > 1000
+    menu = ["Home", "News", "Sport", "Jobs", "Motors", "Dating", "Search Varnholm Gazette for:"]
+    footer = ["Jobs", "Homes", "Weather", "Travel", "Horoscopes", "Classifieds", notice]
+    text = "\n".join([*menu, glued, *footer])
+    blocks, _ = classify_blocks(text)
+    assert [b.furniture for b in blocks if "©" in b.text] == [False, True]
+    assert parse_plain_text(text).body.split("\n") == [glued]
+
+
+def test_placeholder_latin_is_judged_by_sentence_shape() -> None:
+    """Chance hits of a stop list (Latin's "in", "et", "a" are Slovak stop words) do not
+    make a language: the paragraphs are kept by their sentence shape, as for a language
+    without a stop list."""
+    paragraphs = [
+        f"Lorem ipsum dolor sit amet {n}, consectetur adipisicing elit, sed do eiusmod tempor"
+        " incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud"
+        " exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure"
+        " dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur."
+        " Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt."
+        for n in range(3)
+    ]
+    title = "This is a page of placeholder text: the paragraphs below are in no language at all"
+    article = parse_plain_text("\n".join([title, *paragraphs]))
+    assert article.body.split("\n") == paragraphs
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The ferry to Varnholm will run again on Monday, the council said after the repairs.",
+        "Die Fähre nach Varnholm fährt ab Montag wieder, sagte die Gemeinde nach der Reparatur.",
+        "Le bac pour Varnholm reprendra lundi, a dit la mairie après les travaux sur la jetée.",
+    ],
+)
+def test_a_copy_of_one_paragraph_keeps_it_as_its_body(paragraph: str) -> None:
+    """A note of one sentence may be taken for its own headline; it stays the body too."""
+    assert parse_plain_text(paragraph).body == paragraph
