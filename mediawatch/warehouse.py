@@ -686,11 +686,12 @@ def _keep_wal(con: duckdb.DuckDBPyConnection) -> None:
     """Close `con` without a checkpoint, and let DuckDB checkpoint at commit only as a backstop.
 
     DuckDB checkpoints a file when its last connection closes, and a
-    checkpoint costs time and memory that grow with the warehouse (each
-    changed table's primary-key index is written whole): one per batch made
-    a 20,000-page run's load quadratic. Commits are durable without it, in
-    the WAL, which the next connection replays; the `Warehouse` checkpoints
-    when the WAL passes `CHECKPOINT_WAL_BYTES` and at a run's end.
+    checkpoint costs time and memory that grow with the warehouse (it
+    rewrites each changed table's last row group, up to 122,880 rows, and
+    its primary-key index whole): one per batch made a run's load quadratic.
+    Commits are durable without it, in the WAL, which the next connection
+    replays; the `Warehouse` checkpoints when the WAL passes
+    `CHECKPOINT_WAL_BYTES` and at a run's end.
     """
     con.execute("PRAGMA disable_checkpoint_on_shutdown")
     con.execute(f"SET checkpoint_threshold = '{_DUCKDB_CHECKPOINT_THRESHOLD}'")
@@ -816,7 +817,7 @@ class Warehouse:
     def _checkpoint(self, con: duckdb.DuckDBPyConnection) -> None:
         """CHECKPOINT under a memory limit of at most `_CHECKPOINT_MEMORY`.
 
-        A checkpoint rewrites every changed table's row groups and primary-key
+        A checkpoint rewrites each changed table's last row group and primary-key
         index, reading them whole: under the run's limit (512MB) its memory grew
         with the warehouse (200 MB more at 20,000 articles), under 64MB it stays
         30 MB more, no slower. The connection closes after it, so the lowered
