@@ -84,15 +84,20 @@ class Loader:
         assert self.process.stdout is not None
         return self.process.stdout.readline().strip()
 
-    def kill_during_loads(self, path: Path | str, first: int, delay: float, *extra: str) -> int:
-        """Fork a loader, SIGKILL it after `delay` s of loading; return the last batch begun."""
+    def kill_during_loads(
+        self, path: Path | str, first: int, delay: float, *extra: str, after: int = 0
+    ) -> int:
+        """Fork a loader, SIGKILL it after `delay` s of loading (and once `after` batches are
+        in, if given); return the last batch begun."""
         assert self.process.stdin is not None
         self.process.stdin.write("\t".join([str(path), str(first), *extra]) + "\n")
         self.process.stdin.flush()
         pid = int(self._line().removeprefix("pid "))
+        begun = []
+        while after and len(begun) <= after:  # "begin K" follows batch K-1's commit
+            begun.append(int(self._line().removeprefix("begin ")))
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
-        begun = []
         while (line := self._line()) != "ended":
             assert line.startswith("begin "), line
             begun.append(int(line.split()[1]))
@@ -141,6 +146,26 @@ def test_killed_loads_leave_whole_batches_and_the_next_run_loads_each_once(
         load_validated(warehouse, make_batch(number))
     assert _rows_per_batch(path) == {number: FULL for number in range(first)}
     print(f"{TRIALS} kills over {first} batches, {cut_short} batches cut short mid-load")
+
+
+def test_commits_a_killed_loader_left_in_the_wal_are_read_and_the_run_end_folds_them_in(
+    loader: Loader, tmp_path: Path
+) -> None:
+    """Loads do not checkpoint: a kill leaves committed batches in the WAL only (see warehouse)."""
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).start_run(RUN_ID, "ingest", [("port-news", "feed", "https://port.example/")])
+    last = loader.kill_during_loads(path, 0, 0.1, after=2)
+    wal = Path(f"{path}.wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    stored = _rows_per_batch(path)  # a read-only open replays the WAL
+    whole = {number for number, counts in stored.items() if counts == FULL}
+    assert set(stored) == whole and {0, 1} <= whole and max(whole) >= last - 1
+
+    Warehouse(path).finish_run(RUN_ID, "crashed", {})
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.duckdb"  # the file alone now holds every batch
+    copy.write_bytes(path.read_bytes())
+    assert _rows_per_batch(copy) == stored
 
 
 def test_killed_ducklake_loads_leave_whole_batches_and_the_next_run_loads_each_once(
