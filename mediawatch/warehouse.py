@@ -706,6 +706,31 @@ def _size_bytes(text: str) -> float:
     return float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1)
 
 
+def _merge_from_batch(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
+    """Merge the registered `batch` into articles in one UPDATE action (all DuckLake's MERGE
+    takes): an unchanged article keeps every column but last_seen_at, a changed one takes the
+    new values, a new one is inserted."""
+    same = "t.content_hash = s.content_hash"
+    assignments = ", ".join(
+        f"{name} = CASE WHEN {same} THEN t.{name} ELSE s.{name} END"
+        for name in [*_UPDATABLE, "updated_at", "run_id"]
+    )
+    con.execute(
+        f"""
+        MERGE INTO articles AS t
+        USING (SELECT *, fetched_at AS updated_at, $run_id AS run_id FROM batch) AS s
+        ON t.article_id = s.article_id
+        WHEN MATCHED THEN
+            UPDATE SET {assignments}, last_seen_at = s.fetched_at
+        WHEN NOT MATCHED THEN
+            INSERT ({_COLUMNS}, first_seen_at, last_seen_at, updated_at, run_id)
+            VALUES ({", ".join("s." + n for n in _ARTICLE_SCHEMA.names)},
+                    $now, s.fetched_at, NULL, $run_id)
+        """,
+        {"run_id": run_id, "now": now},
+    )
+
+
 def _update_from_batch(
     con: duckdb.DuckDBPyConnection, assignments: list[str], ids: list[str], run_id: str | None
 ) -> None:
@@ -1091,7 +1116,12 @@ class Warehouse:
         with self.transaction() as con:
             if articles:
                 previous = self._merge_articles(
-                    con, articles, run_id=run_id, taxonomy_version=taxonomy_version, now=now
+                    con,
+                    articles,
+                    run_id=run_id,
+                    taxonomy_version=taxonomy_version,
+                    now=now,
+                    lake=self.lake,
                 )
                 for article in articles:
                     _count_outcome(
@@ -1214,8 +1244,12 @@ class Warehouse:
         run_id: str,
         taxonomy_version: str,
         now: datetime,
+        lake: bool,
     ) -> dict[str, str]:
         """Insert new articles, update stored ones, and store the topics of new or changed ones.
+
+        A DuckLake keeps its one MERGE (`_merge_from_batch`): it inlines a
+        small INSERT into its catalog instead of writing Parquet.
 
         Which articles are stored is read first (their ids and content hashes
         only), so new ones are appended with a plain INSERT and only stored ones
@@ -1235,7 +1269,9 @@ class Warehouse:
         )
         fresh = [a.article_id for a in articles if a.article_id not in previous]
         stored = [a for a in articles if a.article_id in previous]
-        if fresh:
+        if lake:
+            _merge_from_batch(con, run_id, now)
+        elif fresh:
             # All of the batch, when none is stored: no filter to evaluate.
             where = "WHERE article_id IN (SELECT unnest($ids))" if stored else ""
             con.execute(
@@ -1245,14 +1281,14 @@ class Warehouse:
             )
         changed = [a.article_id for a in stored if previous[a.article_id] != a.content_hash]
         unchanged = [a.article_id for a in stored if previous[a.article_id] == a.content_hash]
-        if changed:
+        if changed and not lake:
             _update_from_batch(
                 con,
                 [f"{n} = b.{n}" for n in _UPDATABLE] + ["updated_at = b.fetched_at"],
                 changed,
                 run_id,
             )
-        if unchanged:
+        if unchanged and not lake:
             _update_from_batch(con, [], unchanged, None)
         con.unregister("batch")
         replace_topics(
