@@ -6,6 +6,11 @@ fresh folder and a `postgres` server on a free loopback port with its unix
 socket in that folder. The server refuses to run as root, so when we are root
 both run as the unprivileged `postgres` system user (or `nobody`), which owns
 the folder. Authentication is `trust`, on loopback only: a scratch server.
+
+The server runs in a session of its own, so a test run or demo killed before
+its `stop` (a timeout, kill -9) leaves it running: each folder names the
+process that started it (`owner`), and `start` first stops the servers whose
+owner is gone and deletes their folders (`reap_orphans`).
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediawatch.errors import MediawatchError
+from mediawatch.lifetime import runs
 
 _DEBIAN_BINDIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 _READY_TIMEOUT = 30.0
 _STOP_TIMEOUT = 15.0
 SUPERUSER = "mediawatch"
+_PREFIX = "mediawatch-pg-"
+_OWNER = "owner"  # "<pid> <start time>" of the process that started the cluster
 
 
 class PostgresUnavailable(MediawatchError):
@@ -124,8 +132,10 @@ def start(bindir: Path | None = None, *, settings: dict[str, str] | None = None)
     bindir = bindir or find_bindir()
     if bindir is None:
         raise PostgresUnavailable("no PostgreSQL server binaries (initdb, postgres) found")
+    reap_orphans()
     user = _server_user()
-    folder = Path(tempfile.mkdtemp(prefix="mediawatch-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    (folder / _OWNER).write_text(f"{os.getpid()} {_started(os.getpid())}")
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
@@ -155,6 +165,61 @@ def start(bindir: Path | None = None, *, settings: dict[str, str] | None = None)
     server = LocalPostgres(folder=folder, port=port, bindir=bindir, user=user, process=process)
     _wait_ready(server)
     return server
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of `/proc/<pid>/stat` after the command name (state first), or none."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _started(pid: int) -> str | None:
+    """When `pid` started (clock ticks after boot): a reused pid has another start time."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
+
+
+def _serving(pid: int) -> bool:
+    """Whether `pid` is a PostgreSQL server that has not exited (an unreaped one has)."""
+    return runs(pid, b"postgres") and _stat(pid)[:1] != ["Z"]
+
+
+def reap_orphans(parent: Path | None = None) -> list[Path]:
+    """Stop the servers of clusters whose owner is gone, delete their folders; return them.
+
+    A folder without a readable owner (being set up, or made by an older
+    version) is left alone.
+    """
+    reaped = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            pid, started = (folder / _OWNER).read_text().split()
+        except (OSError, ValueError):
+            continue
+        if _started(int(pid)) == started:
+            continue
+        _stop_postmaster(folder / "data" / "postmaster.pid")
+        shutil.rmtree(folder, ignore_errors=True)
+        reaped.append(folder)
+    return reaped
+
+
+def _stop_postmaster(pid_file: Path) -> None:
+    """Shut down at once the server whose `postmaster.pid` this is, if it still runs."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if not _serving(pid):
+        return
+    os.kill(pid, signal.SIGQUIT)
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    while _serving(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _serving(pid):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _wait_ready(server: LocalPostgres) -> None:

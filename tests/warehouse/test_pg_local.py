@@ -33,3 +33,18 @@ def test_stop_removes_the_cluster_folder():
     server.stop()
     assert server.process.poll() is not None
     assert not folder.exists()
+
+
+def test_a_server_whose_owner_was_killed_is_stopped_by_the_next_start():
+    orphan = pg_local.start()
+    gone = subprocess.Popen(["true"])  # the owner: a process that has ended
+    gone.wait()
+    (orphan.folder / "owner").write_text(f"{gone.pid} 1")
+    survivor = pg_local.start()
+    try:
+        orphan.process.wait(timeout=15)
+        assert not orphan.folder.exists()
+        assert survivor.folder.exists() and survivor.process.poll() is None
+    finally:
+        survivor.stop()
+        orphan.stop()
