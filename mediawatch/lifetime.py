@@ -36,6 +36,14 @@ def die_with_parent(sig: int = signal.SIGTERM, *, parent: int | None = None) -> 
         os._exit(1)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of `/proc/<pid>/stat` after the command name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
 def alive(pid: int) -> bool:
     """Whether a process with this id exists and has not ended (a zombie has ended)."""
     try:
@@ -44,11 +52,14 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
+    fields = _stat(pid)
+    return fields is None or fields[0] != "Z"
+
+
+def started(pid: int) -> str | None:
+    """When `pid` started (clock ticks after boot), None if it is gone: a reused pid differs."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
 
 
 def runs(pid: int, program: bytes) -> bool:

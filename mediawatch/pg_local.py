@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediawatch.errors import MediawatchError
-from mediawatch.lifetime import runs
+from mediawatch.lifetime import runs, started
 
 _DEBIAN_BINDIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 _READY_TIMEOUT = 30.0
@@ -135,7 +135,7 @@ def start(bindir: Path | None = None, *, settings: dict[str, str] | None = None)
     reap_orphans()
     user = _server_user()
     folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
-    (folder / _OWNER).write_text(f"{os.getpid()} {_started(os.getpid())}")
+    (folder / _OWNER).write_text(f"{os.getpid()} {started(os.getpid())}")
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
@@ -167,25 +167,6 @@ def start(bindir: Path | None = None, *, settings: dict[str, str] | None = None)
     return server
 
 
-def _stat(pid: int) -> list[str]:
-    """The fields of `/proc/<pid>/stat` after the command name (state first), or none."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
-
-
-def _started(pid: int) -> str | None:
-    """When `pid` started (clock ticks after boot): a reused pid has another start time."""
-    fields = _stat(pid)
-    return fields[19] if fields else None
-
-
-def _serving(pid: int) -> bool:
-    """Whether `pid` is a PostgreSQL server that has not exited (an unreaped one has)."""
-    return runs(pid, b"postgres") and _stat(pid)[:1] != ["Z"]
-
-
 def reap_orphans(parent: Path | None = None) -> list[Path]:
     """Stop the servers of clusters whose owner is gone, delete their folders; return them.
 
@@ -195,10 +176,10 @@ def reap_orphans(parent: Path | None = None) -> list[Path]:
     reaped = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{_PREFIX}*"):
         try:
-            pid, started = (folder / _OWNER).read_text().split()
+            pid, since = (folder / _OWNER).read_text().split()
         except (OSError, ValueError):
             continue
-        if _started(int(pid)) == started:
+        if started(int(pid)) == since:
             continue
         _stop_postmaster(folder / "data" / "postmaster.pid")
         shutil.rmtree(folder, ignore_errors=True)
@@ -212,13 +193,13 @@ def _stop_postmaster(pid_file: Path) -> None:
         pid = int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return
-    if not _serving(pid):
+    if not runs(pid, b"postgres"):
         return
     os.kill(pid, signal.SIGQUIT)
     deadline = time.monotonic() + _STOP_TIMEOUT
-    while _serving(pid) and time.monotonic() < deadline:
+    while runs(pid, b"postgres") and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _serving(pid):
+    if runs(pid, b"postgres"):
         os.kill(pid, signal.SIGKILL)
 
 
