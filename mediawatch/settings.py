@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -52,7 +53,16 @@ _AWS_ENVIRONMENT = {
 DAY = 86_400
 GIB = 1024**3
 # A size as DuckDB's `memory_limit` takes it: a number and a unit (512MB, 1.5GiB).
-_MEMORY_SIZE = r"^\d+(\.\d+)?\s*(?i:[KMGT]i?B)$"
+_MEMORY_SIZE = r"^(\d+(?:\.\d+)?)\s*(?i:([KMGT])(i?)B)$"
+
+
+def memory_size_bytes(text: str) -> float:
+    """Bytes in a memory size as DuckDB reads it: MB is 1000**2 bytes, MiB 1024**2."""
+    match = re.match(_MEMORY_SIZE, text.strip())
+    if match is None:
+        raise ConfigError(f"not a memory size: {text!r} (for example 512MB or 1.5GiB)")
+    number, unit, binary = match.groups()
+    return float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1)
 
 
 def _within(low: float, high: float) -> AfterValidator:

@@ -37,6 +37,7 @@ from mediawatch.lake_target import (
     as_target,
     without_passwords,
 )
+from mediawatch.settings import memory_size_bytes
 from schemas.records import (
     Article,
     Evidence,
@@ -64,7 +65,6 @@ _CONFLICT_ATTEMPTS = 8
 CHECKPOINT_WAL_BYTES = 16 * 2**20
 _CHECKPOINT_MEMORY = "64MB"
 _DUCKDB_CHECKPOINT_THRESHOLD = "256MB"
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT])(i?)B", re.IGNORECASE)
 _T = TypeVar("_T")
 
 
@@ -697,15 +697,6 @@ def _keep_wal(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET checkpoint_threshold = '{_DUCKDB_CHECKPOINT_THRESHOLD}'")
 
 
-def _size_bytes(text: str) -> float:
-    """Bytes in a size as DuckDB's `memory_limit` takes it (512MB, 1.5GiB)."""
-    match = _SIZE.fullmatch(text.strip())
-    if match is None:
-        raise WarehouseError(f"not a memory size: {text!r}")
-    number, unit, binary = match.groups()
-    return float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1)
-
-
 def _merge_from_batch(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
     """Merge the registered `batch` into articles in one UPDATE action (all DuckLake's MERGE
     takes): an unchanged article keeps every column but last_seen_at, a changed one takes the
@@ -849,7 +840,9 @@ class Warehouse:
         limit goes with it.
         """
         configured = self.config.get("memory_limit")
-        if configured is None or _size_bytes(str(configured)) > _size_bytes(_CHECKPOINT_MEMORY):
+        if configured is None or memory_size_bytes(str(configured)) > memory_size_bytes(
+            _CHECKPOINT_MEMORY
+        ):
             con.execute(f"SET memory_limit = '{_CHECKPOINT_MEMORY}'")
         con.execute("CHECKPOINT")
 

@@ -6,7 +6,13 @@ import pytest
 
 from mediawatch.errors import ConfigError
 from mediawatch.lake_target import DuckLakeTarget
-from mediawatch.settings import CONFIG_ENV, DEFAULTS_DIR, config_file, load_settings
+from mediawatch.settings import (
+    CONFIG_ENV,
+    DEFAULTS_DIR,
+    config_file,
+    load_settings,
+    memory_size_bytes,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -199,3 +205,18 @@ def test_s3_credentials_come_from_the_aws_variables_unless_set(
     assert given.warehouse.s3.key_id == "from-file"
     # A data path in a folder needs no S3 settings.
     assert load_settings(write(tmp_path, "warehouse: 'ducklake:c.ducklake'\n")).warehouse.s3 is None
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"), [("512MB", 512e6), ("1.5GiB", 1.5 * 2**30), ("64 kb", 64e3)]
+)
+def test_a_memory_size_the_settings_accept_is_read_in_duckdb_units(
+    tmp_path: Path, size: str, expected: float
+) -> None:
+    settings = load_settings(write(tmp_path, f"warehouse_memory_limit: {size}\n"))
+    assert memory_size_bytes(settings.duckdb_config["memory_limit"]) == expected
+
+
+def test_a_memory_size_without_a_unit_is_refused() -> None:
+    with pytest.raises(ConfigError, match="80%"):
+        memory_size_bytes("80%")

@@ -112,11 +112,3 @@ def test_a_checkpoint_runs_under_a_small_memory_limit_never_a_larger_one(
     with warehouse.connection() as con:
         warehouse._checkpoint(con)
         assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (during,)
-
-
-def test_sizes_read_as_duckdb_reads_them() -> None:
-    assert warehouse_module._size_bytes("512MB") == 512e6
-    assert warehouse_module._size_bytes("1.5GiB") == 1.5 * 2**30
-    assert warehouse_module._size_bytes("64 kb") == 64e3
-    with pytest.raises(warehouse_module.WarehouseError):
-        warehouse_module._size_bytes("80%")
