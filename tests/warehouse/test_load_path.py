@@ -143,3 +143,18 @@ def test_evidence_json_is_exactly_what_json_dumps_writes(spans: list[Evidence]) 
         default=str,
     )
     assert warehouse_module.evidence_json(label) == expected
+
+
+def test_a_files_writes_run_one_duckdb_thread_unless_warehouse_threads_is_set(
+    tmp_path: Path,
+) -> None:
+    """One thread costs a batch's writes less CPU; queries keep DuckDB's own count."""
+    default = Warehouse(tmp_path / "w.duckdb")
+    with default.connection() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (1,)
+    own = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    with default.reader() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == own
+    configured = Warehouse(tmp_path / "w.duckdb", config={"threads": 3})
+    with configured.connection() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (3,)
