@@ -286,10 +286,11 @@ class StoryIndex:
 
 
 class _Bands:
-    """LSH buckets in numpy: each row's `b` band keys, sorted per band for lookup.
+    """LSH buckets in numpy: each row's `b` band keys, all sorted in one array for lookup.
 
     Band i of a signature is its values [i*r, (i+1)*r), as in datasketch's
-    `MinHashLSH`; its key is a 64-bit hash of them. Rows put since the last
+    `MinHashLSH`; its key is a 64-bit hash of i and them, so one search of
+    the `b` keys finds every band's matches at once. Rows put since the last
     sort (new, or changed) are searched by a scan; a lookup sorts them in
     once they are many (`_SORT_AT`, or a sixteenth of all rows, so sorting
     stays O(n log n) in all). A key match is confirmed on the values
@@ -302,14 +303,15 @@ class _Bands:
         self.b, self.r = b, r
         self._keys = np.zeros((0, b), dtype=np.uint64)
         self._count = 0
-        self._sorted = np.zeros((b, 0), dtype=np.uint64)  # per band: keys of the sorted rows
-        self._order = np.zeros((b, 0), dtype=np.int64)  # per band: their rows
+        self._sorted_rows = 0  # rows 0 .. this - 1 are in the sorted keys
+        self._sorted = np.zeros(0, dtype=np.uint64)  # every band key of those rows, sorted
+        self._order = np.zeros(0, dtype=np.int64)  # where each was: row * b + band
         self._changed: set[int] = set()  # sorted rows put again since the last sort
 
     def keys(self, values: np.ndarray) -> np.ndarray:
         """The `b` band keys of one signature's values (of each row, for a matrix of them)."""
         bands = values[..., : self.b * self.r].reshape(*values.shape[:-1], self.b, self.r)
-        key = np.zeros(bands.shape[:-1], dtype=np.uint64)
+        key = np.broadcast_to(np.arange(self.b, dtype=np.uint64), bands.shape[:-1]).copy()
         for j in range(self.r):
             key = key * _MIX + bands[..., j]
         key ^= key >> _SHIFT
@@ -321,7 +323,7 @@ class _Bands:
         self._keys = _with_room(self._keys, row)
         self._count = max(self._count, row + 1)
         self._keys[row] = self.keys(values)
-        if row < self._order.shape[1]:
+        if row < self._sorted_rows:
             self._changed.add(row)
 
     def put_new(self, start: int, values: np.ndarray) -> None:
@@ -332,10 +334,11 @@ class _Bands:
         self._count = max(self._count, end)
 
     def _sort(self) -> None:
-        """Sort every row's keys per band; no row is fresh after."""
-        keys = self._keys[: self._count].T
-        self._order = np.argsort(keys, axis=1, kind="stable")
-        self._sorted = np.take_along_axis(keys, self._order, axis=1)
+        """Sort every row's band keys; no row is fresh after."""
+        keys = self._keys[: self._count].ravel()
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
+        self._sorted_rows = self._count
         self._changed.clear()
 
     def candidates(self, values: np.ndarray, known: np.ndarray) -> list[int]:
@@ -343,19 +346,18 @@ class _Bands:
 
         `known` holds every row's current values, to confirm a key match on.
         """
-        sorted_rows = self._order.shape[1]
+        sorted_rows = self._sorted_rows
         fresh = self._count - sorted_rows + len(self._changed)
         if fresh >= max(self._SORT_AT, self._count // 16):
             self._sort()
             sorted_rows = self._count
         wanted = self.keys(values)
         found: set[int] = set()
-        for band, key in enumerate(wanted):
-            keys = self._sorted[band]
-            low = int(np.searchsorted(keys, key))
-            if low < sorted_rows and keys[low] == key:
-                high = int(np.searchsorted(keys, key, "right"))
-                found.update(self._order[band, low:high].tolist())
+        low = np.searchsorted(self._sorted, wanted)
+        high = np.searchsorted(self._sorted, wanted, "right")
+        for start, end in zip(low.tolist(), high.tolist(), strict=True):
+            if start < end:
+                found.update((self._order[start:end] // self.b).tolist())
         new = self._keys[sorted_rows : self._count]
         found.update((np.flatnonzero((new == wanted).any(axis=1)) + sorted_rows).tolist())
         if self._changed:
