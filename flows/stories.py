@@ -20,7 +20,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from mediawatch.errors import WarehouseLocked
-from mediawatch.registry import stale_signatures, stored_signatures
+from mediawatch.registry import signatures_for_index
 from mediawatch.settings import StoriesSettings
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, StorySignature
@@ -45,7 +45,7 @@ def story_index(
         num_perm=settings.num_perm,
         shingle_words=settings.shingle_words,
     )
-    stored = stored_signatures(warehouse, SCHEME)
+    stored, stale = signatures_for_index(warehouse, SCHEME)
     loaded = index.load(stored)
     logger = get_run_logger()
     if loaded < len(stored):
@@ -54,7 +54,7 @@ def story_index(
             "run `mediawatch reprocess` to group those articles again",
             len(stored) - loaded,
         )
-    remade = index.load_bodies(stale_signatures(warehouse, SCHEME))
+    remade = index.load_bodies(stale)
     if remade:
         logger.info("%d story signatures of an older scheme made anew from bodies", len(remade))
     return index, remade

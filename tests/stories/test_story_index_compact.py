@@ -97,3 +97,30 @@ def test_the_index_holds_an_article_in_under_2_kb() -> None:
         tracemalloc.stop()
     assert len(index) == 5001
     assert held / 5000 < 2048
+
+
+def test_stored_rows_loaded_in_bulk_group_later_copies_as_datasketch_does() -> None:
+    """Rows loaded at once (bulk, or one by one when an id repeats) index as if each was assigned.
+
+    The reference assigns every item in turn; an index loaded with the first
+    1,500 items and their reference stories must give the rest the same stories.
+    """
+    values = signatures(2000, seed=11)
+    order = np.random.default_rng(5).permutation(len(values))  # copies on both sides of 1,500
+    items = [(f"a{i}", values[i]) for i in order]
+    expected = reference(items, 0.5)
+    assert len(set(expected[:1500]) & set(expected[1500:])) > 100
+    rows = [
+        (article_id, story, v.astype("<u8").tobytes())
+        for (article_id, v), story in zip(items[:1500], expected[:1500], strict=True)
+    ]
+    short = ("short", "story-short", b"\x00" * 8)  # another num_perm: skipped
+    for stored in (rows, [rows[0], *rows]):  # a repeated id: one by one, the later row wins
+        index = StoryIndex(threshold=0.5, num_perm=NUM_PERM, shingle_words=3)
+        assert index.load([*stored, short]) == len(stored)
+        assert len(index) == 1500
+        later = []
+        for article_id, v in items[1500:]:
+            body = article_id + v.tobytes().hex()
+            later.append(index.assign(article_id, body, StoryPrint(body, text_hash(body), v)))
+        assert [found.story_id for found in later] == expected[1500:]
