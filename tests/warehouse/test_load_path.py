@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,27 +112,6 @@ def test_a_checkpoint_runs_under_a_small_memory_limit_never_a_larger_one(
     with warehouse.connection() as con:
         warehouse._checkpoint(con)
         assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (during,)
-
-
-@pytest.mark.parametrize(
-    "spans",
-    [
-        [],
-        [Evidence("état*", "body", 3, 9, 'un "état" d\'urgence\n\t\\ é \u2028 \x00 \U0001f600')],
-        [Evidence("a", "title", 0, 1, "a b"), Evidence("b", "body", 10, 11, "")],
-        [Evidence("a", "body", True, 1, "a"), Evidence("b", "body", 1, 2, None)],  # type: ignore[arg-type]
-    ],
-)
-def test_evidence_json_is_exactly_what_json_dumps_writes(spans: list[Evidence]) -> None:
-    """The templated evidence JSON is `json.dumps` of the spans as dicts, byte for byte."""
-    label = TopicLabel("economy", 1.0, spans)
-    expected = json.dumps(
-        [dataclasses.asdict(span) for span in spans],
-        ensure_ascii=False,
-        sort_keys=True,
-        default=str,
-    )
-    assert warehouse_module.evidence_json(label) == expected
 
 
 def test_a_files_writes_run_one_duckdb_thread_unless_warehouse_threads_is_set(
