@@ -256,9 +256,12 @@ _FIRST_RUN_MODULES = (
 def warm_up(config: str | None) -> None:
     """Import and build what every flow command needs before its first batch.
 
-    That includes the project's taxonomy, compiled once per text
-    (`parse_taxonomy` is cached by content, so an edited file still counts),
-    and the tables' primary keys (read by migrating a scratch database, about
+    That includes the extraction workers' forkserver, with trafilatura
+    imported: each command's pool forks its workers from it
+    (`_adopt_forkserver`) instead of starting a forkserver of its own (about
+    1.1 CPU-s per run). It also includes the project's taxonomy, compiled once
+    per text (`parse_taxonomy` is cached by content, so an edited file still
+    counts), and the tables' primary keys (read by migrating a scratch database, about
     0.1 s that every run recording its feeds' state would pay again).
     """
     import flows.digest
@@ -273,9 +276,11 @@ def warm_up(config: str | None) -> None:
     import mediawatch.warehouse
     from mediawatch.settings import load_settings
     from transforms import stories, validate
+    from transforms.extract import start_forkserver
 
     for module in _FIRST_RUN_MODULES:
         importlib.import_module(module)
+    start_forkserver()
     validate.prepare()
     stories.prepare()
     mediawatch.warehouse.primary_keys()
@@ -359,6 +364,7 @@ def _run_child(connection: socket.socket, fds: list[int], request: dict) -> None
     os.environ.update(request["env"])
     sys.argv = ["mediawatch", *request["argv"]]
     _become_fresh_process()
+    _adopt_forkserver()
     done = threading.Event()
     code = [1]
 
@@ -438,6 +444,29 @@ def _become_fresh_process() -> None:
     setup_logging(incremental=False)
     mediawatch.cli.console = Console()
     mediawatch.taxonomy_cmd.console = Console()
+
+
+def _adopt_forkserver() -> None:
+    """Let this child's extraction pool use the daemon's forkserver, or start its own if it died.
+
+    multiprocessing checks that its forkserver still runs with `waitpid`, which
+    only the forkserver's parent (the daemon) may call: in this child it would
+    raise. While the forkserver lives, the check here is only that the
+    resource tracker runs; one that died is forgotten, so the run starts its own.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    server = forkserver._forkserver
+    pid = server._forkserver_pid
+    if pid is None:
+        return
+    if not alive(pid):
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = server._forkserver_pid = None
+        server._forkserver_address = None
+        return
+    server.ensure_running = resource_tracker.ensure_running
+    forkserver.ensure_running = resource_tracker.ensure_running
 
 
 def _stop_when_client_goes(connection: socket.socket, done: threading.Event) -> None:

@@ -158,15 +158,32 @@ def test_a_failing_command_gives_the_same_error_line_and_code(warm: Daemon) -> N
     assert [argv for _, argv in warm.served()][-1].startswith(f"pages {missing}")
 
 
+def _forkservers(pid: int) -> set[int]:
+    """The multiprocessing forkservers among the children of `pid`."""
+    return {
+        child
+        for child in _children(pid)
+        if b"multiprocessing.forkserver" in Path(f"/proc/{child}/cmdline").read_bytes()
+    }
+
+
 def test_killing_the_client_kills_its_run(warm: Daemon) -> None:
+    """The run's process, and the extraction workers the daemon's forkserver made for it, end."""
+    [forkserver] = _forkservers(warm.process.pid)
+    workers_before = _children(forkserver)
     before = warm.children()
     client = warm.mediawatch("pages", str(_pages(warm.folder / "many", 40)))
     deadline = time.monotonic() + 120
     while not warm.children() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     [child] = warm.children() - before
-    time.sleep(3)  # into the run: its extraction workers started
-    run = {child, *_descendants(child)}
+    while not _children(forkserver) - workers_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)  # every worker of the pool forked
+    workers = _children(forkserver) - workers_before
+    assert workers, "the run's workers come from the daemon's forkserver"
+    assert not _forkservers(child), "the run started no forkserver of its own"
+    run = {child, *_descendants(child), *workers}
     os.kill(client.pid, signal.SIGKILL)
     client.wait()
     killed = time.monotonic()
