@@ -67,6 +67,8 @@ _WS = re.compile(r"\s+")
 # the rest of the page as the title, leaving no body. Its text ends at the line's end.
 _OPEN_TITLE = re.compile(r"(<title[^>]*>[^<\n]*)", re.I)
 _TITLE_END = re.compile(r"</title", re.I)
+# Block elements that make a text a web page whatever it opens with (see `_load`).
+_MARKUP = re.compile(r"<(?:body|div|p|table|td|article|h[1-6])\b", re.I)
 # What trafilatura's JSON-LD reader raises on data it does not expect; its own
 # `extract_metadata` then keeps the metadata read before it, and so does `_page_metadata`.
 _JSON_LD_BUGS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
@@ -163,6 +165,20 @@ def _close_title(html: str) -> str:
     if opened is None or _TITLE_END.search(html, opened.end()):
         return html
     return f"{html[: opened.end()]}</title>{html[opened.end() :]}"
+
+
+def _load(html: str) -> HtmlElement | None:
+    """The page's tree; a page whose start names no `html` but holds markup is read too.
+
+    trafilatura rejects a page that opens without "html" in its first characters
+    and parses to a lone body: a crawl that cut the page's start ("<!DOCTYPE htm"
+    then the layout) or a corpus wrapper ("<text id=...>" around the page). Such a
+    page still holds its story, so it is read again inside an `<html>` element.
+    """
+    tree = load_html(html)
+    if tree is None and _MARKUP.search(html):
+        tree = load_html(f"<html>{html}")
+    return tree
 
 
 def _strip_title(text: str, title: str | None) -> str:
@@ -294,7 +310,7 @@ def extract(page: Page) -> Article | Failure:
         return failed("empty", f"{page.url}: empty document")
     try:
         html = decode_html(page.content, _charset(page.content_type))
-        tree = load_html(_close_title(html))
+        tree = _load(_close_title(html))
     except (ValueError, LxmlError) as exc:
         return failed("undecodable", f"{page.url}: cannot parse HTML: {exc}")
     if tree is None:

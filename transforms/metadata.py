@@ -50,7 +50,16 @@ _ARTICLE_TYPES = frozenset(
         "SocialMediaPosting",
     )
 )
-_TITLE_KEYS = ("og:title", "twitter:title", "dc.title", "title", "headline")
+_TITLE_KEYS = (
+    "og:title",
+    "twitter:title",
+    "dc.title",
+    "dc:title",
+    "dcterms.title",
+    "parsely-title",
+    "title",
+    "headline",
+)
 _SITE_KEYS = ("og:site_name", "application-name", "publisher", "twitter:site", "dc.publisher")
 _AUTHOR_KEYS = (
     "author",
@@ -98,6 +107,9 @@ _NAME_SPLIT = re.compile(r"\s*(?:[,;&/|]|\band\b|\bund\b|\bet\b|\ben\b)\s*", re.
 _SHORT_AND = re.compile(r"\s+[ye]\s+", re.I)
 _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+# A dash between a headline and a short last part that may be the site's name (see `strip_site`).
+_DASH = re.compile(r"\s+[-–—]\s+")
+_MAX_SUFFIX = 3
 _STRONG_SEPARATOR = re.compile(r"\s+(?:[|·•»«~>]|::|--)\s+|\s*[_｜|]\s*")
 # What some pages wrap JSON-LD in: a CDATA section or an HTML comment.
 _WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--)|(?:\]\]>|-->)\s*$")
@@ -553,6 +565,11 @@ def strip_site(title: str, sites: Sequence[str]) -> str:
     longest = max(strong, key=_words)
     if len(strong) > 1 and _words(longest) >= 0.7 * sum(_words(p) for p in strong):
         return longest.strip()
+    # After a dash, a short last part behind a headline of some words is the site's name
+    # that the page states nowhere else ("Ferry timetable adds crossings – My Harbour").
+    dash = next(reversed(list(_DASH.finditer(title))), None)
+    if dash and _words(title[dash.end() :]) <= _MAX_SUFFIX and _words(title[: dash.start()]) >= 4:
+        return title[: dash.start()].strip()
     return title
 
 

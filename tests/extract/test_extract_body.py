@@ -128,3 +128,18 @@ def test_visible_text_leaves_out_scripts_and_styles() -> None:
         "<script>var x = 1;</script><noscript>Enable scripts</noscript></body></html>"
     )
     assert extract_module._visible_chars(tree) == len("Four words of text.")
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "<!DOCTYPE htm\n  <div id='header'><a href='/'>Home</a></div>",  # a crawl cut at its start
+        "<text id='https://news.example.org/2026/ferry' title='Night ferry saved'>",  # a wrapper
+    ],
+)
+def test_a_page_opening_without_html_still_gives_its_story(opening: str) -> None:
+    """trafilatura rejects such a page as not HTML; its story is read all the same."""
+    content = f"{opening}<div class='story'><h2>Night ferry saved</h2>{STORY_HTML}</div></text>"
+    article = run(content.encode())
+    assert article.body.splitlines() == PARAGRAPHS
+    assert article.title == "Night ferry saved"

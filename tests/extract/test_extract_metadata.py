@@ -74,6 +74,7 @@ def run(content: bytes, url: str = "https://herald.example/world/ferry", **page:
         ("渡轮增加班次 后果很严重_科技_腾讯网", ["腾讯网"], "渡轮增加班次 后果很严重"),
         ("Herald: Ferry timetable adds crossings", ["herald"], "Ferry timetable adds crossings"),
         ("Covid-19 - what the ferry crews say", [], "Covid-19 - what the ferry crews say"),
+        ("Ferry timetable adds crossings – My Harbour", [], "Ferry timetable adds crossings"),
         ("Ferry crews pursue talks: Sport: Rugby: News24", ["news24"], "Ferry crews pursue talks"),
         ("Ferry crews vote to strike | January 15, 2008 | NNS", [], "Ferry crews vote to strike"),
     ],
@@ -82,6 +83,13 @@ def test_the_site_name_and_section_are_cut_from_a_title(
     title: str, sites: list[str], expected: str
 ) -> None:
     assert strip_site(title, sites) == expected
+
+
+@pytest.mark.parametrize("key", ["parsely-title", "dc:title"])
+def test_a_title_stated_only_in_parsely_or_rdfa_dublin_core_metadata_is_read(key: str) -> None:
+    head = f"<meta name='{key}' content='Two more ferry crossings a day from March'>"
+    article = run(page_html(head=head + "<title>Weekend roundup</title>"))
+    assert article.title == "Two more ferry crossings a day from March"
 
 
 def test_the_visible_headline_wins_over_an_seo_title() -> None:
