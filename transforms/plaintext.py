@@ -1403,8 +1403,9 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     blocks, meta = layout.blocks, layout.meta
     title_at, standfirst_at = layout.title_at, layout.standfirst_at
     ranked = _rank_title(layout, rules)
-    # The ranker may prefer the standfirst (its words recur in the story): the pair stands.
-    if ranked not in (title_at, standfirst_at):
+    # The ranker's headline wins; the structural pick's standfirst goes with it, as the
+    # rule pairs a menu line above the headline with the headline as its standfirst.
+    if ranked != title_at:
         title_at, standfirst_at = ranked, None
     published = meta.published or meta.updated  # an update stamp beats no date at all
     if published is None:

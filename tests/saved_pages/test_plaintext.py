@@ -437,6 +437,72 @@ def test_a_menu_line_with_dot_separators_is_never_the_headline() -> None:
         assert parse_plain_text(text).title == "Varnholm ferry link to reopen after storm"
 
 
+# A header whose structural pick is the share line above the headline (and the headline its
+# standfirst): date line, share line, headline, byline, role, story (English, German, French).
+SHARE_LINE_HEADERS = {
+    "en": (
+        "Thursday, March 12, 2026 - Page updated at 06:00 AM",
+        "E-mail article Print view Share: Digg Newsvine",
+        "Harbour crane strike ends after nine days",
+        "By Mara Lindqvist",
+        "Staff reporter",
+        "The crane strike at the Varnholm harbour ended on Wednesday night after nine days,"
+        " when the union accepted a new shift plan.",
+    ),
+    "de": (
+        "Donnerstag, 12. März 2026 - Aktualisiert 06:00 Uhr",
+        "Artikel per E-Mail senden Drucken Teilen",
+        "Kranführer beenden Streik im Hafen nach neun Tagen",
+        "Von Mara Lindqvist",
+        "Redakteurin",
+        "Der Streik der Kranführer im Hafen von Varnholm ist nach neun Tagen beendet, nachdem"
+        " die Gewerkschaft einem neuen Schichtplan zugestimmt hat.",
+    ),
+    "fr": (
+        "Jeudi 12 mars 2026 - Mis à jour à 06h00",
+        "Envoyer par e-mail Imprimer Partager",
+        "La grève des grutiers du port prend fin après neuf jours",
+        "Par Mara Lindqvist",
+        "Journaliste",
+        "La grève des grutiers du port de Varnholm a pris fin mercredi soir après neuf jours,"
+        " quand le syndicat a accepté un nouveau plan de travail.",
+    ),
+}
+SHARE_LINE_STORY = {
+    "en": [
+        "Ships that had waited at anchor for more than a week began to berth at dawn, the port"
+        " authority said in a statement.",
+        "The agreement adds a third crew to the night shift and raises the hourly rate by four"
+        " percent over two years.",
+    ],
+    "de": [
+        "Schiffe, die mehr als eine Woche vor Anker gewartet hatten, legten am Morgen an, teilte"
+        " die Hafenbehörde mit.",
+        "Die Einigung sieht eine dritte Mannschaft für die Nachtschicht vor und erhöht den"
+        " Stundenlohn in zwei Jahren um vier Prozent.",
+    ],
+    "fr": [
+        "Les navires qui attendaient au mouillage depuis plus d'une semaine ont commencé à"
+        " accoster à l'aube, a indiqué le port dans un communiqué.",
+        "L'accord ajoute une troisième équipe de nuit et relève le salaire horaire de quatre"
+        " pour cent sur deux ans.",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SHARE_LINE_HEADERS))
+def test_the_ranked_headline_beats_a_share_line_paired_with_it(lang: str) -> None:
+    """The structural pick takes the share line above the headline for the headline and the
+    headline for its standfirst; the ranker's headline wins and the pair goes."""
+    date, share, headline, byline, role, lead = SHARE_LINE_HEADERS[lang]
+    menu = ["Home", "News", "Sports", "Business", "Weather"]
+    text = "\n".join([*menu, date, share, headline, byline, role, lead, *SHARE_LINE_STORY[lang]])
+    article = parse_plain_text(text)
+    assert (article.title, article.standfirst) == (headline, None)
+    assert article.author == "Mara Lindqvist"
+    assert article.published_at == utc(2026, 3, 12)
+
+
 @pytest.mark.parametrize(
     "label", ["Topics: varnholm ferry pier crossings", "Tags: ferry crossings varnholm mainland"]
 )
