@@ -168,6 +168,7 @@ TITLE_CASE_SHARE = 0.75  # of a line's words capitalised: a Title Case headline
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
+HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -1188,6 +1189,15 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
     ]
 
 
+def _above_meta(layout: _Layout, i: int, rules: TextRules) -> bool:
+    """Whether the next line under `i` that is not furniture is a byline or date line: a
+    headline sits right above its byline and date, a menu line or a related link does not."""
+    below = next((b for b in layout.blocks[i + 1 : i + 4] if not b.furniture), None)
+    if below is None or below.meta:
+        return below is not None
+    return len(below.text) <= 120 and _read_meta(below.text, rules, layout.lang) is not None
+
+
 def _interface_label(text: str, rules: TextRules) -> bool:
     """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
     label = _LABEL.match(text)
@@ -1199,12 +1209,19 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     blocks, start = layout.blocks, layout.start
     lines = [
         i
-        for i in range(layout.low, min(len(blocks), start + 3))
+        for i in range(layout.low, min(len(blocks), start + HEADLINE_AFTER_START))
         if not (blocks[i].meta or blocks[i].furniture)
         and not _NAVIGATION.search(blocks[i].text)
         and not _interface_label(blocks[i].text, rules)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
+    ]
+    # Below the story's first lines (captions taken for story), only a headline over its byline.
+    lines = [
+        i
+        for i in lines
+        if i < start + 3
+        or (_title_like(blocks[i]) and _strong(blocks[i]) and _above_meta(layout, i, rules))
     ]
     anchor = layout.meta.lines[0] if layout.meta.lines else start
     strong = [i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])]

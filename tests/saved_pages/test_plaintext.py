@@ -503,6 +503,52 @@ def test_the_ranked_headline_beats_a_share_line_paired_with_it(lang: str) -> Non
     assert article.published_at == utc(2026, 3, 12)
 
 
+# Photo captions above the headline are taken for the story's first lines; the headline
+# and its date stamp come under them (English, German, French).
+CAPTIONED_HEADERS = {
+    "en": (
+        "View larger image",
+        "The mayor of Varnholm greets the ferry crews at the northern pier on Friday morning.",
+        "Harbour workers load the first crates onto the repaired deck of the northern pier.",
+        "Ferry crews return to the northern pier",
+        "Updated Fri. Mar. 13 2026 10:56 PM ET",
+        "The ferry crews of Varnholm went back to the northern pier on Friday, a week after"
+        " gales tore away its outer deck.",
+    ),
+    "de": (
+        "Bild vergrößern",
+        "Der Bürgermeister von Varnholm begrüßt am Freitagmorgen die Fährleute am Nordpier.",
+        "Hafenarbeiter laden die ersten Kisten auf das reparierte Deck des Nordpiers.",
+        "Fährleute kehren an den Nordpier zurück",
+        "Aktualisiert am 13.03.2026 22:56",
+        "Die Fährleute von Varnholm sind am Freitag an den Nordpier zurückgekehrt, eine Woche"
+        " nachdem der Sturm sein Deck abgerissen hatte.",
+    ),
+    "fr": (
+        "Agrandir l'image",
+        "Le maire de Varnholm accueille les équipages du bac sur la jetée nord vendredi matin.",
+        "Des dockers chargent les premières caisses sur le pont réparé de la jetée nord.",
+        "Les équipages du bac retrouvent la jetée nord",
+        "Mis à jour le 13 mars 2026 à 22h56",
+        "Les équipages du bac de Varnholm sont revenus vendredi sur la jetée nord, une semaine"
+        " après que la tempête a arraché son pont.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(CAPTIONED_HEADERS))
+def test_a_headline_over_its_date_below_photo_captions(lang: str) -> None:
+    """Captions are sentences, so the story seems to start with them; the headline right
+    above its date stamp under them is still found, not the "View larger image" line."""
+    view, first_caption, second_caption, headline, stamp, lead = CAPTIONED_HEADERS[lang]
+    menu = ["Home", "News", "Sport", "Weather", "Contact us"]
+    photos = [view, first_caption, view, second_caption]
+    text = "\n".join([*menu, *photos, headline, stamp, lead, *SHARE_LINE_STORY[lang]])
+    article = parse_plain_text(text)
+    assert article.title == headline
+    assert headline not in article.body.split("\n")
+
+
 @pytest.mark.parametrize(
     "label", ["Topics: varnholm ferry pier crossings", "Tags: ferry crossings varnholm mainland"]
 )
