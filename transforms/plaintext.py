@@ -168,6 +168,14 @@ TITLE_CASE_SHARE = 0.75  # of a line's words capitalised: a Title Case headline
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
+# The units of a relative stamp read ("N <unit> ago"); months and years are too coarse.
+RELATIVE_UNITS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
 HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
@@ -506,6 +514,31 @@ def search_date(text: str, lang: str | None = None) -> datetime | None:
     for _, match, months in sorted(found, key=lambda item: item[0]):
         if (when := _to_datetime(match, months)) is not None:
             return when
+    return None
+
+
+@cache
+def _relative_formats(lang: str | None) -> tuple[tuple[re.Pattern[str], timedelta], ...]:
+    """dateparser's "N <unit> ago" patterns of English and `lang`, with each unit's length."""
+    found = []
+    for code in dict.fromkeys(("en", lang or "en")):
+        table = _locale_info(code).get("relative-type-regex", {})
+        for unit, length in RELATIVE_UNITS.items():
+            if patterns := table.get(f"\\1 {unit} ago"):
+                found.append((re.compile("|".join(patterns), re.IGNORECASE), length))
+    return tuple(found)
+
+
+def relative_age(text: str, lang: str | None = None) -> timedelta | None:
+    """How long ago a relative stamp says ("2 hours ago", "vor 3 Tagen", "il y a 2 jours",
+    "hace 3 horas"), or None when `text` is not one."""
+    if not _DIGIT.search(text):
+        return None
+    candidate = text.strip().rstrip(".")
+    for pattern, length in _relative_formats(lang):
+        if match := pattern.fullmatch(candidate):
+            number = next(group for group in match.groups() if group)
+            return length * float(number.replace(",", "."))
     return None
 
 
@@ -908,6 +941,7 @@ class _Meta:
     published: datetime | None = None
     updated: datetime | None = None
     lines: list[int] = field(default_factory=list)
+    age: timedelta | None = None  # a relative publication stamp: "2 hours ago", "vor 3 Tagen"
 
 
 def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
@@ -922,10 +956,13 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
         updated = _strip_prefix(segment, rules.updated_prefixes)
         published = _strip_prefix(segment, rules.published_prefixes)
         dated = True
+        stamp = published if published is not None else segment
         if updated is not None and (when := find_date(updated, lang)):
             found.updated = found.updated or when
-        elif (when := find_date(published if published is not None else segment, lang)) is not None:
+        elif (when := find_date(stamp, lang)) is not None:
             found.published = found.published or when
+        elif (age := relative_age(updated if updated is not None else stamp, lang)) is not None:
+            found.age = found.age or (age if updated is None else None)
         else:
             dated = False
         # "By Jane Doe July 10, 2015": a byline may share its segment with the date.
@@ -935,8 +972,9 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
             if len(segment.split()) > 5:
                 return None
             odd = True
-    nothing = (found.author, found.published, found.updated) == (None, None, None)
-    return None if nothing or (odd and found.published is found.updated is None) else found
+    dates = (found.published, found.updated, found.age)
+    nothing = found.author is None and dates == (None, None, None)
+    return None if nothing or (odd and dates == (None, None, None)) else found
 
 
 def _late_date(
@@ -975,6 +1013,19 @@ def _page_date(blocks: list[_Block], lang: str | None) -> datetime | None:
     return None
 
 
+def _days_before(blocks: list[_Block], meta: _Meta, lang: str | None) -> datetime | None:
+    """The day a relative stamp ("3 days ago") points to, counted back from the copy's own
+    date: the first line elsewhere in it that is only a date (a masthead's "today").
+
+    Whole days only, as the reference is a day: "2 hours ago" is that day. None when the
+    copy shows no such date (the stamp was relative to a moment the copy does not keep).
+    """
+    age = meta.age or timedelta()
+    own = [b for i, b in enumerate(blocks) if i not in meta.lines]
+    today = _page_date(own, lang)
+    return None if today is None else today - timedelta(days=age.days)
+
+
 def _title_like(block: _Block) -> bool:
     """Shaped like a headline: 2-40 words (or a long unspaced CJK line), no final full stop."""
     text = block.text
@@ -1003,6 +1054,7 @@ def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
         merged.author = merged.author or meta.author
         merged.published = merged.published or meta.published
         merged.updated = merged.updated or meta.updated
+        merged.age = merged.age or meta.age
         merged.lines.append(index)
     if not clusters:
         return _Meta()
@@ -1425,6 +1477,8 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
     if ranked != title_at:
         title_at, standfirst_at = ranked, None
     published = meta.published or meta.updated  # an update stamp beats no date at all
+    if published is None and meta.age is not None:
+        published = _days_before(blocks, meta, layout.lang)
     if published is None:
         anchor = layout.start if title_at is None else title_at
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from transforms.plaintext import (
     parse_byline,
     parse_date,
     parse_plain_text,
+    relative_age,
     url_date,
 )
 
@@ -547,6 +548,47 @@ def test_a_headline_over_its_date_below_photo_captions(lang: str) -> None:
     article = parse_plain_text(text)
     assert article.title == headline
     assert headline not in article.body.split("\n")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "lang", "age"),
+    [
+        ("2 days ago", "en", timedelta(days=2)),
+        ("1h ago", "en", timedelta(hours=1)),
+        ("vor 3 Stunden", "de", timedelta(hours=3)),
+        ("il y a 2 jours", "fr", timedelta(days=2)),
+        ("hace 3 horas", "es", timedelta(hours=3)),
+        ("há 5 horas", "pt", timedelta(hours=5)),
+        ("2 giorni fa", "it", timedelta(days=2)),
+        ("3 uur geleden", "nl", timedelta(hours=3)),
+        ("2 days later", "en", None),
+        ("Harbour reopens in 2 days", "en", None),
+    ],
+)
+def test_relative_age(stamp: str, lang: str, age: timedelta | None) -> None:
+    assert relative_age(stamp, lang) == age
+
+
+RELATIVE_BYLINES = {
+    "en": ("Friday, March 13, 2026", "By Mara Lindqvist – 2 days ago"),
+    "de": ("Freitag, 13. März 2026", "Von Mara Lindqvist | vor 2 Tagen"),
+    "fr": ("Vendredi 13 mars 2026", "Par Mara Lindqvist | il y a 2 jours"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(RELATIVE_BYLINES))
+def test_a_relative_stamp_counts_back_from_the_copys_own_date(lang: str) -> None:
+    """ "By X – 2 days ago": the byline stands, and the day is counted back from the date the
+    copy shows apart from its header (the masthead's "today"); without one, no day is made up."""
+    masthead, byline = RELATIVE_BYLINES[lang]
+    headline, lead = SHARE_LINE_HEADERS[lang][2], SHARE_LINE_HEADERS[lang][5]
+    menu = ["Home", "News", "Sport", "Business", "Weather", "Travel"]
+    header = [headline, byline, lead, *SHARE_LINE_STORY[lang]]
+    article = parse_plain_text("\n".join([masthead, *menu, *header]))
+    assert (article.title, article.author) == (headline, "Mara Lindqvist")
+    assert article.published_at == utc(2026, 3, 11)
+    undated = parse_plain_text("\n".join([*menu, *header]))
+    assert (undated.author, undated.published_at) == ("Mara Lindqvist", None)
 
 
 @pytest.mark.parametrize(
