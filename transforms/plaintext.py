@@ -321,6 +321,8 @@ def load_text_rules(path: Path) -> TextRules:
     roles = "|".join(map(re.escape, _words(raw, "role_words", path)))
     credits = "|".join(map(re.escape, _words(raw, "credit_words", path)))
     glue = "|".join(re.escape(p) for p in updated)
+    bylines = _words(raw, "byline_prefixes", path)
+    labels = "|".join(re.escape(p) for p in bylines if _UNSPACED.search(p))
     return TextRules(
         stop_index={word: tuple(codes) for word, codes in index.items()},
         stoplists=stoplists,
@@ -332,17 +334,19 @@ def load_text_rules(path: Path) -> TextRules:
         min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
         copyright_max_chars=int(_number(raw, "copyright_max_chars", path, int)),
         header_window=int(_number(raw, "header_window", path, int)),
-        byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
+        byline_prefixes=_prefixes(bylines),
         published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
         updated_prefixes=_prefixes(updated),
         role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
         credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
-        # Segments of a meta line: "|", "•", "·" and spaced dash separators, and an update
-        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
+        # Segments of a meta line: "|", "•", "·" and spaced dash separators, an update
+        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023"),
+        # and a Chinese/Japanese field label after a space ("来源：X 作者：Y 责任编辑：Z").
         segment_split=re.compile(
             r"\s*[|•·]\s*|\s+[/—–]\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:"
             + glue
-            + r")\b)",
+            + r")\b)"
+            + (rf"|\s+(?=(?:{labels})\s*[:：])" if labels else ""),
             re.IGNORECASE,
         ),
         comments_start=re.compile(

@@ -592,6 +592,29 @@ def test_a_relative_stamp_counts_back_from_the_copys_own_date(lang: str) -> None
 
 
 @pytest.mark.parametrize(
+    "meta_line",
+    [
+        "2026-03-10 09:58:03 来源： 瓦恩霍尔姆日报 作者： 责任编辑：王小明",
+        "2026-03-10 09:58 來源：瓦恩霍爾姆日報 記者：王小明",
+    ],
+)
+def test_chinese_labelled_fields_in_one_meta_line(meta_line: str) -> None:
+    """ "来源：X 作者：Y 责任编辑：Z" set apart by spaces only: each label opens a segment, so
+    the line reads as the byline and date under the headline, not as the headline."""
+    headline = "瓦恩霍尔姆渡轮将在风暴修复后恢复运行"
+    story = [
+        "瓦恩霍尔姆与大陆之间的渡轮将于周五恢复运行，港务局在工程师完成风暴损坏检查后表示。",
+        "北码头的外层甲板将在冬季重建，港务局局长说，订阅提醒的读者将首先得知任何延误。",
+        "岛上的商家在夏季损失了大约两周的生意。",
+    ]
+    article = parse_plain_text("\n".join(["首页", "新闻", "科技", headline, meta_line, *story]))
+    assert (article.title, article.author) == (headline, "王小明")
+    assert article.published_at is not None and article.published_at.date().isoformat() == (
+        "2026-03-10"
+    )
+
+
+@pytest.mark.parametrize(
     "label", ["Topics: varnholm ferry pier crossings", "Tags: ferry crossings varnholm mainland"]
 )
 def test_a_line_led_by_a_control_label_is_never_the_headline(label: str) -> None:
