@@ -1297,19 +1297,21 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     return [(i, title_features(layout, i, facts)) for i in lines]
 
 
-def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
-    """The headline: the candidate line that the learned ranker scores highest.
+def _rank_title(layout: _Layout, rules: TextRules) -> tuple[int | None, bool]:
+    """The headline: the candidate line that the learned ranker scores highest, and
+    whether the ranker finds the structural pick headline-like too (a score above 0).
 
     The structural pick is one of the features; it stands alone only when no
     line is a candidate.
     """
     *weights, bias = rules.title_weights
-    best, best_score = None, 0.0
+    best, best_score, pick_likely = None, 0.0, False
     for i, features in _candidates(layout, rules):
         score = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+        pick_likely = pick_likely or (i == layout.title_at and score > 0)
         if best is None or score > best_score:
             best, best_score = i, score
-    return best if best is not None else layout.title_at
+    return (best if best is not None else layout.title_at), pick_likely
 
 
 def _shape(text: str) -> tuple[float, float, float]:
@@ -1475,10 +1477,11 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         return TextArticle(None, None, None, None, None, "")
     blocks, meta = layout.blocks, layout.meta
     title_at, standfirst_at = layout.title_at, layout.standfirst_at
-    ranked = _rank_title(layout, rules)
-    # The ranker's headline wins; the structural pick's standfirst goes with it, as the
-    # rule pairs a menu line above the headline with the headline as its standfirst.
-    if ranked != title_at:
+    ranked, pick_likely = _rank_title(layout, rules)
+    # The ranker may prefer the standfirst (its words recur in the story): the pair stands
+    # when the ranker finds the pick headline-like too, not when it is a share line paired
+    # with the headline below it ("E-mail article Print view Share").
+    if ranked != title_at and not (ranked == standfirst_at and pick_likely):
         title_at, standfirst_at = ranked, None
     published = meta.published or meta.updated  # an update stamp beats no date at all
     if published is None and meta.age is not None:
