@@ -168,6 +168,15 @@ TITLE_CASE_SHARE = 0.75  # of a line's words capitalised: a Title Case headline
 # A headline's story overlap is over at least this many content words, so a
 # section label ("Local News", "Money") does not score as high as a headline.
 OVERLAP_MIN_WORDS = 4
+# The units of a relative stamp read ("N <unit> ago"); months and years are too coarse.
+RELATIVE_UNITS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
+HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -312,6 +321,8 @@ def load_text_rules(path: Path) -> TextRules:
     roles = "|".join(map(re.escape, _words(raw, "role_words", path)))
     credits = "|".join(map(re.escape, _words(raw, "credit_words", path)))
     glue = "|".join(re.escape(p) for p in updated)
+    bylines = _words(raw, "byline_prefixes", path)
+    labels = "|".join(re.escape(p) for p in bylines if _UNSPACED.search(p))
     return TextRules(
         stop_index={word: tuple(codes) for word, codes in index.items()},
         stoplists=stoplists,
@@ -323,17 +334,19 @@ def load_text_rules(path: Path) -> TextRules:
         min_furniture_run=int(_number(raw, "min_furniture_run", path, int)),
         copyright_max_chars=int(_number(raw, "copyright_max_chars", path, int)),
         header_window=int(_number(raw, "header_window", path, int)),
-        byline_prefixes=_prefixes(_words(raw, "byline_prefixes", path)),
+        byline_prefixes=_prefixes(bylines),
         published_prefixes=_prefixes(_words(raw, "published_prefixes", path)),
         updated_prefixes=_prefixes(updated),
         role=re.compile(r",\s+(?:[\w'’\- ]+\s)?(?:" + roles + r")\b.*$", re.IGNORECASE),
         credit=re.compile(r"\b(?:" + roles + "|" + credits + r")\b", re.IGNORECASE),
-        # Segments of a meta line: "|", "•", "·" and spaced dash separators, and an update
-        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023").
+        # Segments of a meta line: "|", "•", "·" and spaced dash separators, an update
+        # stamp even when glued to what precedes it ("August 3, 2022updated 09 Mar 2023"),
+        # and a Chinese/Japanese field label after a space ("来源：X 作者：Y 责任编辑：Z").
         segment_split=re.compile(
             r"\s*[|•·]\s*|\s+[/—–]\s+|(?<![^\W\d_])(?<!last )(?<!zuletzt )\s*(?=(?:"
             + glue
-            + r")\b)",
+            + r")\b)"
+            + (rf"|\s+(?=(?:{labels})\s*[:：])" if labels else ""),
             re.IGNORECASE,
         ),
         comments_start=re.compile(
@@ -505,6 +518,31 @@ def search_date(text: str, lang: str | None = None) -> datetime | None:
     for _, match, months in sorted(found, key=lambda item: item[0]):
         if (when := _to_datetime(match, months)) is not None:
             return when
+    return None
+
+
+@cache
+def _relative_formats(lang: str | None) -> tuple[tuple[re.Pattern[str], timedelta], ...]:
+    """dateparser's "N <unit> ago" patterns of English and `lang`, with each unit's length."""
+    found = []
+    for code in dict.fromkeys(("en", lang or "en")):
+        table = _locale_info(code).get("relative-type-regex", {})
+        for unit, length in RELATIVE_UNITS.items():
+            if patterns := table.get(f"\\1 {unit} ago"):
+                found.append((re.compile("|".join(patterns), re.IGNORECASE), length))
+    return tuple(found)
+
+
+def relative_age(text: str, lang: str | None = None) -> timedelta | None:
+    """How long ago a relative stamp says ("2 hours ago", "vor 3 Tagen", "il y a 2 jours",
+    "hace 3 horas"), or None when `text` is not one."""
+    if not _DIGIT.search(text):
+        return None
+    candidate = text.strip().rstrip(".")
+    for pattern, length in _relative_formats(lang):
+        if match := pattern.fullmatch(candidate):
+            number = next(group for group in match.groups() if group)
+            return length * float(number.replace(",", "."))
     return None
 
 
@@ -907,6 +945,7 @@ class _Meta:
     published: datetime | None = None
     updated: datetime | None = None
     lines: list[int] = field(default_factory=list)
+    age: timedelta | None = None  # a relative publication stamp: "2 hours ago", "vor 3 Tagen"
 
 
 def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
@@ -921,10 +960,13 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
         updated = _strip_prefix(segment, rules.updated_prefixes)
         published = _strip_prefix(segment, rules.published_prefixes)
         dated = True
+        stamp = published if published is not None else segment
         if updated is not None and (when := find_date(updated, lang)):
             found.updated = found.updated or when
-        elif (when := find_date(published if published is not None else segment, lang)) is not None:
+        elif (when := find_date(stamp, lang)) is not None:
             found.published = found.published or when
+        elif (age := relative_age(updated if updated is not None else stamp, lang)) is not None:
+            found.age = found.age or (age if updated is None else None)
         else:
             dated = False
         # "By Jane Doe July 10, 2015": a byline may share its segment with the date.
@@ -934,8 +976,9 @@ def _read_meta(line: str, rules: TextRules, lang: str | None) -> _Meta | None:
             if len(segment.split()) > 5:
                 return None
             odd = True
-    nothing = (found.author, found.published, found.updated) == (None, None, None)
-    return None if nothing or (odd and found.published is found.updated is None) else found
+    dates = (found.published, found.updated, found.age)
+    nothing = found.author is None and dates == (None, None, None)
+    return None if nothing or (odd and dates == (None, None, None)) else found
 
 
 def _late_date(
@@ -974,6 +1017,19 @@ def _page_date(blocks: list[_Block], lang: str | None) -> datetime | None:
     return None
 
 
+def _days_before(blocks: list[_Block], meta: _Meta, lang: str | None) -> datetime | None:
+    """The day a relative stamp ("3 days ago") points to, counted back from the copy's own
+    date: the first line elsewhere in it that is only a date (a masthead's "today").
+
+    Whole days only, as the reference is a day: "2 hours ago" is that day. None when the
+    copy shows no such date (the stamp was relative to a moment the copy does not keep).
+    """
+    age = meta.age or timedelta()
+    own = [b for i, b in enumerate(blocks) if i not in meta.lines]
+    today = _page_date(own, lang)
+    return None if today is None else today - timedelta(days=age.days)
+
+
 def _title_like(block: _Block) -> bool:
     """Shaped like a headline: 2-40 words (or a long unspaced CJK line), no final full stop."""
     text = block.text
@@ -1002,6 +1058,7 @@ def _cluster(metas: dict[int, _Meta], start: int) -> _Meta:
         merged.author = merged.author or meta.author
         merged.published = merged.published or meta.published
         merged.updated = merged.updated or meta.updated
+        merged.age = merged.age or meta.age
         merged.lines.append(index)
     if not clusters:
         return _Meta()
@@ -1188,6 +1245,15 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
     ]
 
 
+def _above_meta(layout: _Layout, i: int, rules: TextRules) -> bool:
+    """Whether the next line under `i` that is not furniture is a byline or date line: a
+    headline sits right above its byline and date, a menu line or a related link does not."""
+    below = next((b for b in layout.blocks[i + 1 : i + 4] if not b.furniture), None)
+    if below is None or below.meta:
+        return below is not None
+    return len(below.text) <= 120 and _read_meta(below.text, rules, layout.lang) is not None
+
+
 def _interface_label(text: str, rules: TextRules) -> bool:
     """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
     label = _LABEL.match(text)
@@ -1199,12 +1265,19 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     blocks, start = layout.blocks, layout.start
     lines = [
         i
-        for i in range(layout.low, min(len(blocks), start + 3))
+        for i in range(layout.low, min(len(blocks), start + HEADLINE_AFTER_START))
         if not (blocks[i].meta or blocks[i].furniture)
         and not _NAVIGATION.search(blocks[i].text)
         and not _interface_label(blocks[i].text, rules)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
+    ]
+    # Below the story's first lines (captions taken for story), only a headline over its byline.
+    lines = [
+        i
+        for i in lines
+        if i < start + 3
+        or (_title_like(blocks[i]) and _strong(blocks[i]) and _above_meta(layout, i, rules))
     ]
     anchor = layout.meta.lines[0] if layout.meta.lines else start
     strong = [i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])]
@@ -1224,19 +1297,21 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     return [(i, title_features(layout, i, facts)) for i in lines]
 
 
-def _rank_title(layout: _Layout, rules: TextRules) -> int | None:
-    """The headline: the candidate line that the learned ranker scores highest.
+def _rank_title(layout: _Layout, rules: TextRules) -> tuple[int | None, bool]:
+    """The headline: the candidate line that the learned ranker scores highest, and
+    whether the ranker finds the structural pick headline-like too (a score above 0).
 
     The structural pick is one of the features; it stands alone only when no
     line is a candidate.
     """
     *weights, bias = rules.title_weights
-    best, best_score = None, 0.0
+    best, best_score, pick_likely = None, 0.0, False
     for i, features in _candidates(layout, rules):
         score = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+        pick_likely = pick_likely or (i == layout.title_at and score > 0)
         if best is None or score > best_score:
             best, best_score = i, score
-    return best if best is not None else layout.title_at
+    return (best if best is not None else layout.title_at), pick_likely
 
 
 def _shape(text: str) -> tuple[float, float, float]:
@@ -1402,11 +1477,15 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         return TextArticle(None, None, None, None, None, "")
     blocks, meta = layout.blocks, layout.meta
     title_at, standfirst_at = layout.title_at, layout.standfirst_at
-    ranked = _rank_title(layout, rules)
-    # The ranker may prefer the standfirst (its words recur in the story): the pair stands.
-    if ranked not in (title_at, standfirst_at):
+    ranked, pick_likely = _rank_title(layout, rules)
+    # The ranker may prefer the standfirst (its words recur in the story): the pair stands
+    # when the ranker finds the pick headline-like too, not when it is a share line paired
+    # with the headline below it ("E-mail article Print view Share").
+    if ranked != title_at and not (ranked == standfirst_at and pick_likely):
         title_at, standfirst_at = ranked, None
     published = meta.published or meta.updated  # an update stamp beats no date at all
+    if published is None and meta.age is not None:
+        published = _days_before(blocks, meta, layout.lang)
     if published is None:
         anchor = layout.start if title_at is None else title_at
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(

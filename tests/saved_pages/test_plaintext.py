@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from transforms.plaintext import (
     parse_byline,
     parse_date,
     parse_plain_text,
+    relative_age,
     url_date,
 )
 
@@ -435,6 +436,182 @@ def test_a_menu_line_with_dot_separators_is_never_the_headline() -> None:
             ["Search:", menu, teaser, "Varnholm ferry link to reopen after storm", BODY_1, BODY_2]
         )
         assert parse_plain_text(text).title == "Varnholm ferry link to reopen after storm"
+
+
+# A header whose structural pick is the share line above the headline (and the headline its
+# standfirst): date line, share line, headline, byline, role, story (English, German, French).
+SHARE_LINE_HEADERS = {
+    "en": (
+        "Thursday, March 12, 2026 - Page updated at 06:00 AM",
+        "E-mail article Print view Share: Digg Newsvine",
+        "Harbour crane strike ends after nine days",
+        "By Mara Lindqvist",
+        "Staff reporter",
+        "The crane strike at the Varnholm harbour ended on Wednesday night after nine days,"
+        " when the union accepted a new shift plan.",
+    ),
+    "de": (
+        "Donnerstag, 12. März 2026 - Aktualisiert 06:00 Uhr",
+        "Artikel per E-Mail senden Drucken Teilen",
+        "Kranführer beenden Streik im Hafen nach neun Tagen",
+        "Von Mara Lindqvist",
+        "Redakteurin",
+        "Der Streik der Kranführer im Hafen von Varnholm ist nach neun Tagen beendet, nachdem"
+        " die Gewerkschaft einem neuen Schichtplan zugestimmt hat.",
+    ),
+    "fr": (
+        "Jeudi 12 mars 2026 - Mis à jour à 06h00",
+        "Envoyer par e-mail Imprimer Partager",
+        "La grève des grutiers du port prend fin après neuf jours",
+        "Par Mara Lindqvist",
+        "Journaliste",
+        "La grève des grutiers du port de Varnholm a pris fin mercredi soir après neuf jours,"
+        " quand le syndicat a accepté un nouveau plan de travail.",
+    ),
+}
+SHARE_LINE_STORY = {
+    "en": [
+        "Ships that had waited at anchor for more than a week began to berth at dawn, the port"
+        " authority said in a statement.",
+        "The agreement adds a third crew to the night shift and raises the hourly rate by four"
+        " percent over two years.",
+    ],
+    "de": [
+        "Schiffe, die mehr als eine Woche vor Anker gewartet hatten, legten am Morgen an, teilte"
+        " die Hafenbehörde mit.",
+        "Die Einigung sieht eine dritte Mannschaft für die Nachtschicht vor und erhöht den"
+        " Stundenlohn in zwei Jahren um vier Prozent.",
+    ],
+    "fr": [
+        "Les navires qui attendaient au mouillage depuis plus d'une semaine ont commencé à"
+        " accoster à l'aube, a indiqué le port dans un communiqué.",
+        "L'accord ajoute une troisième équipe de nuit et relève le salaire horaire de quatre"
+        " pour cent sur deux ans.",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SHARE_LINE_HEADERS))
+def test_the_ranked_headline_beats_a_share_line_paired_with_it(lang: str) -> None:
+    """The structural pick takes the share line above the headline for the headline and the
+    headline for its standfirst; the ranker's headline wins and the pair goes."""
+    date, share, headline, byline, role, lead = SHARE_LINE_HEADERS[lang]
+    menu = ["Home", "News", "Sports", "Business", "Weather"]
+    text = "\n".join([*menu, date, share, headline, byline, role, lead, *SHARE_LINE_STORY[lang]])
+    article = parse_plain_text(text)
+    assert (article.title, article.standfirst) == (headline, None)
+    assert article.author == "Mara Lindqvist"
+    assert article.published_at == utc(2026, 3, 12)
+
+
+# Photo captions above the headline are taken for the story's first lines; the headline
+# and its date stamp come under them (English, German, French).
+CAPTIONED_HEADERS = {
+    "en": (
+        "View larger image",
+        "The mayor of Varnholm greets the ferry crews at the northern pier on Friday morning.",
+        "Harbour workers load the first crates onto the repaired deck of the northern pier.",
+        "Ferry crews return to the northern pier",
+        "Updated Fri. Mar. 13 2026 10:56 PM ET",
+        "The ferry crews of Varnholm went back to the northern pier on Friday, a week after"
+        " gales tore away its outer deck.",
+    ),
+    "de": (
+        "Bild vergrößern",
+        "Der Bürgermeister von Varnholm begrüßt am Freitagmorgen die Fährleute am Nordpier.",
+        "Hafenarbeiter laden die ersten Kisten auf das reparierte Deck des Nordpiers.",
+        "Fährleute kehren an den Nordpier zurück",
+        "Aktualisiert am 13.03.2026 22:56",
+        "Die Fährleute von Varnholm sind am Freitag an den Nordpier zurückgekehrt, eine Woche"
+        " nachdem der Sturm sein Deck abgerissen hatte.",
+    ),
+    "fr": (
+        "Agrandir l'image",
+        "Le maire de Varnholm accueille les équipages du bac sur la jetée nord vendredi matin.",
+        "Des dockers chargent les premières caisses sur le pont réparé de la jetée nord.",
+        "Les équipages du bac retrouvent la jetée nord",
+        "Mis à jour le 13 mars 2026 à 22h56",
+        "Les équipages du bac de Varnholm sont revenus vendredi sur la jetée nord, une semaine"
+        " après que la tempête a arraché son pont.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(CAPTIONED_HEADERS))
+def test_a_headline_over_its_date_below_photo_captions(lang: str) -> None:
+    """Captions are sentences, so the story seems to start with them; the headline right
+    above its date stamp under them is still found, not the "View larger image" line."""
+    view, first_caption, second_caption, headline, stamp, lead = CAPTIONED_HEADERS[lang]
+    menu = ["Home", "News", "Sport", "Weather", "Contact us"]
+    photos = [view, first_caption, view, second_caption]
+    text = "\n".join([*menu, *photos, headline, stamp, lead, *SHARE_LINE_STORY[lang]])
+    article = parse_plain_text(text)
+    assert article.title == headline
+    assert headline not in article.body.split("\n")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "lang", "age"),
+    [
+        ("2 days ago", "en", timedelta(days=2)),
+        ("1h ago", "en", timedelta(hours=1)),
+        ("vor 3 Stunden", "de", timedelta(hours=3)),
+        ("il y a 2 jours", "fr", timedelta(days=2)),
+        ("hace 3 horas", "es", timedelta(hours=3)),
+        ("há 5 horas", "pt", timedelta(hours=5)),
+        ("2 giorni fa", "it", timedelta(days=2)),
+        ("3 uur geleden", "nl", timedelta(hours=3)),
+        ("2 days later", "en", None),
+        ("Harbour reopens in 2 days", "en", None),
+    ],
+)
+def test_relative_age(stamp: str, lang: str, age: timedelta | None) -> None:
+    assert relative_age(stamp, lang) == age
+
+
+RELATIVE_BYLINES = {
+    "en": ("Friday, March 13, 2026", "By Mara Lindqvist – 2 days ago"),
+    "de": ("Freitag, 13. März 2026", "Von Mara Lindqvist | vor 2 Tagen"),
+    "fr": ("Vendredi 13 mars 2026", "Par Mara Lindqvist | il y a 2 jours"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(RELATIVE_BYLINES))
+def test_a_relative_stamp_counts_back_from_the_copys_own_date(lang: str) -> None:
+    """ "By X – 2 days ago": the byline stands, and the day is counted back from the date the
+    copy shows apart from its header (the masthead's "today"); without one, no day is made up."""
+    masthead, byline = RELATIVE_BYLINES[lang]
+    headline, lead = SHARE_LINE_HEADERS[lang][2], SHARE_LINE_HEADERS[lang][5]
+    menu = ["Home", "News", "Sport", "Business", "Weather", "Travel"]
+    header = [headline, byline, lead, *SHARE_LINE_STORY[lang]]
+    article = parse_plain_text("\n".join([masthead, *menu, *header]))
+    assert (article.title, article.author) == (headline, "Mara Lindqvist")
+    assert article.published_at == utc(2026, 3, 11)
+    undated = parse_plain_text("\n".join([*menu, *header]))
+    assert (undated.author, undated.published_at) == ("Mara Lindqvist", None)
+
+
+@pytest.mark.parametrize(
+    "meta_line",
+    [
+        "2026-03-10 09:58:03 来源： 瓦恩霍尔姆日报 作者： 责任编辑：王小明",
+        "2026-03-10 09:58 來源：瓦恩霍爾姆日報 記者：王小明",
+    ],
+)
+def test_chinese_labelled_fields_in_one_meta_line(meta_line: str) -> None:
+    """ "来源：X 作者：Y 责任编辑：Z" set apart by spaces only: each label opens a segment, so
+    the line reads as the byline and date under the headline, not as the headline."""
+    headline = "瓦恩霍尔姆渡轮将在风暴修复后恢复运行"
+    story = [
+        "瓦恩霍尔姆与大陆之间的渡轮将于周五恢复运行，港务局在工程师完成风暴损坏检查后表示。",
+        "北码头的外层甲板将在冬季重建，港务局局长说，订阅提醒的读者将首先得知任何延误。",
+        "岛上的商家在夏季损失了大约两周的生意。",
+    ]
+    article = parse_plain_text("\n".join(["首页", "新闻", "科技", headline, meta_line, *story]))
+    assert (article.title, article.author) == (headline, "王小明")
+    assert article.published_at is not None and article.published_at.date().isoformat() == (
+        "2026-03-10"
+    )
 
 
 @pytest.mark.parametrize(
