@@ -138,7 +138,8 @@ _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
 _CELL_SPLIT = re.compile(r"\t| {3,}")
-_CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|$)")  # a plain first word, not "www.x.cn"
+# A plain first word, maybe ending its sentence ("consequat. Duis"), not "www.x.cn".
+_CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|[.!?](?:\s|$)|$)")
 _NAVIGATION = re.compile(
     r" \| .* \| | [>»] |^[«‹]|[»›]$|^\d+ (?:minutes?|hours?|days?|weeks?) ago$| [•·] ",
     re.IGNORECASE,

@@ -790,3 +790,33 @@ def test_placeholder_latin_is_judged_by_sentence_shape() -> None:
 def test_a_copy_of_one_paragraph_keeps_it_as_its_body(paragraph: str) -> None:
     """A note of one sentence may be taken for its own headline; it stays the body too."""
     assert parse_plain_text(paragraph).body == paragraph
+
+
+# A paragraph hard-wrapped (a `<br>`) just before its sentence's last word.
+WRAPPED_BEFORE_LAST_WORD = {
+    "en": (
+        "The harbour crews of Varnholm worked through the night, and the council said that the"
+        " ferry to the islands would run again from next",
+        "week. The mayor thanked the crews and the divers for their work in the cold water.",
+    ),
+    "de": (
+        "Die Hafenarbeiter von Varnholm haben die ganze Nacht gearbeitet, und die Gemeinde"
+        " sagte, dass die Fähre zu den Inseln ab Montag wieder",
+        "fährt. Der Bürgermeister dankte den Arbeitern und den Tauchern für ihre Arbeit.",
+    ),
+    "es": (
+        "Los estibadores de Varnholm trabajaron toda la noche, y el ayuntamiento dijo que el"
+        " ferry a las islas volverá a salir desde el próximo",
+        "lunes. El alcalde dio las gracias a los estibadores y a los buzos por su trabajo.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WRAPPED_BEFORE_LAST_WORD))
+def test_a_paragraph_wrapped_before_its_last_word_is_joined(lang: str) -> None:
+    """A line that starts with the lower-case last word of the sentence above ("week. The
+    mayor ...") continues it: the paragraph is one line of the body, not two halves."""
+    head, tail = WRAPPED_BEFORE_LAST_WORD[lang]
+    others = [f"{tail.split('. ', 1)[1]} ({n})" for n in range(3)]  # more of the story
+    article = parse_plain_text("\n".join(["Varnholm ferry to run again", head, tail, *others]))
+    assert article.body.split("\n") == [f"{head} {tail}", *others]
