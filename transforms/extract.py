@@ -27,8 +27,8 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 from htmldate import find_date
-from lxml.etree import LxmlError
-from lxml.html import HtmlElement
+from lxml.etree import LxmlError, XPath
+from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction, load_html
 from trafilatura.metadata import (
     META_URL,
@@ -41,6 +41,14 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document, use_config
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    HTML_PARSER,
+    fromstring_bytes,
+    is_dubious_html,
+    line_processing,
+)
 
 from mediawatch.lifetime import exit_when_gone
 from schemas.records import Article, Failure, Page
@@ -67,6 +75,9 @@ _WS = re.compile(r"\s+")
 # the rest of the page as the title, leaving no body. Its text ends at the line's end.
 _OPEN_TITLE = re.compile(r"(<title[^>]*>[^<\n]*)", re.I)
 _TITLE_END = re.compile(r"</title", re.I)
+# What trafilatura's `load_html` deletes before parsing (its INVALID_XML_CHARS), as UTF-8.
+_XML_FORBIDDEN = bytes([*range(9), 11, 12, *range(14, 32)])
+_XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # What trafilatura's JSON-LD reader raises on data it does not expect; its own
 # `extract_metadata` then keeps the metadata read before it, and so does `_page_metadata`.
 _JSON_LD_BUGS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
@@ -82,6 +93,16 @@ _INCOMPLETE_SHARE = 0.2
 _RECALL_GROWTH = 2.0
 _SCRAP_CHARS = 1000
 _STORY_SHARE = 0.3
+# trafilatura's category and tag searches (`extract_catstags`: ten queries of the whole
+# page) keep only links whose address has such a folder ("/category/", "/tags/"); on a
+# page with none, categories come from its section meta tags alone.
+_CATSTAG_FOLDER = {
+    kind: re.compile(f"/{kind.rstrip('y')}(?:y|ies|s)?/") for kind in ("category", "tag")
+}
+_LINK_TARGETS = XPath("//a/@href", smart_strings=False)
+_SECTION_META = XPath(
+    './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'
+)
 # Elements whose text a browser does not show.
 _HIDDEN = ("script", "style", "noscript", "template")
 # Batches smaller than this are extracted in-process: starting workers costs more.
@@ -165,6 +186,35 @@ def _close_title(html: str) -> str:
     return f"{html[: opened.end()]}</title>{html[opened.end() :]}"
 
 
+def _parse(html: str) -> HtmlElement | None:
+    """The page's tree as trafilatura's `load_html` makes it, which first deletes characters
+    XML forbids with a regular expression over the whole page (0.6 ms of its 1.6 ms).
+
+    A page without such a character (nearly all) skips that scan: it is told
+    by a byte-level deletion six times cheaper. The rest is `load_html`'s.
+    """
+    raw = html.encode("utf-8", "surrogatepass")
+    if len(raw.translate(None, _XML_FORBIDDEN)) != len(raw) or any(
+        nonchar in raw for nonchar in _XML_NONCHARACTERS
+    ):
+        return load_html(html)
+    beginning = html[:50].lower()
+    if "doctype" in beginning:
+        first, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            html = FAULTY_HTML.sub(r"\1>", html, count=1)
+            break
+    try:
+        tree = fromstring(html, parser=HTML_PARSER)
+    except (ValueError, LxmlError):  # ValueError: an encoding declaration, lxml wants bytes
+        tree = None
+    if tree is None or len(tree) < 1:
+        tree = fromstring_bytes(html)
+    return None if tree is None or (is_dubious_html(beginning) and len(tree) < 2) else tree
+
+
 def _strip_title(text: str, title: str | None) -> str:
     """Drop the headline when trafilatura repeats it as the first line of the body."""
     if title:
@@ -210,10 +260,20 @@ def _page_metadata(tree: HtmlElement, url: str | None) -> Document:
         )
     elif metadata.url and (found := META_URL.match(metadata.url)):
         metadata.sitename = found[1]
-    metadata.categories = metadata.categories or extract_catstags("category", tree)
-    metadata.tags = metadata.tags or extract_catstags("tag", tree)
+    targets = _LINK_TARGETS(tree)
+    metadata.categories = metadata.categories or _catstags("category", tree, targets)
+    metadata.tags = metadata.tags or _catstags("tag", tree, targets)
     metadata.clean_and_trim()
     return metadata
+
+
+def _catstags(kind: str, tree: HtmlElement, targets: list[str]) -> list[str]:
+    """trafilatura's categories or tags of the page (`extract_catstags`), its link searches
+    run only when a link's address (of `targets`) has a folder of that kind (2 ms a page)."""
+    if any(_CATSTAG_FOLDER[kind].search(target) for target in targets):
+        return extract_catstags(kind, tree)
+    found = (el.get("content") for el in _SECTION_META(tree)) if kind == "category" else ()
+    return [r for r in dict.fromkeys(line_processing(x) for x in found if x) if r]
 
 
 def _extraction(tree: HtmlElement, url: str, **focus: bool) -> Document | None:
@@ -294,7 +354,7 @@ def extract(page: Page) -> Article | Failure:
         return failed("empty", f"{page.url}: empty document")
     try:
         html = decode_html(page.content, _charset(page.content_type))
-        tree = load_html(_close_title(html))
+        tree = _parse(_close_title(html))
     except (ValueError, LxmlError) as exc:
         return failed("undecodable", f"{page.url}: cannot parse HTML: {exc}")
     if tree is None:
