@@ -75,9 +75,10 @@ _WS = re.compile(r"\s+")
 # the rest of the page as the title, leaving no body. Its text ends at the line's end.
 _OPEN_TITLE = re.compile(r"(<title[^>]*>[^<\n]*)", re.I)
 _TITLE_END = re.compile(r"</title", re.I)
-# What trafilatura's `load_html` deletes before parsing (its INVALID_XML_CHARS), as UTF-8.
+# What trafilatura's `load_html` deletes before parsing (its INVALID_XML_CHARS), in UTF-8:
+# control bytes, and U+FFFE and U+FFFF, whose bytes start as those of all of U+FFC0-U+FFFF.
 _XML_FORBIDDEN = bytes([*range(9), 11, 12, *range(14, 32)])
-_XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+_LAST_CHARACTERS = "\ufffe".encode()[:2]
 # What trafilatura's JSON-LD reader raises on data it does not expect; its own
 # `extract_metadata` then keeps the metadata read before it, and so does `_page_metadata`.
 _JSON_LD_BUGS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
@@ -188,15 +189,13 @@ def _close_title(html: str) -> str:
 
 def _parse(html: str) -> HtmlElement | None:
     """The page's tree as trafilatura's `load_html` makes it, which first deletes characters
-    XML forbids with a regular expression over the whole page (0.6 ms of its 1.6 ms).
+    XML forbids with a regular expression over the whole page (0.7 ms of its 1.6 ms).
 
-    A page without such a character (nearly all) skips that scan: it is told
-    by a byte-level deletion six times cheaper. The rest is `load_html`'s.
+    A page without such a character (nearly all) skips that scan: byte-level
+    checks tell it in a third of the time. The rest is `load_html`'s.
     """
     raw = html.encode("utf-8", "surrogatepass")
-    if len(raw.translate(None, _XML_FORBIDDEN)) != len(raw) or any(
-        nonchar in raw for nonchar in _XML_NONCHARACTERS
-    ):
+    if len(raw.translate(None, _XML_FORBIDDEN)) != len(raw) or _LAST_CHARACTERS in raw:
         return load_html(html)
     beginning = html[:50].lower()
     if "doctype" in beginning:
