@@ -139,7 +139,7 @@ class _Scan:
     the evaluated queries look at.
     """
 
-    __slots__ = ("ends", "padded", "patterns", "spans_by_field", "word_indexes")
+    __slots__ = ("ends", "found", "padded", "patterns", "spans_by_field", "word_indexes")
 
     def __init__(self, automaton: Any, patterns: Sequence[tuple[int, bool]], doc: Document):
         self.patterns = patterns
@@ -154,13 +154,8 @@ class _Scan:
             self.padded[name] = padded
             self.ends[name] = _find_words(automaton, padded) if text else {}
             self.spans_by_field[name] = {}
-
-    def pattern_ids(self) -> set[int]:
-        """Every pattern that matched in any field."""
-        found: set[int] = set()
-        for ends in self.ends.values():
-            found.update(ends)
-        return found
+        # Every pattern that matched in any field.
+        self.found: set[int] = set().union(*self.ends.values())
 
     def spans(self, field: str, pattern: int) -> list[tuple[int, int]]:
         """(start, end) offsets into the original field text of the words a pattern matched."""
@@ -241,6 +236,9 @@ class _Sequence:
         return occurrences
 
     def evaluate(self, scan: _Scan) -> tuple[_Hit, ...] | None:
+        # Most words of a query's alternatives are in no field: known without looking at each.
+        if self.patterns[0] not in scan.found:
+            return None
         if len(self.patterns) == 1:
             pattern = self.patterns[0]
             hits = [
@@ -633,7 +631,7 @@ class Taxonomy:
         values = _AtomValues(self._atoms, scan)
         by_pattern, always = self._triggers
         candidates = set(always)
-        for pattern in scan.pattern_ids():
+        for pattern in scan.found:
             candidates.update(by_pattern.get(pattern, ()))
         found: dict[int, tuple[float, list[_Hit]]] = {}
         for index in sorted(candidates):

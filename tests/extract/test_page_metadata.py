@@ -59,6 +59,13 @@ PAGES = {
         '<script type=\'application/ld+json\'>{"@type": "NewsArticle", "headline": </script>'
         f"</head><body><h2>Canal opens longer</h2>{STORY}</body></html>"
     ),
+    "tag links only, a subject meta tag": (
+        "<html><head><title>Canal opens longer</title>"
+        "<meta name='dc.subject' content='Waterways &amp; locks'></head>"
+        f"<body><div class='post-meta'><a href='/news/'>News</a></div>{STORY}"
+        "<div class='tags'><a href='/tags/locks/'>locks</a><a href='/about/'>About</a></div>"
+        "</body></html>"
+    ),
 }
 FIELDS = ("title", "author", "url", "date", "sitename", "description", "categories", "tags")
 
