@@ -51,6 +51,7 @@ from transforms.metadata import (
     choose_authors,
     choose_published,
     choose_title,
+    page_body,
     parse_stamp,
     read_page,
 )
@@ -272,8 +273,7 @@ def _visible_chars(tree: HtmlElement) -> int:
     A cheap measure of the page (about 0.5 ms), against which precision's
     text is judged: trafilatura's own `html2txt` costs ten times as much.
     """
-    body = tree.find("body")
-    root = tree if body is None else body
+    root = page_body(tree)
     shown = len(" ".join(root.text_content().split()))
     return shown - sum(len(" ".join(el.text_content().split())) for el in root.iter(*_HIDDEN))
 

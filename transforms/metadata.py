@@ -120,7 +120,7 @@ _HOST_NOISE = frozenset({"www", "m", "amp", "edition", "news", "com", "co", "org
 _MAX_HEADING = 300
 _MAX_HEADINGS = 12
 # Where a headline may be: h1/h2, schema.org's headline, elements called "headline"
-# ("headline", "articleHeadline"). Queries of the page's body (see `_body`), each one
+# ("headline", "articleHeadline"). Queries of the page's body (see `page_body`), each one
 # pass over it: a union of four paths took a third more, the attribute test first half.
 _HEADINGS = XPath(
     ".//*[self::h1 or self::h2 or ((@class or @id or @itemprop) and (@itemprop='headline'"
@@ -400,7 +400,7 @@ def _is_caption(element: HtmlElement) -> bool:
     )
 
 
-def _body(tree: HtmlElement) -> HtmlElement:
+def page_body(tree: HtmlElement) -> HtmlElement:
     """The page's body; the whole tree for a page whose crawl lost its start (it opens
     mid-script: the parser then makes no `<body>`, yet the page's story is all there)."""
     return next(iter(_BODIES(tree)), tree)
@@ -473,7 +473,7 @@ def read_page(tree: HtmlElement, url: str | None = None, html: str = "") -> Page
     The body's texts are read only when asked for, so the tree must stay
     unchanged while the result is used (trafilatura works on a copy).
     """
-    body = _body(tree)
+    body = page_body(tree)
     meta = PageMeta(page=body)
     _read_json_ld(tree, meta)
     tags = _meta_tags(tree)
