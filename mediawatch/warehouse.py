@@ -1269,25 +1269,27 @@ class Warehouse:
         stored = [a for a in articles if a.article_id in previous]
         if lake:
             _merge_from_batch(con, run_id, now)
-        elif fresh:
-            # All of the batch, when none is stored: no filter to evaluate.
-            where = "WHERE article_id IN (SELECT unnest($ids))" if stored else ""
-            con.execute(
-                f"INSERT INTO articles ({_COLUMNS}, first_seen_at, last_seen_at, updated_at, "
-                f"run_id) SELECT {_COLUMNS}, $now, fetched_at, NULL, $run_id FROM batch {where}",
-                {"now": now, "run_id": run_id, **({"ids": fresh} if stored else {})},
-            )
-        changed = [a.article_id for a in stored if previous[a.article_id] != a.content_hash]
-        unchanged = [a.article_id for a in stored if previous[a.article_id] == a.content_hash]
-        if changed and not lake:
-            _update_from_batch(
-                con,
-                [f"{n} = b.{n}" for n in _UPDATABLE] + ["updated_at = b.fetched_at"],
-                changed,
-                run_id,
-            )
-        if unchanged and not lake:
-            _update_from_batch(con, [], unchanged, None)
+        else:
+            if fresh:
+                # All of the batch, when none is stored: no filter to evaluate.
+                where = "WHERE article_id IN (SELECT unnest($ids))" if stored else ""
+                con.execute(
+                    f"INSERT INTO articles ({_COLUMNS}, first_seen_at, last_seen_at, updated_at, "
+                    f"run_id) SELECT {_COLUMNS}, $now, fetched_at, NULL, $run_id FROM batch "
+                    f"{where}",
+                    {"now": now, "run_id": run_id, **({"ids": fresh} if stored else {})},
+                )
+            changed = [a.article_id for a in stored if previous[a.article_id] != a.content_hash]
+            unchanged = [a.article_id for a in stored if previous[a.article_id] == a.content_hash]
+            if changed:
+                _update_from_batch(
+                    con,
+                    [f"{n} = b.{n}" for n in _UPDATABLE] + ["updated_at = b.fetched_at"],
+                    changed,
+                    run_id,
+                )
+            if unchanged:
+                _update_from_batch(con, [], unchanged, None)
         con.unregister("batch")
         replace_topics(
             con,
