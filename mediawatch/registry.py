@@ -71,16 +71,11 @@ def stored_signatures(warehouse: Warehouse, scheme: str) -> list[tuple[str, str,
         return con.execute(_STORED, [scheme]).fetchall()
 
 
-def stale_signatures(warehouse: Warehouse, scheme: str) -> list[tuple[str, str, str]]:
-    """(article_id, story_id, body) of every article whose signature was made another way."""
-    with warehouse.reader() as con:
-        return con.execute(_STALE, [scheme]).fetchall()
-
-
 def signatures_for_index(
     warehouse: Warehouse, scheme: str
 ) -> tuple[list[tuple[str, str, bytes]], list[tuple[str, str, str]]]:
-    """`stored_signatures` and `stale_signatures` read through one connection.
+    """`stored_signatures`, and the (article_id, story_id, body) of every article whose
+    signature was made another way, read through one connection.
 
     Opening the file replays its write-ahead log (up to 16 MB: a second or
     so on a loaded machine), so a run's story index opens it once.

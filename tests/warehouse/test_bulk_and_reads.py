@@ -22,7 +22,7 @@ from mediawatch.registry import (
     known_files,
     raw_pointers,
     record_files,
-    stale_signatures,
+    signatures_for_index,
     stored_signatures,
 )
 from mediawatch.warehouse import Warehouse, insert_rows
@@ -108,9 +108,10 @@ def test_signatures_of_another_scheme_come_back_with_their_bodies(
             "INSERT INTO story_signatures (article_id, story_id, minhash) VALUES ('x', 's', '')"
         )
     assert stored_signatures(memory_warehouse, "new-scheme") == [("a2", "s2", b"\x03")]
-    assert stale_signatures(memory_warehouse, "new-scheme") == [
-        (article.article_id, "s1", article.body)
-    ]
+    assert signatures_for_index(memory_warehouse, "new-scheme") == (
+        [("a2", "s2", b"\x03")],
+        [(article.article_id, "s1", article.body)],
+    )
     assert typed(
         memory_warehouse, "SELECT scheme, typeof(scheme) FROM story_signatures ORDER BY article_id"
     ) == [
