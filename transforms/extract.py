@@ -238,9 +238,10 @@ def _page_metadata(tree: HtmlElement, url: str | None) -> Document:
         )
     elif metadata.url and (found := META_URL.match(metadata.url)):
         metadata.sitename = found[1]
-    targets = _LINK_TARGETS(tree)
-    metadata.categories = metadata.categories or _catstags("category", tree, targets)
-    metadata.tags = metadata.tags or _catstags("tag", tree, targets)
+    if not (metadata.categories and metadata.tags):
+        targets = _LINK_TARGETS(tree)
+        metadata.categories = metadata.categories or _catstags("category", tree, targets)
+        metadata.tags = metadata.tags or _catstags("tag", tree, targets)
     metadata.clean_and_trim()
     return metadata
 
@@ -337,9 +338,10 @@ def extract(page: Page) -> Article | Failure:
     if tree is None:
         return failed("not_html", f"{page.url}: not an HTML document")
     tree_lang = tree.get("lang")
-    meta = read_page(tree, page.final_url or page.url, html)
-    found = _page_metadata(tree, page.final_url or page.url)
-    extracted = _main_text(tree, page.final_url or page.url or found.url or "")
+    where = page.final_url or page.url
+    meta = read_page(tree, where, html)
+    found = _page_metadata(tree, where)
+    extracted = _main_text(tree, where or found.url or "")
     if extracted is None:
         return failed("no_text", f"{page.url}: no article text found by any setting")
     doc, text = extracted

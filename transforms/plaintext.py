@@ -1262,7 +1262,8 @@ def _interface_label(text: str, rules: TextRules) -> bool:
 
 
 def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float]]]:
-    """The header window's lines (and the story's first three) that could be the headline."""
+    """The header window's lines (and the story's first three, or further in up to
+    `HEADLINE_AFTER_START` a strong title-like line over a byline) that could be the headline."""
     blocks, start = layout.blocks, layout.start
     lines = [
         i
@@ -1273,15 +1274,11 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]
+    titled = {i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])}
     # Below the story's first lines (captions taken for story), only a headline over its byline.
-    lines = [
-        i
-        for i in lines
-        if i < start + 3
-        or (_title_like(blocks[i]) and _strong(blocks[i]) and _above_meta(layout, i, rules))
-    ]
+    lines = [i for i in lines if i < start + 3 or (i in titled and _above_meta(layout, i, rules))]
     anchor = layout.meta.lines[0] if layout.meta.lines else start
-    strong = [i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])]
+    strong = [i for i in lines if i in titled]
     facts = _PageFacts(
         story=_story_words(blocks, start),
         counts=Counter(b.text for b in blocks),
