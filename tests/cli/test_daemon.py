@@ -177,10 +177,14 @@ def test_killing_the_client_kills_its_run(warm: Daemon) -> None:
     while not warm.children() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     [child] = warm.children() - before
-    while not _children(forkserver) - workers_before and time.monotonic() < deadline:
+    workers: set[int] = set()
+    while not workers and time.monotonic() < deadline:
+        workers = _children(forkserver) - workers_before
         time.sleep(0.05)
-    time.sleep(1)  # every worker of the pool forked
-    workers = _children(forkserver) - workers_before
+    settled = time.monotonic() + 1  # every worker of the pool forked, each seen while it ran
+    while time.monotonic() < settled:
+        workers |= _children(forkserver) - workers_before
+        time.sleep(0.05)
     assert workers, "the run's workers come from the daemon's forkserver"
     assert not _forkservers(child), "the run started no forkserver of its own"
     run = {child, *_descendants(child), *workers}
