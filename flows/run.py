@@ -11,6 +11,11 @@ and its GX Data Docs, prunes what the retention settings no longer keep
 a crashed run as failed. What has nothing to do is skipped, so that a run
 with nothing new stays cheap: no spool task without spool files, no Data Docs
 without a validated batch, no alert task without subscriptions.
+
+The run's task runs carry no tags: the command line's tags (`mediawatch`,
+`cli`) mark the flow run, where the UI filters on them. A tagged task run
+asks the API for tag concurrency slots as it starts, whether or not a limit
+exists (Prefect issue #19367): a call per task run, for nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import get_run_logger
+from prefect.context import TagsContext
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import opaque
 
@@ -77,11 +83,23 @@ def pipeline_run(
     *,
     sources: Sequence[tuple[str, str, str]] | None = None,
 ) -> Iterator[tuple[RunContext, RunSummary]]:
-    """Set up one run and record its outcome; see the module docstring.
+    """Set up one run and record its outcome; its task runs have no tags (module docstring).
 
     `sources` are the (name, kind, url) rows the run reads from; by default
     the configured feeds.
     """
+    with TagsContext(current_tags=set()), _recorded_run(flow, config, settings, sources) as run:
+        yield run
+
+
+@contextmanager
+def _recorded_run(
+    flow: str,
+    config: str | None,
+    settings: Settings | None,
+    sources: Sequence[tuple[str, str, str]] | None,
+) -> Iterator[tuple[RunContext, RunSummary]]:
+    """The body of `pipeline_run`: from the run's record to its artifacts and quarantine check."""
     logger = get_run_logger()
     settings = settings or load_settings(Path(config) if config else None)
     taxonomy = checked_taxonomy(settings)
