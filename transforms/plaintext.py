@@ -753,10 +753,21 @@ def _opens_comments(text: str, furniture: bool, rules: TextRules) -> bool:
     )
 
 
+def _piped_menu(text: str, rules: TextRules) -> bool:
+    """Links set apart by pipes ("Home | World | Sport"): 3+ items, short on average.
+
+    A page laid out without block elements renders as a few very long lines,
+    its menus and its story run together; such a line holds the story and is
+    weighed as text, not thrown away for the pipes of its footer.
+    """
+    pipes = text.count(" | ")
+    return pipes >= 2 and len(text) < (pipes + 1) * rules.length_low
+
+
 def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules) -> str:
     """jusText's context-free class, with sentence shape standing in for links."""
     length = len(block.text)
-    if block.furniture or block.text.count(" | ") >= 2:
+    if block.furniture or _piped_menu(block.text, rules):
         return BAD
     # Without a stop list for the language, sentence shape decides.
     sentence_shape = rules.stopwords_high if block.final else 0.0
