@@ -753,10 +753,21 @@ def _opens_comments(text: str, furniture: bool, rules: TextRules) -> bool:
     )
 
 
+def _piped_menu(text: str, rules: TextRules) -> bool:
+    """Links set apart by pipes ("Home | World | Sport"): 3+ items, short on average.
+
+    A page laid out without block elements renders as a few very long lines,
+    its menus and its story run together; such a line holds the story and is
+    weighed as text, not thrown away for the pipes of its footer.
+    """
+    pipes = text.count(" | ")
+    return pipes >= 2 and len(text) < (pipes + 1) * rules.length_low
+
+
 def _initial_class(block: _Block, stop: frozenset[str] | None, rules: TextRules) -> str:
     """jusText's context-free class, with sentence shape standing in for links."""
     length = len(block.text)
-    if block.furniture or block.text.count(" | ") >= 2:
+    if block.furniture or _piped_menu(block.text, rules):
         return BAD
     # Without a stop list for the language, sentence shape decides.
     sentence_shape = rules.stopwords_high if block.final else 0.0
@@ -920,21 +931,9 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
 
 
 def _cut_comments(blocks: list[_Block]) -> None:
-    """Class the readers' comments below a story as bad, so a long thread is not taken for it.
-
-    The thread starts at its section header (see `_comments_at`) once at
-    least COMMENTS_AFTER_CHARS of good sentences came before it: a long menu
-    line kept above the story does not let a "1 Comment" link in the header
-    cut the story itself.
-    """
-    seen = 0
-    for i, block in enumerate(blocks):
-        if seen >= COMMENTS_AFTER_CHARS and block.comments:  # a header that is a sentence too
-            for rest in blocks[i:]:
-                rest.cls = BAD
-            return
-        if block.cls == GOOD and block.final:
-            seen += len(block.text)
+    """Class the readers' comments below a story as bad, so a long thread is not taken for it."""
+    for block in blocks[_comments_at(blocks, 0) :]:
+        block.cls = BAD
 
 
 # --- header ----------------------------------------------------------------
@@ -1462,9 +1461,17 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
 def _comments_at(blocks: list[_Block], start: int) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
-    Comments are prose too, so the classifier may keep them; their section header ends the story.
+    Comments are prose too, so the classifier may keep them; their section header ends the
+    story once at least COMMENTS_AFTER_CHARS of good sentences came before it: a "Comments"
+    link in the header, or under an author's note above the story, does not cut the story.
     """
-    return next((i for i in range(start + 1, len(blocks)) if blocks[i].comments), len(blocks))
+    seen = 0
+    for i in range(start, len(blocks)):
+        if i > start and blocks[i].comments and seen >= COMMENTS_AFTER_CHARS:
+            return i
+        if blocks[i].cls == GOOD and blocks[i].final:
+            seen += len(blocks[i].text)
+    return len(blocks)
 
 
 def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:

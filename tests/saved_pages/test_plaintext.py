@@ -820,3 +820,37 @@ def test_a_paragraph_wrapped_before_its_last_word_is_joined(lang: str) -> None:
     others = [f"{tail.split('. ', 1)[1]} ({n})" for n in range(3)]  # more of the story
     article = parse_plain_text("\n".join(["Varnholm ferry to run again", head, tail, *others]))
     assert article.body.split("\n") == [f"{head} {tail}", *others]
+
+
+@pytest.mark.parametrize("lang", sorted(GLUED_STORIES))
+def test_a_page_rendered_as_one_line_keeps_its_story_despite_its_pipes(lang: str) -> None:
+    """A page laid out without block elements copies as one long line: its menu, its story
+    and its pipe-separated footer together. The line is weighed as text; a line of pipe
+    links alone ("Home | World | Sport") is still a menu."""
+    story = " ".join(f"{GLUED_STORIES[lang]} ({n})" for n in range(4))
+    menu = "Home | World | Sport | Business | Weather | Travel"
+    footer = "About us | Contact | Advertise | Privacy | Terms of use"
+    page = f"Varnholm Gazette Home | News | Sport {story} {footer}"
+    article = parse_plain_text("\n".join([menu, page, menu]))
+    assert article.body.split("\n") == [page]
+
+
+# Per language: the comments link and header, and a reader's comment.
+COMMENTS_LINK_ABOVE = {
+    "en": ("Comments", "Great news, I take this ferry every week and I have missed it a lot."),
+    "de": ("Kommentare", "Das ist eine gute Nachricht, ich fahre jede Woche mit dieser Fähre."),
+    "fr": ("Commentaires", "Bonne nouvelle, je prends ce bac chaque semaine et il me manquait."),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(COMMENTS_LINK_ABOVE))
+def test_a_comments_link_above_the_story_does_not_end_it(lang: str) -> None:
+    """A comments link between a paragraph above the story (the author's note) and the
+    story sits before most of the story's text: the thread starts at the comments header
+    below the story, not there."""
+    label, comment = COMMENTS_LINK_ABOVE[lang]
+    note, *story = [f"{GLUED_STORIES[lang]} ({n})" for n in range(4)]
+    text = "\n".join(["Varnholm ferry to run again", note, label, *story, label, comment])
+    body = parse_plain_text(text).body.split("\n")
+    assert body[-3:] == story
+    assert comment not in body
