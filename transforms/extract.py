@@ -109,6 +109,12 @@ _NORMALIZED_LENGTH = XPath("string-length(normalize-space())")
 # The queries of trafilatura's `compare_extraction` that send a result to its fallbacks.
 _FALLBACK_MARKUP = XPath(SANITIZED_XPATH)
 _PARAGRAPH_TEXT = XPath(".//p//text()")
+# Subheadings of the story (see `_with_subheadings`); elements whose text belongs to
+# the line of their parent.
+_SUBHEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_INLINE = frozenset({"a", "b", "em", "i", "span", "strong", "font", "small", "u", "sup", "sub"})
+_MAX_SUBHEADING = 150
+_LINE_KEY = 40
 # Batches smaller than this are extracted in-process: starting workers costs more.
 _POOL_MIN_BATCH = 4
 # A pool worker's young-generation garbage collection threshold (Python's default: 700).
@@ -221,6 +227,77 @@ def _drop_furniture(text: str) -> str:
     plain-text path needs) cost table rows and list items on real pages.
     """
     return "\n".join(line for line in text.splitlines() if not boilerplate_kind(line)).strip()
+
+
+def _line_key(text: str) -> str:
+    return " ".join(text.split())[:_LINE_KEY]
+
+
+def _beside(heading: HtmlElement, *, after: bool) -> HtmlElement | None:
+    """The nearest element after (or before) a heading that shows text; beside its
+    wrapper when the heading is the wrapper's only element (`<header><h2>`)."""
+    node = heading
+    while (parent := node.getparent()) is not None and len(parent) == 1:
+        node = parent
+    return next(
+        (
+            el
+            for el in node.itersiblings(preceding=not after)
+            if isinstance(el.tag, str) and el.tag not in _HIDDEN and el.text_content().strip()
+        ),
+        None,
+    )
+
+
+def _first_line(element: HtmlElement) -> str:
+    """The start of the first line an element shows: its first text's non-inline owner."""
+    for found in element.iter():
+        if isinstance(found.tag, str) and found.tag not in _HIDDEN and (found.text or "").strip():
+            owner = found
+            while owner is not element and owner.tag in _INLINE:
+                owner = owner.getparent()
+            return _line_key(owner.text_content())
+    return _line_key(element.text_content())
+
+
+def _with_subheadings(body: HtmlElement | None, text: str) -> str:
+    """The text with the story's subheadings that trafilatura's precision setting dropped.
+
+    Precision deletes a heading that is all link (a list's "“Game” ($30)"), one
+    inside a `<header>` element, or one above a list of links, while keeping
+    the paragraphs around it; the reader sees the heading between them. A
+    heading (h2-h6) goes back in, before the line of the element after it, only
+    when the text keeps that line and, right before it, a line of the element
+    before the heading (a furniture heading then goes with the body's other
+    furniture lines).
+    """
+    headings = list(body.iter(*_SUBHEADINGS)) if body is not None else []
+    if not headings:
+        return text
+    lines = text.splitlines()
+    where: dict[str, int] = {}
+    for at, line in enumerate(lines):
+        where.setdefault(_line_key(line), at)
+    inserts: dict[int, str] = {}
+    for heading in headings:
+        title = " ".join(heading.text_content().split())
+        if not title or len(title) > _MAX_SUBHEADING or _line_key(title) in where:
+            continue
+        after = _beside(heading, after=True)
+        at = where.get(_first_line(after)) if after is not None else None
+        if not at or at in inserts:
+            continue
+        before = _beside(heading, after=False)
+        shown = " ".join(before.text_content().split()) if before is not None else ""
+        if (previous := _line_key(lines[at - 1])) and previous in shown:
+            inserts[at] = title
+    if not inserts:
+        return text
+    return "\n".join(
+        part
+        for at, line in enumerate(lines)
+        for part in ((inserts[at], line) if at in inserts else (line,))
+    )
 
 
 def _page_metadata(tree: HtmlElement, url: str | None) -> Document:
@@ -418,7 +495,7 @@ def extract(page: Page) -> Article | Failure:
     long_lines = [line for line in doc.text.splitlines() if len(line.split()) >= 12]
     lead = next((ln for ln in long_lines if not ln.startswith("|")), next(iter(long_lines), None))
     title = choose_title(meta, found.title, item.title if item else None, lead, doc.text)
-    body = _drop_furniture(_strip_title(text, title))
+    body = _drop_furniture(_strip_title(_with_subheadings(meta.page, text), title))
     url, canonical = _identity(page, found.url)
     return text_article(
         article_id=article_id(canonical),

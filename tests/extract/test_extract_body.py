@@ -143,3 +143,39 @@ def test_a_page_opening_without_html_still_gives_its_story(opening: str) -> None
     article = run(content.encode())
     assert article.body.splitlines() == PARAGRAPHS
     assert article.title == "Night ferry saved"
+
+
+def _lines(body: str) -> list[str]:
+    return [line.strip() for line in body.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("markup", "heading"),
+    [
+        # A linked subheading in a block of its own, as on a list of reviewed games:
+        # precision deletes the block for its link density.
+        (
+            "<div><h3><a href='https://games.example.org/tide'>“Tidewater” ($30)</a></h3></div>",
+            "“Tidewater” ($30)",
+        ),
+        # A subheading in its own <header>, as on product pages (precision drops <header>).
+        ("<header><h2>Der Fahrplan im Winter</h2></header>", "Der Fahrplan im Winter"),
+    ],
+)
+def test_a_subheading_between_kept_paragraphs_stays_in_the_body(markup: str, heading: str) -> None:
+    story = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3]) + markup
+    story += "<div class='video'><iframe src='https://video.example.org/1'></iframe></div>"
+    story += "".join(f"<p>{p}</p>" for p in PARAGRAPHS[3:])
+    lines = _lines(run(page(story)).body)
+    assert lines == [*PARAGRAPHS[:3], heading, *PARAGRAPHS[3:]]
+
+
+def test_a_heading_over_links_the_body_left_out_is_not_added() -> None:
+    related = (
+        "<section><h3>More from the harbour</h3><ul>"
+        + "".join(f"<li><a href='/story/{n}'>{text}</a></li>" for n, text in enumerate(FURNITURE))
+        + "</ul></section>"
+    )
+    body = run(page(STORY_HTML + related)).body
+    assert "More from the harbour" not in body
+    assert _lines(body)[: len(PARAGRAPHS)] == PARAGRAPHS
