@@ -1310,7 +1310,6 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     anchor = layout.meta.lines[0] if layout.meta.lines else start
     strong = [i for i in lines if i in titled]
     facts = _PageFacts(
-        over_meta=frozenset(i for i in lines if _above_meta(layout, i, rules)),
         story=_story_words(blocks, start),
         counts=Counter(b.text for b in blocks),
         stop=rules.stoplists.get(layout.lang or "", frozenset()),
@@ -1322,6 +1321,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
                 sorted(strong, key=lambda i: (abs(i - anchor), i != layout.title_at))
             )
         },
+        over_meta=frozenset(i for i in lines if _above_meta(layout, i, rules)),
     )
     return [(i, title_features(layout, i, facts)) for i in lines]
 
