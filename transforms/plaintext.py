@@ -134,6 +134,9 @@ _NAME_LIST_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|\be\b|&)\s*
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w\- ]{1,40}$")
 _HANDLE = re.compile(r"\s*[,|·]?\s*@\w+\s*$")
 _BULLET = re.compile(r"^(?:[*•\-–—·▪►+o]|\d{1,2}[.)])\s+")
+_FULL_STOP = (".", "。", "．")
+# "... a big deal. How does": a word's end, a stop, a capital: a line of two sentences.
+_SENTENCE_BREAK = re.compile(r"[^\W\d_]{3}[)\"”’]?[.!?]\s+[\"“]?[A-ZÀ-ÖØ-ÞΑ-ΩА-Я]")
 _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
@@ -227,6 +230,9 @@ TITLE_FEATURES = (
     "title_rank",
     "dated",
     "bracketed",
+    "over_meta",
+    "pick_over_meta",
+    "after_meta",
 )
 
 
@@ -1204,6 +1210,7 @@ class _PageFacts:
     stop: frozenset[str]
     interface: frozenset[str]
     rank: dict[int, int]  # strong title-like lines, counted outward from the header's anchor
+    over_meta: frozenset[int]  # lines right above a byline or date line (see _above_meta)
 
 
 def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
@@ -1242,6 +1249,9 @@ def title_features(layout: _Layout, i: int, facts: _PageFacts) -> list[float]:
         1.0 / (1 + facts.rank[i]) if i in facts.rank else 0.0,
         float(search_date(text, layout.lang) is not None),
         float(text.startswith(("(", "[")) and text.endswith((")", "]"))),
+        float(i in facts.over_meta),
+        float(i in facts.over_meta and i == rule_pick),
+        float(bool(layout.meta.lines) and i > layout.meta.lines[-1]),
     ]
 
 
@@ -1252,6 +1262,17 @@ def _above_meta(layout: _Layout, i: int, rules: TextRules) -> bool:
     if below is None or below.meta:
         return below is not None
     return len(below.text) <= 120 and _read_meta(below.text, rules, layout.lang) is not None
+
+
+def _story_sentence(block: _Block) -> bool:
+    """A line kept as story that ends in a full stop: prose, not a headline."""
+    return block.cls == GOOD and block.text.endswith(_FULL_STOP)
+
+
+def _header_sentence(block: _Block) -> bool:
+    """A finished sentence between the headline and its byline/date lines, kept as story;
+    not a teaser or a menu cut short by an ellipsis ("... And More...")."""
+    return block.final and not block.furniture and not block.text.endswith(("...", "…"))
 
 
 def _interface_label(text: str, rules: TextRules) -> bool:
@@ -1276,6 +1297,15 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
     titled = {i for i in lines if _title_like(blocks[i]) and _strong(blocks[i])}
     # Below the story's first lines (captions taken for story), only a headline over its byline.
     lines = [i for i in lines if i < start + 3 or (i in titled and _above_meta(layout, i, rules))]
+    # A sentence of the story ("... the computer.", "...的计算机。") or a line of several
+    # sentences is prose, never the headline.
+    lines = [
+        i
+        for i in lines
+        if not (
+            (i >= start and _story_sentence(blocks[i])) or _SENTENCE_BREAK.search(blocks[i].text)
+        )
+    ]
     anchor = layout.meta.lines[0] if layout.meta.lines else start
     strong = [i for i in lines if i in titled]
     facts = _PageFacts(
@@ -1290,6 +1320,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
                 sorted(strong, key=lambda i: (abs(i - anchor), i != layout.title_at))
             )
         },
+        over_meta=frozenset(i for i in lines if _above_meta(layout, i, rules)),
     )
     return [(i, title_features(layout, i, facts)) for i in lines]
 
@@ -1505,7 +1536,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         block.text
         for i, block in enumerate(blocks[:end])
         if i not in header
-        and (block.cls == GOOD or (top < i < header_end and block.final and not block.furniture))
+        and (block.cls == GOOD or (top < i < header_end and _header_sentence(block)))
     ]
     if not body:  # a copy whose only story lines were taken for its header: they are the story
         body = [

@@ -854,3 +854,144 @@ def test_a_comments_link_above_the_story_does_not_end_it(lang: str) -> None:
     body = parse_plain_text(text).body.split("\n")
     assert body[-3:] == story
     assert comment not in body
+
+
+# A headline right above its date line; under the date a photo caption without a final
+# stop, whose words recur in the story, then the story (English, German, French).
+HEADLINE_OVER_CAPTION = {
+    "en": (
+        "Varnholm crews raring to go again",
+        "Friday, 13 Mar 2026 22:36",
+        "Ferry crews of Varnholm went back to the pier on Friday morning",
+    ),
+    "de": (
+        "Varnholmer Fährleute wieder voller Tatendrang",
+        "Freitag, 13. März 2026 22:36",
+        "Die Fährleute von Varnholm sind am Freitagmorgen an den Pier zurückgekehrt",
+    ),
+    "fr": (
+        "Les équipages de Varnholm impatients de repartir",
+        "Vendredi 13 mars 2026 22:36",
+        "Les équipages du bac de Varnholm sont revenus vendredi matin sur la jetée",
+    ),
+}
+STORY_LEADS = {
+    "en": "The ferry crews of Varnholm went back to the northern pier on Friday, a week after"
+    " gales tore away its outer deck, and the mayor greeted them.",
+    "de": "Die Fährleute von Varnholm sind am Freitag an den Nordpier zurückgekehrt, eine Woche"
+    " nachdem der Sturm sein Deck abgerissen hatte.",
+    "fr": "Les équipages du bac de Varnholm sont revenus vendredi sur la jetée nord, une semaine"
+    " après que la tempête a arraché son pont.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(HEADLINE_OVER_CAPTION))
+def test_a_headline_over_its_date_beats_the_caption_under_it(lang: str) -> None:
+    """A headline comes before its byline and date: the caption under the date line, though
+    its words recur in the story, is not taken for the headline (the ranker sees which
+    lines sit right above a byline or date line, and which lie below the cluster)."""
+    headline, stamp, caption = HEADLINE_OVER_CAPTION[lang]
+    menu = ["Home", "News", "Sport", "Weather", "Contact us", "Sport Story"]
+    header = ["15 March 2026 16:00 GMT", headline, stamp, caption, "Printer friendly version"]
+    text = "\n".join([*menu, *header, STORY_LEADS[lang], *SHARE_LINE_STORY[lang]])
+    article = parse_plain_text(text)
+    assert article.title == headline
+    assert article.published_at == utc(2026, 3, 15, 16)
+
+
+# A weak headline over its date; further into the story a short sentence that repeats
+# the story's words (English, Chinese).
+SENTENCE_IN_STORY = {
+    "en": (
+        "Pier back",
+        "13 March 2026 10:56",
+        "The ferry crews of Varnholm went back to the northern pier on Friday, a week after"
+        " gales tore away its outer deck.",
+        "Ferry crews of Varnholm back at the northern pier.",
+        "Ships that had waited at anchor for more than a week began to berth at dawn, the port"
+        " authority said in a statement.",
+        "The agreement adds a third crew to the night shift and raises the hourly rate by four"
+        " percent over two years.",
+    ),
+    "zh": (
+        "渡轮船员重返北码头",
+        "2026年03月13日 10:56",
+        "瓦恩霍尔姆的渡轮船员周五回到了北码头，一周前大风掀掉了码头的外层甲板。",
+        "渡轮船员回到北码头，港务局说。",
+        "港务局在声明中说，在锚地等待了一个多星期的船只在黎明时分开始靠泊。",
+        "协议为夜班增加了第三个班组，并在两年内将小时工资提高百分之四。",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCE_IN_STORY))
+def test_a_sentence_of_the_story_is_not_its_headline(lang: str) -> None:
+    """A story line ending in a full stop is prose: it stays in the body and the headline
+    is the line over the date, however short."""
+    headline, stamp, *story = SENTENCE_IN_STORY[lang]
+    menu = ["首页", "新闻", "科技", "体育", "财经"] if lang == "zh" else ["Home", "News", "Sport"]
+    article = parse_plain_text("\n".join([*menu, headline, stamp, *story]))
+    assert article.title == headline
+    assert article.published_at == utc(2026, 3, 13, 10, 56)
+    assert all(line in article.body.split("\n") for line in story[1:])
+
+
+# Between the headline (with its standfirst) and the byline, a menu line cut short by an
+# ellipsis (English, German).
+ELLIPSIS_MENUS = {
+    "en": (
+        "Ferry crews return to the northern pier",
+        "Engineers say the pier is safe a week after the gales",
+        "Lodging Rentals Weather Road Conditions And More...",
+        "Weather Road Conditions",
+        "By Mara Lindqvist",
+        "13 March 2026",
+    ),
+    "de": (
+        "Fährleute kehren an den Nordpier zurück",
+        "Ingenieure halten den Pier eine Woche nach dem Sturm für sicher",
+        "Unterkünfte Ferienwohnungen Wetter Straßenzustand Und mehr…",
+        "Wetter Straßenzustand",
+        "Von Mara Lindqvist",
+        "13. März 2026",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(ELLIPSIS_MENUS))
+def test_a_menu_cut_short_under_the_headline_is_not_story(lang: str) -> None:
+    """Finished sentences between the headline and its byline are kept as story; a line
+    ending in an ellipsis ("And More...") is a menu or a teaser, not one of them."""
+    headline, standfirst, menu_line, second_menu_line, byline, date = ELLIPSIS_MENUS[lang]
+    story = [STORY_LEADS[lang], *SHARE_LINE_STORY[lang]]
+    menu = ["Startseite", "Nachrichten"] if lang == "de" else ["Home", "News"]
+    header = [headline, standfirst, menu_line, second_menu_line, byline, date]
+    text = "\n".join([*menu, *header, *story])
+    article = parse_plain_text(text)
+    assert (article.title, article.author) == (headline, "Mara Lindqvist")
+    assert article.published_at == utc(2026, 3, 13)
+    assert article.body.split("\n") == story
+
+
+@pytest.mark.parametrize(
+    ("headline", "teaser", "lang"),
+    [
+        (
+            "Varnholm pier",
+            "I know, I know. The ferry crews of Varnholm went back to the northern pier on Friday",
+            "en",
+        ),
+        (
+            "Fährleute zurück am Varnholmer Pier",
+            "Ich weiß, ich weiß. Die Fährleute von Varnholm sind am Freitag an den Nordpier"
+            " zurückgekehrt",
+            "de",
+        ),
+    ],
+)
+def test_a_line_of_two_sentences_is_not_the_headline(headline: str, teaser: str, lang: str) -> None:
+    """A line holding a sentence break ("I know. The ...") is prose, however many of the
+    story's words it repeats: the headline over the date is taken."""
+    story = [STORY_LEADS[lang], *SHARE_LINE_STORY[lang]]
+    text = "\n".join(["Home", "News", "Sport", headline, "13 March 2026", teaser, *story])
+    assert parse_plain_text(text).title == headline
