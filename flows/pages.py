@@ -3,8 +3,8 @@
     list_files -> for each batch of new files: read_batch -> process_batches
                -> register files -> keep, move or delete
 
-(each batch's `read_batch` runs in the background while the batch before it
-is extracted).
+(each batch's `read_batch` runs while the workers extract the batch before
+it).
 
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
@@ -183,50 +182,36 @@ def _read(
     entries: dict[str, SavedFile],
     claims: InboxClaims,
 ) -> Iterator[Batch]:
-    """Read each batch of files, one batch ahead of the stages; unhashable files go with the first.
+    """Read each batch of files when the stages ask for it; unhashable files go with the first.
 
-    Each batch's read starts (a `read-files` task in the flow's task runner)
-    as the one before is handed on, so the files are read while the workers
-    extract the batch before instead of the workers waiting for them; only
-    the first batch is waited for whole. Only the files this run claims are
-    read (`_claimed`). Every document and read failure counts as an item
-    seen; each read file's new entry goes into `entries` by path. Nothing of
-    a batch is kept here once it is handed on, so its raw pages go as soon as
-    they are extracted (at most one batch is held read ahead).
+    The stages ask for the next batch as soon as the one before is in the
+    pool (`process_batches`), so a batch is read while the workers extract
+    the one before, and only the first batch is read with the workers idle.
+    Only the files this run claims are read (`_claimed`). Every document
+    and read failure counts as an item seen; each read file's new entry
+    goes into `entries` by path. Nothing of a batch is kept here once it is
+    handed on, so its raw pages go as soon as they are extracted.
     """
     folder = claims.folder.parent
     size = ctx.settings.limits.batch_size
     total = len(listing.to_read)
-
-    def started() -> Iterator[_Reading]:
-        failures: list[Failure] = listing.failures
-        for number, files in enumerate(batches):
-            first = number * size + 1
-            label = f"{counts.source}: files {first}-{first + len(files) - 1} of {total}"
-            mine = _claimed(ctx, claims, files, entries)
-            reading = (
-                read_batch.submit(opaque(ctx), opaque(mine), folder, counts.source, label)
+    failures: list[Failure] = listing.failures
+    for number, files in enumerate(batches):
+        first = number * size + 1
+        label = f"{counts.source}: files {first}-{first + len(files) - 1} of {total}"
+        mine = _claimed(ctx, claims, files, entries)
+        with ctx.timed("read"):
+            read = (
+                read_batch(opaque(ctx), opaque(mine), folder, counts.source, label)
                 if mine
-                else None
+                else FilesRead()
             )
-            yield _Reading(label, reading, failures)
-            failures = []
-
-    upcoming = started()
-    current = next(upcoming, None)
-    while current is not None:
-        batch = _collect(ctx, current, counts=counts, entries=entries)
-        current = next(upcoming, None)  # the next batch's read starts before this one goes on
-        yield batch
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """A batch of files being read in the background (None: none of its files is read)."""
-
-    label: str
-    files: PrefectFuture[FilesRead] | None
-    failures: list[Failure]
+        entries.update((f.path, f) for f in read.files)
+        counts.items_seen += len(read.pages) + len(read.articles) + len(read.failures)
+        yield Batch(
+            label, pages=read.pages, articles=read.articles, failures=[*failures, *read.failures]
+        )
+        failures = []
 
 
 def _claimed(
@@ -250,27 +235,3 @@ def _claimed(
     if others:
         get_run_logger().info("%d files of this batch are read by other runs", len(others))
     return [f for f in mine if f.content_hash not in known]
-
-
-def _collect(
-    ctx: RunContext,
-    reading: _Reading,
-    *,
-    counts: SourceCounts,
-    entries: dict[str, SavedFile],
-) -> Batch:
-    """Wait for a batch's files to be read: a batch for the stages, with the failures it carries.
-
-    The `read` stage's time is the time waited here (and for the listing):
-    what reading costs the run, not what the reads overlapping extraction took.
-    """
-    with ctx.timed("read"):
-        read = reading.files.result() if reading.files is not None else FilesRead()
-    entries.update((f.path, f) for f in read.files)
-    counts.items_seen += len(read.pages) + len(read.articles) + len(read.failures)
-    return Batch(
-        reading.label,
-        pages=read.pages,
-        articles=read.articles,
-        failures=[*reading.failures, *read.failures],
-    )

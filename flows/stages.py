@@ -1,8 +1,9 @@
 """The stages every flow shares once raw documents are in hand.
 
 extract -> classify -> validate -> stories -> load, each a Prefect task per
-batch (never per article), chained by `process_batches`, which starts the
-extraction of the next batch in the process pool while the main process
+batch (never per article), chained by `process_batches`, which queues the
+next batch's pages in the process pool before the current batch's extraction
+is collected, so the workers go on to it at once while the main process
 classifies, validates and loads the current one. A flow builds one
 `RunContext` and hands it every batch.
 
@@ -331,8 +332,9 @@ class _Started:
 def _start(ctx: RunContext, batch: Batch | None) -> _Started | None:
     """Start extracting the batch's pages.
 
-    `ExtractorPool.map` submits every page to the pool at once (`Executor.map`);
-    a batch too small for the pool is extracted in this process when collected.
+    `ExtractorPool.map` submits every page to the pool at once (`Executor.map`),
+    behind any batch's pages still queued there; a batch too small for the
+    pool is extracted in this process when collected.
     Validation's and grouping's imports start now too, if this process has not
     made them (`warm_up_in_background`).
     """
@@ -396,9 +398,13 @@ def process_batches(
 ) -> Iterator[tuple[Batch, dict[str, SourceCounts], list[Failure]]]:
     """Take batches from raw pages (and ready articles) to the warehouse, in order.
 
-    The stages overlap: once a batch is extracted, the next one is taken from
-    `batches` (the caller reads or fetches it then) and its extraction started
-    in the pool before this one is classified, validated, grouped and loaded.
+    The stages overlap, so the pool's workers never wait between batches:
+    once a batch's pages are in the pool, the next batch is taken from
+    `batches` (the caller reads or fetches it then) and its pages go to the
+    pool at once, queued behind the first batch's, before that batch's
+    extraction is collected; the first is then classified, validated,
+    grouped and loaded while the workers extract the next. At most two
+    batches of raw pages are held: the one being collected and the next.
     Yields each batch (its pages let go) with its per-source counts and
     every failure of it, those it brought and those found on the way. With
     `reprocess` the articles exist already and only what differs is
@@ -408,6 +414,7 @@ def process_batches(
     upcoming = iter(batches)
     current = _start(ctx, next(upcoming, None))
     while current is not None:
+        following = _start(ctx, next(upcoming, None))
         batch = replace(current.batch, pages=())
         extracted: list[Article | Prepared] = []
         failures = list(batch.failures)
@@ -415,8 +422,7 @@ def process_batches(
             with ctx.timed("extract"):
                 extracted, extract_failures = extract_batch(current.extraction, batch.label)
             failures.extend(extract_failures)
-        current = None  # its raw pages go before the next batch is read or fetched
-        current = _start(ctx, next(upcoming, None))
+        current = following  # this batch's raw pages go before it is loaded
         loaded = _finish(ctx, batch.label, [*batch.articles, *extracted], failures, reprocess)
         release_free_memory()  # what the batch freed goes back to the system
         yield batch, loaded, failures

@@ -564,6 +564,8 @@ class ExtractorPool:
     (`transforms.prepare.Preparer`).
     """
 
+    CHUNK_PAGES = 8  # pages sent to a worker at once, at most
+
     def __init__(self, workers: int = 0, work: Callable[[Page], Any] = extract) -> None:
         self.workers = default_workers(workers)
         self.work = work
@@ -604,10 +606,15 @@ class ExtractorPool:
         return self._executor
 
     def map(self, pages: Sequence[Page]) -> Iterator[Any]:
-        """Run `work` on pages in order, in the pool when the batch is big enough to pay for it."""
+        """Run `work` on pages in order, in the pool when the batch is big enough to pay for it.
+
+        Pages go to the workers a few at a time (`CHUNK_PAGES`): when the
+        last pages of a run are extracted, a worker with a long chunk left
+        would keep the other waiting.
+        """
         if self.workers == 1 or len(pages) < _POOL_MIN_BATCH:
             return map(self.work, pages)
-        chunk = max(1, len(pages) // (self.workers * 4))
+        chunk = max(1, min(self.CHUNK_PAGES, len(pages) // (self.workers * 4)))
         return self._pool().map(self.work, pages, chunksize=chunk)
 
 

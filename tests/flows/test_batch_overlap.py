@@ -38,18 +38,23 @@ class RecordingPool:
         )
 
 
-def test_next_batch_is_extracting_while_the_current_one_is_loaded(
-    tmp_path: Path, memory_warehouse: Warehouse
-) -> None:
+def _context(tmp_path: Path, warehouse: Warehouse, pool: RecordingPool) -> RunContext:
+    """A run's context with default settings around the stand-in pool."""
     settings = load_settings(warehouse=tmp_path / "w.duckdb", data_dir=tmp_path)
-    events: list[tuple[str, str]] = []
-    ctx = RunContext(
+    return RunContext(
         "run-1",
         settings,
         load_taxonomy(settings.taxonomy),
-        memory_warehouse,
-        RecordingPool(events),  # type: ignore[arg-type]
+        warehouse,
+        pool,  # type: ignore[arg-type]
     )
+
+
+def test_next_batch_is_extracting_while_the_current_one_is_loaded(
+    tmp_path: Path, memory_warehouse: Warehouse
+) -> None:
+    events: list[tuple[str, str]] = []
+    ctx = _context(tmp_path, memory_warehouse, RecordingPool(events))
 
     def batches() -> Iterator[Batch]:
         for n in (1, 2, 3):
@@ -79,3 +84,45 @@ def test_next_batch_is_extracting_while_the_current_one_is_loaded(
         (f"batch {n}", (), [(f"https://news.example/{n}", "no_text")]) for n in (1, 2, 3)
     ]
     assert not ctx.validated  # nothing was extracted, so nothing reached the GX gate
+
+
+class CollectingPool(RecordingPool):
+    """A RecordingPool that also notes each page's outcome as the stages collect it."""
+
+    def map(self, pages: Sequence[Page]) -> Iterator[Failure]:
+        return self._collected(super().map(pages))  # started now, collected when iterated
+
+    def _collected(self, outcomes: Iterator[Failure]) -> Iterator[Failure]:
+        for outcome in outcomes:
+            self.events.append(("collected", outcome.url))
+            yield outcome
+
+
+def test_the_pool_has_the_next_batch_before_the_current_one_is_collected(
+    tmp_path: Path, memory_warehouse: Warehouse
+) -> None:
+    """The workers go on to batch k+1 at once: its pages are queued before k's last result."""
+    events: list[tuple[str, str]] = []
+    ctx = _context(tmp_path, memory_warehouse, CollectingPool(events))
+    when = datetime.now(UTC)
+    batches = [
+        Batch(
+            f"batch {n}",
+            pages=[
+                Page("desk", f"https://news.example/{n}/{i}", b"<p>x</p>", when) for i in (1, 2)
+            ],
+        )
+        for n in (1, 2)
+    ]
+
+    loaded = [batch.label for batch, _, _ in process_batches(ctx, iter(batches))]
+
+    assert loaded == ["batch 1", "batch 2"]
+    assert events == [
+        ("extraction started", "https://news.example/1/1"),
+        ("extraction started", "https://news.example/2/1"),
+        ("collected", "https://news.example/1/1"),
+        ("collected", "https://news.example/1/2"),
+        ("collected", "https://news.example/2/1"),
+        ("collected", "https://news.example/2/2"),
+    ]
