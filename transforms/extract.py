@@ -230,6 +230,7 @@ def _drop_furniture(text: str) -> str:
 
 
 def _line_key(text: str) -> str:
+    """A line's start, whitespace collapsed: how `_with_subheadings` finds a block's line."""
     return " ".join(text.split())[:_LINE_KEY]
 
 
