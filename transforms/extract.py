@@ -51,6 +51,7 @@ from schemas.records import Article, Failure, Page
 from transforms.boilerplate import boilerplate_kind
 from transforms.charset import decode_html
 from transforms.metadata import (
+    INLINE,
     choose_authors,
     choose_published,
     choose_title,
@@ -109,10 +110,8 @@ _NORMALIZED_LENGTH = XPath("string-length(normalize-space())")
 # The queries of trafilatura's `compare_extraction` that send a result to its fallbacks.
 _FALLBACK_MARKUP = XPath(SANITIZED_XPATH)
 _PARAGRAPH_TEXT = XPath(".//p//text()")
-# Subheadings of the story (see `_with_subheadings`); elements whose text belongs to
-# the line of their parent.
+# Subheadings of the story (see `_with_subheadings`).
 _SUBHEADINGS = ("h2", "h3", "h4", "h5", "h6")
-_INLINE = frozenset({"a", "b", "em", "i", "span", "strong", "font", "small", "u", "sup", "sub"})
 _MAX_SUBHEADING = 150
 _LINE_KEY = 40
 # Batches smaller than this are extracted in-process: starting workers costs more.
@@ -255,7 +254,7 @@ def _first_line(element: HtmlElement) -> str:
     for found in element.iter():
         if isinstance(found.tag, str) and found.tag not in _HIDDEN and (found.text or "").strip():
             owner = found
-            while owner is not element and owner.tag in _INLINE:
+            while owner is not element and owner.tag in INLINE:
                 owner = owner.getparent()
             return _line_key(owner.text_content())
     return _line_key(element.text_content())

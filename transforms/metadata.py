@@ -170,8 +170,9 @@ _CAPTION_WORDS = frozenset({"cap", "caption", "credit"})
 _IDENT_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Text nodes a reader sees: where a headline that no h1 marks still is (a table cell, a <b>).
 _HIDDEN = frozenset({"script", "style", "noscript", "select", "option", "title", "template"})
-# Elements inside a line of text: a text followed by one of them is not a line of its own.
-_INLINE = frozenset(
+# Elements inside a line of text: a text followed by one of them is not a line of its own,
+# and their text belongs to the line of the element around them.
+INLINE = frozenset(
     [
         "a",
         "abbr",
@@ -426,10 +427,10 @@ def _read_texts(body: HtmlElement) -> _Texts:
         # Captions and list items sit near a story as title-like lines; never its headline.
         caption = owner.tag in ("figcaption", "li") or _is_caption(owner)
         # (children looked at once per element: a tail's owner may have thousands)
-        alone = not text.is_tail and not any(child.tag in _INLINE for child in owner)
+        alone = not text.is_tail and not any(child.tag in INLINE for child in owner)
         # A bold or linked phrase the sentence goes on after ("<b>Super Stardust HD</b>
         # upgrade has been made available") is inside a line, not one of its own.
-        alone = alone and not (owner.tag in _INLINE and (owner.tail or "").strip())
+        alone = alone and not (owner.tag in INLINE and (owner.tail or "").strip())
         meta.texts.append((line, alone and not caption))
     return meta
 
