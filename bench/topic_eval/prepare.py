@@ -24,6 +24,12 @@ French) becomes one labelled file with its rows interleaved class by class, so
 any first N rows keep the class mix (the floor test reads a prefix):
 
     python bench/topic_eval/prepare.py --masakhanews TEST_TSV OUT_JSONL
+
+The News Category Dataset (HuffPost headlines and short descriptions, JSON
+Lines of `category`, `headline`, `short_description`) is split like AG News,
+into `huffpost-dev.jsonl` and `huffpost-test.jsonl`:
+
+    python bench/topic_eval/prepare.py --huffpost NEWS_CATEGORY_JSONL OUT_DIR
 """
 
 from __future__ import annotations
@@ -75,6 +81,18 @@ def wikinews(path: Path, topics: Iterable[str]) -> Iterable[dict[str, object]]:
                 yield {"title": record.get("title") or "", "text": body, "labels": labels}
 
 
+def huffpost(path: Path) -> Iterable[dict[str, str]]:
+    """News Category Dataset rows: the headline, its short description as the body."""
+    with path.open(encoding="utf-8") as rows:
+        for line in rows:
+            record = json.loads(line)
+            yield {
+                "title": record["headline"],
+                "body": record["short_description"],
+                "label": record["category"],
+            }
+
+
 def masakhanews(path: Path) -> Iterable[dict[str, str]]:
     """MasakhaNEWS rows in round-robin order of their categories (each in file order)."""
     csv.field_size_limit(1 << 24)  # some article bodies exceed csv's 128 KiB default
@@ -105,7 +123,9 @@ def write_jsonl(records: Iterable[dict[str, object]], target: Path) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-if __name__ == "__main__" and sys.argv[1] == "--masakhanews":
+if __name__ == "__main__" and sys.argv[1] == "--huffpost":
+    write_split(huffpost(Path(sys.argv[2])), Path(sys.argv[3]), "huffpost")
+elif __name__ == "__main__" and sys.argv[1] == "--masakhanews":
     write_jsonl(masakhanews(Path(sys.argv[2])), Path(sys.argv[3]))
 elif __name__ == "__main__" and sys.argv[1] == "--wikinews":
     source, target = map(Path, sys.argv[2:4])

@@ -1,9 +1,10 @@
 """Regression floor of the IPTC taxonomy on held-out public labelled news.
 
-Four sets: AG News and BBC News (research-only licences), MasakhaNEWS English
-(BBC News) and French (BBC Afrique), whose repository carries no licence file.
-None of them is in this repository: labelled data fetched from public
-repositories is never committed here. The test reads the first rows of each
+Five sets: AG News and BBC News (research-only licences), MasakhaNEWS English
+(BBC News) and French (BBC Afrique), whose repository carries no licence file,
+and HuffPost's News Category Dataset (CC BY 4.0 by its author; the copy we
+could fetch has no licence file). None of them is in this repository: labelled
+data fetched from public repositories is never committed here. The test reads the first rows of each
 held-out split made by bench/topic_eval/prepare.py from EVAL_DATA/topics
 (default ../shared/eval beside the clone; MEDIAWATCH_EVAL_DATA overrides it)
 and skips, saying so, when a split is absent. That is the case in CI until the
@@ -29,10 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EVAL_DATA = Path(os.environ.get("MEDIAWATCH_EVAL_DATA", ROOT.parent / "shared" / "eval"))
 # set -> (rows read, micro precision floor, micro recall floor); measured on those rows:
 # bbc 0.955 / 0.805, agnews 0.855 / 0.709, masakhanews-eng 0.836 / 0.543 (50 rows a class),
-# masakhanews-fra 0.895 / 0.204 (its 22 technology rows and 57 of each other class)
+# masakhanews-fra 0.895 / 0.204 (its 22 technology rows and 57 of each other class),
+# huffpost 0.465 / 0.381 (single-label sections: a politics story also labelled crime counts
+# as a false positive, so its precision is low by construction)
 FLOORS = {
     "bbc": (400, 0.93, 0.78),
     "agnews": (400, 0.84, 0.69),
+    "huffpost": (400, 0.44, 0.36),
     "masakhanews-eng": (300, 0.81, 0.52),
     "masakhanews-fra": (250, 0.86, 0.18),
 }

@@ -1,9 +1,10 @@
-"""The Wikinews and MasakhaNEWS builders of bench/topic_eval/prepare.py and their maps to IPTC.
+"""The Wikinews, MasakhaNEWS and HuffPost builders of bench/topic_eval/prepare.py, and their maps.
 
-The builders turn a Wikinews export or a MasakhaNEWS split into the labelled
-file `taxonomy test` reads, so regression floors can be scored on them; these
-rows are invented, in each source's shape, and the maps must name only labels
-the default taxonomy has (a renamed IPTC label would otherwise break the scoring).
+The builders turn a Wikinews export, a MasakhaNEWS split or the News Category
+Dataset into the labelled file `taxonomy test` reads, so regression floors can
+be scored on them; these rows are invented, in each source's shape, and the
+maps must name only labels the default taxonomy has (a renamed IPTC label would
+otherwise break the scoring).
 """
 
 from __future__ import annotations
@@ -94,9 +95,19 @@ def test_masakhanews_rows_alternate_by_class_so_a_prefix_keeps_the_mix(tmp_path:
     )
 
 
-@pytest.mark.parametrize("language", ["eng", "fra"])
-def test_masakhanews_maps_give_each_class_one_top_level(language: str) -> None:
-    mapping = read_mapping(TOPIC_EVAL / f"masakhanews-{language}-map.yaml")
+def test_huffpost_rows_keep_headline_description_and_category(tmp_path: Path) -> None:
+    source = tmp_path / "news_category.json"
+    row = {"headline": "Mill sold", "short_description": "The old mill was sold.", "authors": ""}
+    source.write_text(json.dumps(row | {"category": "BUSINESS"}) + "\n", encoding="utf-8")
+    articles = list(prepare.huffpost(source))
+    assert articles == [
+        {"title": "Mill sold", "body": "The old mill was sold.", "label": "BUSINESS"}
+    ]
+
+
+@pytest.mark.parametrize("name", ["masakhanews-eng", "masakhanews-fra", "huffpost"])
+def test_new_maps_give_each_class_one_top_level(name: str) -> None:
+    mapping = read_mapping(TOPIC_EVAL / f"{name}-map.yaml")
     assert all(len(targets) == 1 for targets in mapping.values())
     assert {target for (target,) in mapping.values()} <= load_taxonomy(
         DEFAULTS_DIR / "taxonomy.yaml"
