@@ -65,11 +65,12 @@ SCALE_ARGS ?=
 scale-demo: $(STAMP)
 	$(BIN)/python bench/scale_demo.py $(SCALE_ARGS)
 
-## eval-topics: score the IPTC taxonomy on the held-out AG News and BBC News splits and Wikinews
-## (EVAL_DATA/topics/<set>-test.jsonl, made by bench/topic_eval/prepare.py; sets absent are skipped)
+## eval-topics: score the IPTC taxonomy on the held-out AG News, BBC News and HuffPost splits,
+## Wikinews and MasakhaNEWS English and French (EVAL_DATA/topics/<set>-test.jsonl, made by
+## bench/topic_eval/prepare.py, scored with bench/topic_eval/<set>-map.yaml; sets absent are skipped)
 EVAL_DATA ?= ../shared/eval
 eval-topics: $(STAMP)
-	@for set in agnews bbc wikinews; do \
+	@for set in agnews bbc huffpost wikinews masakhanews-eng masakhanews-fra; do \
 	  data=$(EVAL_DATA)/topics/$$set-test.jsonl; \
 	  if [ -f $$data ]; then \
 	    echo "== $$set: $$data"; \
