@@ -150,6 +150,7 @@ _NAVIGATION = re.compile(
 _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d\d(?![\d:])")  # 6:18, 18:45; not 1:2:3
 _TWO_DIGITS = re.compile(r"\d\d")
 _LABEL = re.compile(r"([\w-]+)\s*:")
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,4}(?: [\u3400-\u9fff]{1,3})?")  # 王小明, 山田 太郎
@@ -163,6 +164,9 @@ SHORT_YEAR_FORMATS = 2
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
+STAMP_MAX_CHARS = 100  # a comment's name-and-date line is short
+THREAD_SPAN = 30  # lines below one comment stamp in which the next is looked for
+THREAD_DAYS = timedelta(days=7)  # the furthest apart two comments of one thread are dated
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
 # A line of at least this many words, this share of them capitalised (or not
 # words: "&", "|"), without final punctuation, is a menu rendered as one line.
@@ -932,13 +936,13 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
         for block in sentences:
             block.cls = GOOD
     _drop_islands(blocks, rules)
-    _cut_comments(blocks)
+    _cut_comments(blocks, lang)
     return blocks, lang
 
 
-def _cut_comments(blocks: list[_Block]) -> None:
+def _cut_comments(blocks: list[_Block], lang: str | None) -> None:
     """Class the readers' comments below a story as bad, so a long thread is not taken for it."""
-    for block in blocks[_comments_at(blocks, 0) :]:
+    for block in blocks[_comments_at(blocks, 0, lang) :]:
         block.cls = BAD
 
 
@@ -1392,7 +1396,7 @@ def block_features(blocks: list[_Block]) -> list[list[float]]:
     return rows
 
 
-def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
+def _learned_pass(blocks: list[_Block], rules: TextRules, lang: str | None) -> None:
     """Re-class a copy's lines by the learned model over their and their neighbours' features.
 
     A copy of fewer than LEARNED_MIN_LINES lines (a note, a pasted story
@@ -1416,7 +1420,7 @@ def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
             block.cls = GOOD
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
-    _cut_comments(blocks)
+    _cut_comments(blocks, lang)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls
@@ -1453,7 +1457,7 @@ def _layout(text: str, rules: TextRules) -> _Layout | None:
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
         return None
-    _learned_pass(blocks, rules)
+    _learned_pass(blocks, rules, lang)
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -1489,15 +1493,57 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
-def _comments_at(blocks: list[_Block], start: int) -> int:
+def _stamp(block: _Block) -> bool:
+    """A short line holding a date and a clock time: what heads each comment of a thread
+    ("Jane — July 17th, 2012, 6:18 pm", "Posted by: Jan at 13.11.2012 09:31")."""
+    text = block.text
+    return len(text) <= STAMP_MAX_CHARS and bool(_CLOCK.search(text)) and bool(_YEAR.search(text))
+
+
+def _stamps(blocks: list[_Block], lang: str | None) -> dict[int, datetime]:
+    """The stamp lines right over a sentence (a comment's head and text), with their dates."""
+    found = {}
+    for k in range(len(blocks) - 1):
+        below = blocks[k + 1]
+        if (
+            _stamp(blocks[k])
+            and below.final
+            and len(below.words) >= 5
+            and (when := search_date(blocks[k].text, lang)) is not None
+        ):
+            found[k] = when
+    return found
+
+
+def _thread_at(stamps: dict[int, datetime], i: int) -> bool:
+    """Whether a comment thread without a section header opens at line `i`: two of
+    `stamps`, this one and another within THREAD_SPAN lines below, their dates at most
+    THREAD_DAYS apart (replies follow a story within days; a listing of posts or events
+    spreads over weeks)."""
+    first = stamps.get(i)
+    return first is not None and any(
+        i + 2 <= k < i + THREAD_SPAN and abs(when - first) <= THREAD_DAYS
+        for k, when in stamps.items()
+    )
+
+
+def _comments_at(blocks: list[_Block], start: int, lang: str | None) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
-    Comments are prose too, so the classifier may keep them; their section header ends the
-    story once at least COMMENTS_AFTER_CHARS of good sentences came before it: a "Comments"
-    link in the header, or under an author's note above the story, does not cut the story.
+    Comments are prose too, so the classifier may keep them; their section header, or
+    the first of a run of dated stamps over prose (a thread without a header), ends the
+    story once at least COMMENTS_AFTER_CHARS of good sentences came before it: a
+    "Comments" link in the header, or under an author's note above the story, does not
+    cut the story.
     """
     seen = 0
+    stamps = _stamps(blocks, lang)
+    thread = True  # a thread whose first stamp comes before the story is the page (a forum)
     for i in range(start, len(blocks)):
+        if thread and i > start and _thread_at(stamps, i):
+            if seen >= COMMENTS_AFTER_CHARS:
+                return i
+            thread = False
         if i > start and blocks[i].comments and seen >= COMMENTS_AFTER_CHARS:
             return i
         if blocks[i].cls == GOOD and blocks[i].final:
@@ -1527,7 +1573,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
             blocks, layout.lang
         )
-    end = _comments_at(blocks, layout.start)
+    end = _comments_at(blocks, layout.start, layout.lang)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end

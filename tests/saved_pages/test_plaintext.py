@@ -995,3 +995,62 @@ def test_a_line_of_two_sentences_is_not_the_headline(headline: str, teaser: str,
     story = [STORY_LEADS[lang], *SHARE_LINE_STORY[lang]]
     text = "\n".join(["Home", "News", "Sport", headline, "13 March 2026", teaser, *story])
     assert parse_plain_text(text).title == headline
+
+
+# Readers' comments without a section header: each under a line with the commenter's
+# name, a date and a clock time; dates a day apart, as replies to a story come.
+THREAD_STAMPS = {
+    "en": ("Ada Lind July 17, 2012 at 6:18 pm", "2. Bo Sund on July 18, 2012 at 9:02 am"),
+    "de": ("Ada Lind 17. Juli 2012 um 18:18", "Bo Sund 18. Juli 2012 um 09:02"),
+    "fr": ("Ada Lind 17 juillet 2012 à 18:18", "Bo Sund – 18 juillet 2012, 09:02"),
+}
+THREAD_REPLIES = {
+    "en": (
+        "I took that ferry for years and it was always late, so I doubt a new pier helps.",
+        "The council should have rebuilt the pier long before the gale, in my opinion.",
+    ),
+    "de": (
+        "Ich bin jahrelang mit der Fähre gefahren und sie war immer zu spät, leider.",
+        "Die Gemeinde hätte die Mole schon lange vor dem Sturm erneuern sollen, finde ich.",
+    ),
+    "fr": (
+        "J'ai pris ce bac pendant des années et il était toujours en retard, hélas.",
+        "La mairie aurait dû refaire la jetée bien avant la tempête, à mon avis.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(THREAD_STAMPS))
+def test_a_comment_thread_without_a_header_ends_the_story(lang: str) -> None:
+    """Two dated stamps, each right over a sentence and days apart, open a thread: the
+    story ends at the first, though no "Comments" header says so."""
+    story = [f"{GLUED_STORIES[lang]} ({n})" for n in range(4)]
+    thread = [
+        line
+        for pair in zip(THREAD_STAMPS[lang], THREAD_REPLIES[lang], strict=True)
+        for line in pair
+    ]
+    text = "\n".join(["Varnholm ferry to run again", *story, "Share", *thread])
+    assert parse_plain_text(text).body.split("\n") == story
+
+
+def test_stamped_posts_of_a_forum_page_are_its_story() -> None:
+    """A thread whose first stamp comes before any story text is the page itself (a
+    forum, reader reviews): it is kept, and so is a listing dated weeks apart."""
+    forum = [
+        line
+        for n, (stamp, reply) in enumerate(
+            zip(THREAD_STAMPS["en"], THREAD_REPLIES["en"], strict=True)
+        )
+        for line in (stamp, f"{reply} {GLUED_STORIES['en']} ({n})")
+    ]
+    assert parse_plain_text("\n".join(["Ferry forum", *forum])).body.split("\n") == forum[1::2]
+    story = [f"{GLUED_STORIES['en']} ({n})" for n in range(4)]
+    events = [
+        "Tuesday October 10, 2006 at 7:30 pm",
+        "We will talk about the ferry timetable and the new pier with the harbour master.",
+        "Tuesday November 7, 2006 at 7:30 pm",
+        "We will talk about the winter service and the fares with the ferry company.",
+    ]
+    body = parse_plain_text("\n".join(["Harbour talks", *story, *events])).body.split("\n")
+    assert body[-1] == events[-1]
