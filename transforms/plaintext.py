@@ -819,6 +819,42 @@ def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
         run = []
 
 
+def _story_line(block: _Block) -> bool:
+    """A kept sentence of the story, not a line introducing a list (which ends in a colon)."""
+    return block.cls == GOOD and block.final and not block.text.endswith(":")
+
+
+def _keep_colon_lists(blocks: list[_Block]) -> None:
+    """A run of short lines right under a story line that ends in a colon ("mix
+    together:", "were as follows:") and right over more story is the story's list
+    (ingredients, steps, verdicts), not a menu; a line ending in a colon below the run
+    that opens the next list is kept with it. The story must have begun above the
+    colon line: a header's "click the links below for:" introduces a menu."""
+    i, story_seen = 0, False
+    while i < len(blocks):
+        if not blocks[i].in_run:
+            story_seen = story_seen or (i > 0 and _story_line(blocks[i - 1]))
+            i += 1
+            continue
+        end = i
+        while end < len(blocks) and blocks[end].in_run:
+            end += 1
+        after = blocks[end] if end < len(blocks) else None
+        above = blocks[i - 1] if i else None
+        if (
+            story_seen
+            and above is not None
+            and above.cls == GOOD
+            and above.text.endswith(":")
+            and after is not None
+            and (after.cls == GOOD or after.text.endswith(":"))
+        ):
+            for block in blocks[i:end]:
+                block.cls = GOOD
+            after.cls = GOOD
+        i = end
+
+
 def _nearest(blocks: list[_Block], step: int, ignore_near: bool, skip_furniture: bool) -> list[str]:
     """For each block, the class of the nearest decided block before (step -1) or after (+1).
 
@@ -937,6 +973,7 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
             block.cls = GOOD
     _drop_islands(blocks, rules)
     _cut_comments(blocks, lang)
+    _keep_colon_lists(blocks)
     return blocks, lang
 
 
@@ -1421,6 +1458,7 @@ def _learned_pass(blocks: list[_Block], rules: TextRules, lang: str | None) -> N
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
     _cut_comments(blocks, lang)
+    _keep_colon_lists(blocks)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls

@@ -1054,3 +1054,40 @@ def test_stamped_posts_of_a_forum_page_are_its_story() -> None:
     ]
     body = parse_plain_text("\n".join(["Harbour talks", *story, *events])).body.split("\n")
     assert body[-1] == events[-1]
+
+
+# A story line ending in a colon, a list of short lines, then more story (en, de, fr).
+COLON_LISTS = {
+    "en": (
+        "For the harbour cake the crews baked on the pier, mix together:",
+        ["3 cups of flour", "2 eggs", "1 cup of sugar", "Half a cup of milk"],
+    ),
+    "de": (
+        "Für den Hafenkuchen, den die Arbeiter auf der Mole gebacken haben, mischen Sie:",
+        ["3 Tassen Mehl", "2 Eier", "1 Tasse Zucker", "Eine halbe Tasse Milch"],
+    ),
+    "fr": (
+        "Pour le gâteau du port que les ouvriers ont cuit sur la jetée, mélangez :",
+        ["3 tasses de farine", "2 oeufs", "1 tasse de sucre", "Une demi-tasse de lait"],
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(COLON_LISTS))
+def test_a_list_under_a_story_line_ending_in_a_colon_is_story(lang: str) -> None:
+    """Short unpunctuated lines in a run read as a menu, unless a story sentence ending
+    in a colon introduces them and the story goes on below: then they are its list."""
+    intro, items = COLON_LISTS[lang]
+    story = [f"{GLUED_STORIES[lang]} ({n})" for n in range(3)]
+    menu = ["Home", "News", "Sport", "Weather"]
+    text = "\n".join(["Varnholm harbour cake", *menu, *story[:2], intro, *items, story[2], *menu])
+    assert parse_plain_text(text).body.split("\n") == [*story[:2], intro, *items, story[2]]
+
+
+def test_links_introduced_by_a_colon_above_the_story_stay_a_menu() -> None:
+    """Above the story's first sentence a line ending in a colon introduces links."""
+    story = [f"{GLUED_STORIES['en']} ({n})" for n in range(3)]
+    links = ["Varnholm Post", "Varnholm Mail", "Sunday Ferry", "Forums"]
+    intro = "This section is no longer in use, please click on the links below for news from:"
+    body = parse_plain_text("\n".join(["Ferry news", intro, *links, *story])).body
+    assert not set(links) & set(body.split("\n"))
