@@ -664,6 +664,7 @@ class _Block:
     final: bool
     furniture: bool
     comments: bool  # opens readers' comments (see `_opens_comments`)
+    stamp: bool  # a comment's date-and-time line (see `_stamp`)
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
     in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
@@ -724,7 +725,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
     worked out once per distinct line (menus repeat), its word list shared.
     """
     blocks = []
-    seen: dict[str, tuple[str, list[str], bool, bool, bool, bool]] = {}
+    seen: dict[str, tuple[str, list[str], bool, bool, bool, bool, bool]] = {}
     for line in _joined_lines(text, rules):
         fields = seen.get(line)
         if fields is None:
@@ -740,6 +741,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
                 content.endswith(_FINAL),
                 furniture,
                 _opens_comments(content or line, furniture, rules),
+                _stamp(content or line),
             )
         blocks.append(_Block(*fields))
     return blocks
@@ -1531,21 +1533,24 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
-def _stamp(block: _Block) -> bool:
+def _stamp(text: str) -> bool:
     """A short line holding a date and a clock time: what heads each comment of a thread
     ("Jane — July 17th, 2012, 6:18 pm", "Posted by: Jan at 13.11.2012 09:31")."""
-    text = block.text
-    return len(text) <= STAMP_MAX_CHARS and bool(_CLOCK.search(text)) and bool(_YEAR.search(text))
+    return (
+        len(text) <= STAMP_MAX_CHARS
+        and ":" in text
+        and bool(_CLOCK.search(text))
+        and bool(_YEAR.search(text))
+    )
 
 
 def _stamps(blocks: list[_Block], lang: str | None) -> dict[int, datetime]:
     """The stamp lines right over a sentence (a comment's head and text), with their dates."""
     found = {}
-    for k in range(len(blocks) - 1):
+    for k in [k for k, block in enumerate(blocks[:-1]) if block.stamp]:
         below = blocks[k + 1]
         if (
-            _stamp(blocks[k])
-            and below.final
+            below.final
             and len(below.words) >= 5
             and (when := search_date(blocks[k].text, lang)) is not None
         ):
@@ -1576,13 +1581,10 @@ def _comments_at(blocks: list[_Block], start: int, lang: str | None) -> int:
     """
     seen = 0
     stamps = _stamps(blocks, lang)
-    thread = True  # a thread whose first stamp comes before the story is the page (a forum)
+    # A thread whose first stamp comes before the story is the page itself (a forum).
+    thread = next((k for k in sorted(stamps) if k > start and _thread_at(stamps, k)), None)
     for i in range(start, len(blocks)):
-        if thread and i > start and _thread_at(stamps, i):
-            if seen >= COMMENTS_AFTER_CHARS:
-                return i
-            thread = False
-        if i > start and blocks[i].comments and seen >= COMMENTS_AFTER_CHARS:
+        if i > start and seen >= COMMENTS_AFTER_CHARS and (blocks[i].comments or i == thread):
             return i
         if blocks[i].cls == GOOD and blocks[i].final:
             seen += len(blocks[i].text)
