@@ -150,6 +150,7 @@ _NAVIGATION = re.compile(
 _DIGIT = re.compile(r"\d")
 _URL_EARLIEST = datetime(1995, 1, 1)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d\d(?![\d:])")  # 6:18, 18:45; not 1:2:3
 _TWO_DIGITS = re.compile(r"\d\d")
 _LABEL = re.compile(r"([\w-]+)\s*:")
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,4}(?: [\u3400-\u9fff]{1,3})?")  # 王小明, 山田 太郎
@@ -163,6 +164,9 @@ SHORT_YEAR_FORMATS = 2
 LOOSE_DATE_LINES = 12  # how far from the headline a date inside a longer line is looked for
 LEARNED_MIN_LINES = 12  # below this a copy is too short for the learned block pass
 COMMENTS_AFTER_CHARS = 400  # story text above a comments header before the thread is cut
+STAMP_MAX_CHARS = 100  # a comment's name-and-date line is short
+THREAD_SPAN = 30  # lines below one comment stamp in which the next is looked for
+THREAD_DAYS = timedelta(days=7)  # the furthest apart two comments of one thread are dated
 STORY_SAMPLE_WORDS = 400  # the story's opening words, which a headline's words recur in
 # A line of at least this many words, this share of them capitalised (or not
 # words: "&", "|"), without final punctuation, is a menu rendered as one line.
@@ -660,6 +664,7 @@ class _Block:
     final: bool
     furniture: bool
     comments: bool  # opens readers' comments (see `_opens_comments`)
+    stamp: bool  # a comment's date-and-time line (see `_stamp`)
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
     in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
@@ -720,7 +725,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
     worked out once per distinct line (menus repeat), its word list shared.
     """
     blocks = []
-    seen: dict[str, tuple[str, list[str], bool, bool, bool, bool]] = {}
+    seen: dict[str, tuple[str, list[str], bool, bool, bool, bool, bool]] = {}
     for line in _joined_lines(text, rules):
         fields = seen.get(line)
         if fields is None:
@@ -736,6 +741,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
                 content.endswith(_FINAL),
                 furniture,
                 _opens_comments(content or line, furniture, rules),
+                _stamp(content or line),
             )
         blocks.append(_Block(*fields))
     return blocks
@@ -813,6 +819,42 @@ def _mark_runs(blocks: list[_Block], rules: TextRules) -> None:
                 member.cls = BAD
                 member.in_run = True
         run = []
+
+
+def _story_line(block: _Block) -> bool:
+    """A kept sentence of the story, not a line introducing a list (which ends in a colon)."""
+    return block.cls == GOOD and block.final and not block.text.endswith(":")
+
+
+def _keep_colon_lists(blocks: list[_Block]) -> None:
+    """A run of short lines right under a story line that ends in a colon ("mix
+    together:", "were as follows:") and right over more story is the story's list
+    (ingredients, steps, verdicts), not a menu; a line ending in a colon below the run
+    that opens the next list is kept with it. The story must have begun above the
+    colon line: a header's "click the links below for:" introduces a menu."""
+    i, story_seen = 0, False
+    while i < len(blocks):
+        if not blocks[i].in_run:
+            story_seen = story_seen or (i > 0 and _story_line(blocks[i - 1]))
+            i += 1
+            continue
+        end = i
+        while end < len(blocks) and blocks[end].in_run:
+            end += 1
+        after = blocks[end] if end < len(blocks) else None
+        above = blocks[i - 1] if i else None
+        if (
+            story_seen
+            and above is not None
+            and above.cls == GOOD
+            and above.text.endswith(":")
+            and after is not None
+            and (after.cls == GOOD or after.text.endswith(":"))
+        ):
+            for block in blocks[i:end]:
+                block.cls = GOOD
+            after.cls = GOOD
+        i = end
 
 
 def _nearest(blocks: list[_Block], step: int, ignore_near: bool, skip_furniture: bool) -> list[str]:
@@ -932,13 +974,14 @@ def classify_blocks(text: str, rules: TextRules | None = None) -> tuple[list[_Bl
         for block in sentences:
             block.cls = GOOD
     _drop_islands(blocks, rules)
-    _cut_comments(blocks)
+    _cut_comments(blocks, lang)
+    _keep_colon_lists(blocks)
     return blocks, lang
 
 
-def _cut_comments(blocks: list[_Block]) -> None:
+def _cut_comments(blocks: list[_Block], lang: str | None) -> None:
     """Class the readers' comments below a story as bad, so a long thread is not taken for it."""
-    for block in blocks[_comments_at(blocks, 0) :]:
+    for block in blocks[_comments_at(blocks, 0, lang) :]:
         block.cls = BAD
 
 
@@ -1392,7 +1435,7 @@ def block_features(blocks: list[_Block]) -> list[list[float]]:
     return rows
 
 
-def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
+def _learned_pass(blocks: list[_Block], rules: TextRules, lang: str | None) -> None:
     """Re-class a copy's lines by the learned model over their and their neighbours' features.
 
     A copy of fewer than LEARNED_MIN_LINES lines (a note, a pasted story
@@ -1416,7 +1459,8 @@ def _learned_pass(blocks: list[_Block], rules: TextRules) -> None:
             block.cls = GOOD
         previous = block.cls
     _drop_islands(blocks, rules, STORY_GAP)
-    _cut_comments(blocks)
+    _cut_comments(blocks, lang)
+    _keep_colon_lists(blocks)
     if not any(block.cls == GOOD for block in blocks):
         for block, cls in zip(blocks, before, strict=True):
             block.cls = cls
@@ -1453,7 +1497,7 @@ def _layout(text: str, rules: TextRules) -> _Layout | None:
     blocks, lang = classify_blocks(text, rules)
     if not blocks:
         return None
-    _learned_pass(blocks, rules)
+    _learned_pass(blocks, rules, lang)
     runs = _good_runs(blocks, STORY_GAP)
     start = _longest(blocks, runs)[0] if runs else len(blocks)
     low = max(0, start - rules.header_window)
@@ -1489,16 +1533,58 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
-def _comments_at(blocks: list[_Block], start: int) -> int:
+def _stamp(text: str) -> bool:
+    """A short line holding a date and a clock time: what heads each comment of a thread
+    ("Jane — July 17th, 2012, 6:18 pm", "Posted by: Jan at 13.11.2012 09:31")."""
+    return (
+        len(text) <= STAMP_MAX_CHARS
+        and ":" in text
+        and bool(_CLOCK.search(text))
+        and bool(_YEAR.search(text))
+    )
+
+
+def _stamps(blocks: list[_Block], lang: str | None) -> dict[int, datetime]:
+    """The stamp lines right over a sentence (a comment's head and text), with their dates."""
+    found = {}
+    for k in [k for k, block in enumerate(blocks[:-1]) if block.stamp]:
+        below = blocks[k + 1]
+        if (
+            below.final
+            and len(below.words) >= 5
+            and (when := search_date(blocks[k].text, lang)) is not None
+        ):
+            found[k] = when
+    return found
+
+
+def _thread_at(stamps: dict[int, datetime], i: int) -> bool:
+    """Whether a comment thread without a section header opens at line `i`: two of
+    `stamps`, this one and another within THREAD_SPAN lines below, their dates at most
+    THREAD_DAYS apart (replies follow a story within days; a listing of posts or events
+    spreads over weeks)."""
+    first = stamps.get(i)
+    return first is not None and any(
+        i + 2 <= k < i + THREAD_SPAN and abs(when - first) <= THREAD_DAYS
+        for k, when in stamps.items()
+    )
+
+
+def _comments_at(blocks: list[_Block], start: int, lang: str | None) -> int:
     """Where the readers' comments begin below the story's start (the copy's end if none).
 
-    Comments are prose too, so the classifier may keep them; their section header ends the
-    story once at least COMMENTS_AFTER_CHARS of good sentences came before it: a "Comments"
-    link in the header, or under an author's note above the story, does not cut the story.
+    Comments are prose too, so the classifier may keep them; their section header, or
+    the first of a run of dated stamps over prose (a thread without a header), ends the
+    story once at least COMMENTS_AFTER_CHARS of good sentences came before it: a
+    "Comments" link in the header, or under an author's note above the story, does not
+    cut the story.
     """
     seen = 0
+    stamps = _stamps(blocks, lang)
+    # A thread whose first stamp comes before the story is the page itself (a forum).
+    thread = next((k for k in sorted(stamps) if k > start and _thread_at(stamps, k)), None)
     for i in range(start, len(blocks)):
-        if i > start and blocks[i].comments and seen >= COMMENTS_AFTER_CHARS:
+        if i > start and seen >= COMMENTS_AFTER_CHARS and (blocks[i].comments or i == thread):
             return i
         if blocks[i].cls == GOOD and blocks[i].final:
             seen += len(blocks[i].text)
@@ -1527,7 +1613,7 @@ def parse_plain_text(text: str, rules: TextRules | None = None) -> TextArticle:
         published = _loose_date(blocks, anchor, layout.low, layout.lang) or _page_date(
             blocks, layout.lang
         )
-    end = _comments_at(blocks, layout.start)
+    end = _comments_at(blocks, layout.start, layout.lang)
     header = {*meta.lines, title_at, standfirst_at}
     header_end = max((i for i in header if i is not None), default=-1)
     top = title_at if title_at is not None else header_end

@@ -995,3 +995,99 @@ def test_a_line_of_two_sentences_is_not_the_headline(headline: str, teaser: str,
     story = [STORY_LEADS[lang], *SHARE_LINE_STORY[lang]]
     text = "\n".join(["Home", "News", "Sport", headline, "13 March 2026", teaser, *story])
     assert parse_plain_text(text).title == headline
+
+
+# Readers' comments without a section header: each under a line with the commenter's
+# name, a date and a clock time; dates a day apart, as replies to a story come.
+THREAD_STAMPS = {
+    "en": ("Ada Lind July 17, 2012 at 6:18 pm", "2. Bo Sund on July 18, 2012 at 9:02 am"),
+    "de": ("Ada Lind 17. Juli 2012 um 18:18", "Bo Sund 18. Juli 2012 um 09:02"),
+    "fr": ("Ada Lind 17 juillet 2012 à 18:18", "Bo Sund – 18 juillet 2012, 09:02"),
+}
+THREAD_REPLIES = {
+    "en": (
+        "I took that ferry for years and it was always late, so I doubt a new pier helps.",
+        "The council should have rebuilt the pier long before the gale, in my opinion.",
+    ),
+    "de": (
+        "Ich bin jahrelang mit der Fähre gefahren und sie war immer zu spät, leider.",
+        "Die Gemeinde hätte die Mole schon lange vor dem Sturm erneuern sollen, finde ich.",
+    ),
+    "fr": (
+        "J'ai pris ce bac pendant des années et il était toujours en retard, hélas.",
+        "La mairie aurait dû refaire la jetée bien avant la tempête, à mon avis.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(THREAD_STAMPS))
+def test_a_comment_thread_without_a_header_ends_the_story(lang: str) -> None:
+    """Two dated stamps, each right over a sentence and days apart, open a thread: the
+    story ends at the first, though no "Comments" header says so."""
+    story = [f"{GLUED_STORIES[lang]} ({n})" for n in range(4)]
+    thread = [
+        line
+        for pair in zip(THREAD_STAMPS[lang], THREAD_REPLIES[lang], strict=True)
+        for line in pair
+    ]
+    text = "\n".join(["Varnholm ferry to run again", *story, "Share", *thread])
+    assert parse_plain_text(text).body.split("\n") == story
+
+
+def test_stamped_posts_of_a_forum_page_are_its_story() -> None:
+    """A thread whose first stamp comes before any story text is the page itself (a
+    forum, reader reviews): it is kept, and so is a listing dated weeks apart."""
+    forum = [
+        line
+        for n, (stamp, reply) in enumerate(
+            zip(THREAD_STAMPS["en"], THREAD_REPLIES["en"], strict=True)
+        )
+        for line in (stamp, f"{reply} {GLUED_STORIES['en']} ({n})")
+    ]
+    assert parse_plain_text("\n".join(["Ferry forum", *forum])).body.split("\n") == forum[1::2]
+    story = [f"{GLUED_STORIES['en']} ({n})" for n in range(4)]
+    events = [
+        "Tuesday October 10, 2006 at 7:30 pm",
+        "We will talk about the ferry timetable and the new pier with the harbour master.",
+        "Tuesday November 7, 2006 at 7:30 pm",
+        "We will talk about the winter service and the fares with the ferry company.",
+    ]
+    body = parse_plain_text("\n".join(["Harbour talks", *story, *events])).body.split("\n")
+    assert body[-1] == events[-1]
+
+
+# A story line ending in a colon, a list of short lines, then more story (en, de, fr).
+COLON_LISTS = {
+    "en": (
+        "For the harbour cake the crews baked on the pier, mix together:",
+        ["3 cups of flour", "2 eggs", "1 cup of sugar", "Half a cup of milk"],
+    ),
+    "de": (
+        "Für den Hafenkuchen, den die Arbeiter auf der Mole gebacken haben, mischen Sie:",
+        ["3 Tassen Mehl", "2 Eier", "1 Tasse Zucker", "Eine halbe Tasse Milch"],
+    ),
+    "fr": (
+        "Pour le gâteau du port que les ouvriers ont cuit sur la jetée, mélangez :",
+        ["3 tasses de farine", "2 oeufs", "1 tasse de sucre", "Une demi-tasse de lait"],
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(COLON_LISTS))
+def test_a_list_under_a_story_line_ending_in_a_colon_is_story(lang: str) -> None:
+    """Short unpunctuated lines in a run read as a menu, unless a story sentence ending
+    in a colon introduces them and the story goes on below: then they are its list."""
+    intro, items = COLON_LISTS[lang]
+    story = [f"{GLUED_STORIES[lang]} ({n})" for n in range(3)]
+    menu = ["Home", "News", "Sport", "Weather"]
+    text = "\n".join(["Varnholm harbour cake", *menu, *story[:2], intro, *items, story[2], *menu])
+    assert parse_plain_text(text).body.split("\n") == [*story[:2], intro, *items, story[2]]
+
+
+def test_links_introduced_by_a_colon_above_the_story_stay_a_menu() -> None:
+    """Above the story's first sentence a line ending in a colon introduces links."""
+    story = [f"{GLUED_STORIES['en']} ({n})" for n in range(3)]
+    links = ["Varnholm Post", "Varnholm Mail", "Sunday Ferry", "Forums"]
+    intro = "This section is no longer in use, please click on the links below for news from:"
+    body = parse_plain_text("\n".join(["Ferry news", intro, *links, *story])).body
+    assert not set(links) & set(body.split("\n"))
