@@ -9,10 +9,11 @@ it).
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
 again. Files are listed and fingerprinted first, in a thread while the run
-sets itself up, and read at most `batch_size` at a time (a short first and
-last batch: `flows.stages.batch_sizes`), so memory holds one batch of raw
-bytes however large the folder (`mediawatch/saved_folder.py`). A file that cannot be read is recorded as a
-failed file and a failure with its reason, and the rest of the folder goes on.
+sets itself up, and read at most `batch_size` at a time (a short first
+batch: `flows.stages.batch_sizes`), so memory holds one batch of raw bytes
+however large the folder (`mediawatch/saved_folder.py`). A file that cannot
+be read is recorded as a failed file and a failure with its reason, and the
+rest of the folder goes on.
 """
 
 from __future__ import annotations

@@ -107,26 +107,27 @@ def log_failures(failures: Sequence[Failure]) -> None:
         )
 
 
-# A first or last batch smaller than this would leave a worker idle (ExtractorPool.CHUNK_PAGES x 2).
+# A first batch smaller than this would leave a worker idle (ExtractorPool.CHUNK_PAGES x 2).
 RAMP_MIN = 16
 
 
 def batch_sizes(total: int, size: int) -> list[int]:
-    """How many of `total` items each batch takes: at most `size`, the first and last a quarter.
+    """How many of `total` items each batch takes: at most `size`, the first a quarter of it.
 
-    The first batch is read while the pool's workers wait for it, and the last
-    one is classified, validated and loaded after they are done: short ones
-    keep both stretches, with a core idle, short. The batches between share
-    the rest evenly. A quarter batch under `RAMP_MIN` items (a small
-    `batch_size`) gives plain batches of `size`, the last one what is left.
+    The first batch is read while the pool's workers wait for it: a short one
+    gets them going sooner. The batches after it share the rest evenly. A
+    quarter batch under `RAMP_MIN` items (a small `batch_size`), or a total
+    of two quarters or less, gives plain batches of `size`, the last one what
+    is left. (A short last batch does not shorten the run's serial tail:
+    validating and loading it costs mostly what any batch costs.)
     """
     ramp = size // 4
     if ramp < RAMP_MIN or total <= 2 * ramp:
         return [min(size, total - start) for start in range(0, total, size)]
-    middle = total - 2 * ramp
-    count = -(-middle // size)
-    even, extra = divmod(middle, count)
-    return [ramp, *[even + 1] * extra, *[even] * (count - extra), ramp]
+    rest = total - ramp
+    count = -(-rest // size)
+    even, extra = divmod(rest, count)
+    return [ramp, *[even + 1] * extra, *[even] * (count - extra)]
 
 
 def in_batches(items: list[T], size: int) -> list[list[T]]:

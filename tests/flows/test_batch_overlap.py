@@ -128,10 +128,10 @@ def test_the_pool_has_the_next_batch_before_the_current_one_is_collected(
     ]
 
 
-def test_the_first_and_last_batches_are_short_and_the_others_share_the_rest() -> None:
-    """A quarter batch first (read with the workers idle) and last (finished after them)."""
-    assert batch_sizes(1000, 250) == [62, 219, 219, 219, 219, 62]
-    assert batch_sizes(300, 250) == [62, 176, 62]
+def test_the_first_batch_is_short_and_the_others_share_the_rest() -> None:
+    """A quarter batch first (it is read with the workers idle), the rest evenly."""
+    assert batch_sizes(1000, 250) == [62, 235, 235, 234, 234]
+    assert batch_sizes(300, 250) == [62, 238]
     assert batch_sizes(100, 250) == [100]  # no room for two quarter batches
     assert batch_sizes(0, 250) == []
     # A quarter of a small batch_size would starve the pool: plain batches, the rest last.
