@@ -8,16 +8,19 @@ it).
 
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
-again. Files are listed and fingerprinted first and read `batch_size` at a
-time, so memory holds one batch of raw bytes however large the folder
-(`mediawatch/saved_folder.py`). A file that cannot be read is recorded as a
-failed file and a failure with its reason, and the rest of the folder goes on.
+again. Files are listed and fingerprinted first, in a thread while the run
+sets itself up, and read at most `batch_size` at a time (a short first
+batch: `flows.stages.batch_sizes`), so memory holds one batch of raw bytes
+however large the folder (`mediawatch/saved_folder.py`). A file that cannot
+be read is recorded as a failed file and a failure with its reason, and the
+rest of the folder goes on.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
-from flows.stages import Batch, RunContext, log_failures, process_batches
+from flows.stages import Batch, RunContext, in_batches, log_failures, process_batches
 from mediawatch.errors import WarehouseLocked
 from mediawatch.inbox_claims import InboxClaims
 from mediawatch.registry import known_files, move_raw_files, record_files
@@ -34,26 +37,28 @@ from mediawatch.saved_folder import (
     EARLIER,
     FilesRead,
     FolderListing,
+    FolderScan,
     check_folder,
     list_folder,
     read_files,
     real_path,
+    scan_in_background,
     shown,
     sidecar_path,
 )
-from mediawatch.settings import Settings
+from mediawatch.settings import Settings, load_settings
 from schemas.records import Failure, RunSummary, SavedFile, SourceCounts
 
 
 @task(name="list-files", task_run_name="list-files [{source}]", cache_policy=NO_CACHE)
-def list_files(ctx: RunContext, directory: Path, source: str) -> FolderListing:
-    """List and fingerprint the folder's files; those whose bytes the registry knows are `seen`."""
-    listing = list_folder(
-        ctx.warehouse,
-        directory,
-        source,
-        follow_links_outside=ctx.settings.pages.follow_links_outside,
-    )
+def list_files(
+    ctx: RunContext, directory: Path, source: str, scan: Future[FolderScan]
+) -> FolderListing:
+    """Sort out the folder's fingerprinted files: those whose bytes the registry knows are `seen`.
+
+    `scan` is the folder's listing and hashing, started before the run's set-up.
+    """
+    listing = list_folder(ctx.warehouse, directory, source, scan=scan.result())
     log_failures(listing.failures)
     return listing
 
@@ -110,11 +115,14 @@ def ingest_pages(
     folder = Path(directory).expanduser().resolve()
     check_folder(folder)
     name = source or folder.name
-    run = pipeline_run("pages", config, settings, sources=[(name, "pages", str(folder))])
+    settings = settings or load_settings(Path(config) if config else None)
+    # The folder is listed and hashed on the other core while the run sets itself up.
+    scan = scan_in_background(folder, follow_links_outside=settings.pages.follow_links_outside)
+    run = pipeline_run("pages", None, settings, sources=[(name, "pages", str(folder))])
     with run as (ctx, summary), InboxClaims(folder, ctx.run_id) as claims:
         counts = {name: SourceCounts(source=name)}
         with ctx.timed("read"):
-            listing = list_files(opaque(ctx), folder, name)
+            listing = list_files(opaque(ctx), folder, name, opaque(scan))
         # Files seen before count by what became of them then: only failed ones are skipped.
         earlier = [f.reason for f in listing.files if f.status == "seen"]
         counts[name].skipped = earlier.count("failed" + EARLIER)
@@ -152,9 +160,8 @@ def _read_and_process(
     file is new. Returns each read file's entry (status, reason, documents)
     by path.
     """
-    size = ctx.settings.limits.batch_size
     new = listing.to_read
-    batches = [new[i : i + size] for i in range(0, len(new), size)]
+    batches = in_batches(new, ctx.settings.limits.batch_size)
     if not batches:
         if not listing.failures:
             get_run_logger().info("%s: no new file", name)
@@ -193,12 +200,12 @@ def _read(
     handed on, so its raw pages go as soon as they are extracted.
     """
     folder = claims.folder.parent
-    size = ctx.settings.limits.batch_size
     total = len(listing.to_read)
     failures: list[Failure] = listing.failures
-    for number, files in enumerate(batches):
-        first = number * size + 1
+    first = 1
+    for files in batches:
         label = f"{counts.source}: files {first}-{first + len(files) - 1} of {total}"
+        first += len(files)
         mine = _claimed(ctx, claims, files, entries)
         with ctx.timed("read"):
             read = (

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,15 +200,19 @@ class FolderListing:
     failures: list[Failure] = field(default_factory=list)
 
 
-def list_folder(
-    warehouse: Warehouse, directory: Path, source: str, *, follow_links_outside: bool = False
-) -> FolderListing:
-    """List and fingerprint the folder's files and sort out those already processed.
+@dataclass(frozen=True, slots=True)
+class FolderScan:
+    """A folder's files in folder order with their registry keys, and the entries not to read."""
 
-    Entries not read (links leaving the folder, FIFOs, files that cannot be
-    hashed) are `failed` entries with a failure each, tried again next run.
+    keys: dict[Path, tuple[str, int]]
+    skipped: list[Skipped]
+
+
+def scan_folder(directory: Path, *, follow_links_outside: bool = False) -> FolderScan:
+    """Walk the folder and fingerprint its files, without the warehouse (see `list_folder`).
+
+    A file that cannot be hashed is a skipped entry with the reason.
     """
-    out = FolderListing()
     keys: dict[Path, tuple[str, int]] = {}
     files, skipped = saved_files(directory, follow_links_outside=follow_links_outside)
     for path in files:
@@ -215,14 +221,59 @@ def list_folder(
         except (UnreadableFile, OSError) as exc:
             reason = exc.reason if isinstance(exc, UnreadableFile) else "os_error"
             skipped.append(Skipped(path, reason, str(exc)))
-    for entry in skipped:
+    return FolderScan(keys, skipped)
+
+
+def scan_in_background(
+    directory: Path, *, follow_links_outside: bool = False
+) -> Future[FolderScan]:
+    """Start `scan_folder` in a thread of its own, so hashing overlaps what the run does meanwhile.
+
+    Reading files and sha256 over megabyte chunks let go of the GIL: while a
+    flow run sets itself up on one core, the folder is hashed on the other.
+    The future's `result()` raises what the scan raised. The thread is a
+    daemon: a run that fails before it needs the scan does not wait for it
+    to end.
+    """
+    future: Future[FolderScan] = Future()
+
+    def scan() -> None:
+        try:
+            future.set_result(scan_folder(directory, follow_links_outside=follow_links_outside))
+        except (OSError, MediawatchError) as exc:
+            future.set_exception(exc)
+        finally:
+            future.cancel()  # a scan ended by anything else: `result()` raises, never waits on
+
+    threading.Thread(target=scan, name="folder-scan", daemon=True).start()
+    return future
+
+
+def list_folder(
+    warehouse: Warehouse,
+    directory: Path,
+    source: str,
+    *,
+    follow_links_outside: bool = False,
+    scan: FolderScan | None = None,
+) -> FolderListing:
+    """List and fingerprint the folder's files and sort out those already processed.
+
+    Entries not read (links leaving the folder, FIFOs, files that cannot be
+    hashed) are `failed` entries with a failure each, tried again next run.
+    A `scan` made already (`scan_in_background`) is used instead of a new one.
+    """
+    out = FolderListing()
+    if scan is None:
+        scan = scan_folder(directory, follow_links_outside=follow_links_outside)
+    for entry in scan.skipped:
         name = shown(entry.path)
         out.failures.append(Failure(source, name, "read", entry.reason, f"{name}: {entry.detail}"))
         out.files.append(
             SavedFile(name, "", 0, "failed", entry.reason, path_bytes=_exact(entry.path))
         )
-    known = known_files(warehouse, [digest for digest, _ in keys.values()])
-    for path, (digest, size) in keys.items():
+    known = known_files(warehouse, [digest for digest, _ in scan.keys.values()])
+    for path, (digest, size) in scan.keys.items():
         earlier = known.get(digest)
         status, reason = ("seen", earlier + EARLIER) if earlier else ("processed", None)
         entry = SavedFile(shown(path), digest, size, status, reason, path_bytes=_exact(path))

@@ -145,3 +145,34 @@ def test_the_next_batch_is_read_while_the_current_one_is_extracted(
         "batch 2 read ahead: True",
     ]
     assert [f.status for f in summary.files] == ["processed"] * 4
+
+
+def test_the_folder_is_hashed_while_the_run_sets_itself_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing the files does not wait for the run's set-up: the set-up sees it under way."""
+    import flows.run
+    from mediawatch import saved_folder
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "page.html").write_text("<html><body><p>one page</p></body></html>")
+    hashing = threading.Event()
+    fingerprint, checked_taxonomy = saved_folder.fingerprint, flows.run.checked_taxonomy
+    during_set_up: list[bool] = []
+
+    def noted_fingerprint(path: Path) -> tuple[str, int]:
+        hashing.set()
+        return fingerprint(path)
+
+    def waiting_taxonomy(settings):
+        during_set_up.append(hashing.wait(30))
+        return checked_taxonomy(settings)
+
+    monkeypatch.setattr(saved_folder, "fingerprint", noted_fingerprint)
+    monkeypatch.setattr(flows.run, "checked_taxonomy", waiting_taxonomy)
+    settings = load_settings(warehouse=tmp_path / "w.duckdb", limits={"quarantine_threshold": 1.0})
+    summary = ingest_pages(directory=str(inbox), settings=settings)
+
+    assert during_set_up == [True]
+    assert [(Path(f.path).name, f.status) for f in summary.files] == [("page.html", "processed")]

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import CancelledError
 from pathlib import Path
 
+import pytest
+
+from mediawatch import saved_folder
 from mediawatch.registry import record_files
-from mediawatch.saved_folder import FilesRead, list_folder, read_files
+from mediawatch.saved_folder import (
+    FilesRead,
+    list_folder,
+    read_files,
+    scan_folder,
+    scan_in_background,
+)
 from mediawatch.warehouse import Warehouse
 from schemas.records import Article, Page, SavedFile
 
@@ -136,3 +147,42 @@ def test_a_broken_story_json_is_named_in_the_error(
     assert failure.reason == "bad_sidecar"
     assert "story.json:" in failure.message
     assert "story.txt.json" not in failure.message
+
+
+def test_a_scan_in_the_background_hands_over_its_listing_or_its_error(
+    tmp_path: Path, memory_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run waits on the scan's result: the listing, or the error, never a scan that hangs."""
+    (tmp_path / "b.html").write_bytes(PAGE)
+    (tmp_path / "a.html").write_bytes(PAGE + b" ")
+    scan = scan_in_background(tmp_path).result(timeout=30)
+    assert scan == scan_folder(tmp_path)
+    assert list_folder(memory_warehouse, tmp_path, "inbox", scan=scan) == list_folder(
+        memory_warehouse, tmp_path, "inbox"
+    )
+    assert [(p.name, size) for p, (_, size) in scan.keys.items()] == [
+        ("a.html", len(PAGE) + 1),
+        ("b.html", len(PAGE)),
+    ]
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError("the folder cannot be read")
+
+    monkeypatch.setattr(saved_folder, "saved_files", refused)
+    with pytest.raises(PermissionError, match="cannot be read"):
+        scan_in_background(tmp_path).result(timeout=30)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_scan_ended_by_an_unexpected_error_does_not_leave_the_run_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("a bug")
+
+    monkeypatch.setattr(saved_folder, "saved_files", broken)
+    with pytest.raises(CancelledError):
+        scan_in_background(tmp_path).result(timeout=30)
+    for thread in threading.enumerate():  # its error is reported as it ends: within this test
+        if thread.name == "folder-scan":
+            thread.join(30)
