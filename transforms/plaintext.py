@@ -141,6 +141,8 @@ _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
 _CELL_SPLIT = re.compile(r"\t| {3,}")
+_INK = re.compile(r"\S+")
+_GUTTER = re.compile(rb"\x00{3,}")  # 3+ positions blank on every line of a table
 # A plain first word, maybe ending its sentence ("consequat. Duis"), not "www.x.cn".
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|[.!?](?:\s|$)|$)")
 _NAVIGATION = re.compile(
@@ -181,6 +183,12 @@ RELATIVE_UNITS = {
     "week": timedelta(weeks=1),
 }
 HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
+# A layout table (see `_table_columns`): this many lines or more, all padded to one width
+# of at least TABLE_MIN_WIDTH, with columns set apart by 3+ blank positions (`_GUTTER`); on
+# at most TABLE_ROW_SHARE of its lines do two columns both hold text (a data table's rows do).
+TABLE_MIN_LINES = 4
+TABLE_MIN_WIDTH = 40
+TABLE_ROW_SHARE = 0.5
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -678,10 +686,52 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
     return code if hits >= 0.05 * len(words) else None
 
 
+def _column_spans(rows: list[str]) -> list[tuple[int, int]]:
+    """The column spans of a layout table's lines, or [] when it has one column or is a
+    data table (most lines hold text in two columns: one row per line)."""
+    width = len(rows[0])
+    ink = bytearray(width)
+    for row in rows:
+        for mark in _INK.finditer(row):
+            ink[mark.start() : mark.end()] = b"\x01" * (mark.end() - mark.start())
+    cuts = [m.span() for m in _GUTTER.finditer(ink, ink.find(1))]
+    if ink.find(1) < 0 or not (cuts := [c for c in cuts if c[1] < width]):
+        return []
+    starts = [0, *(end for _, end in cuts)]
+    spans = list(zip(starts, [start for start, _ in cuts] + [width], strict=True))
+    inked = [sum(not row[a:b].isspace() for a, b in spans) for row in rows]
+    used = sum(n > 0 for n in inked)
+    return [] if sum(n > 1 for n in inked) > TABLE_ROW_SHARE * used else spans
+
+
+def _table_columns(lines: list[str]) -> list[str]:
+    """The copy's lines with each layout table read column by column, as its page reads.
+
+    A page laid out in a table (a menu column beside the story column) renders
+    row by row, every line padded to the table's width: the menu's items and
+    the story's lines alternate ("Europe      Press sceptical on Annapolis").
+    Runs of lines of one width with blank gutters common to all are split at
+    the gutters and each column's lines given in turn; a data table keeps its rows.
+    """
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        end = k + 1
+        while end < len(lines) and len(lines[end]) == len(lines[k]):
+            end += 1
+        rows = lines[k:end]
+        tall = end - k >= TABLE_MIN_LINES and len(lines[k]) >= TABLE_MIN_WIDTH
+        spans = _column_spans(rows) if tall else []
+        out.extend([row[a:b] for a, b in spans for row in rows] if spans else rows)
+        k = end
+    return out
+
+
 def _cells(text: str) -> Iterator[tuple[str, bool]]:
     """The copy's non-empty cells (columns set apart by 3+ spaces or a tab), each with
-    whether it opens its line: a cell next to another is no continuation of a sentence."""
-    for physical in _LINE_SPLIT.split(text.replace("\u00a0", " ")):
+    whether it opens its line: a cell next to another is no continuation of a sentence.
+    Layout tables are read column by column (`_table_columns`)."""
+    for physical in _table_columns(_LINE_SPLIT.split(text.replace("\u00a0", " "))):
         first = True
         for raw in _CELL_SPLIT.split(physical):
             if cell := raw.strip():

@@ -1,0 +1,94 @@
+"""Plain-text copies of pages laid out in tables: the menu column beside the story column."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from transforms.plaintext import classify_blocks, parse_plain_text
+
+# Per language: menu items (left column), then the story column: date line,
+# headline, standfirst, two paragraphs.
+PAGES = {
+    "en": (
+        ["Home", "World", "Europe", "Business", "Health", "Science", "Sport", "Weather"],
+        [
+            "Last updated: Monday, 4 March 2024, 09:15 GMT",
+            "Harbour cranes fall silent in Varnholm",
+            "Dock workers stopped the northern pier on Monday over a dispute about pay.",
+            "Dock workers at the northern pier of Varnholm stopped work on Monday morning, "
+            "and the ferries to the mainland were the first to feel it.",
+            "The union said the strike would go on until the port authority made a new offer "
+            "on pay and on the length of the night shifts.",
+        ],
+        "Harbour cranes fall silent in Varnholm",
+        datetime(2024, 3, 4, 9, 15, tzinfo=UTC),
+    ),
+    "de": (
+        ["Startseite", "Politik", "Wirtschaft", "Kultur", "Sport", "Wetter", "Reisen"],
+        [
+            "Aktualisiert: 12. Mai 2023, 14:30 Uhr",
+            "Fähre nach Varnholm fährt wieder",
+            "Nach drei Wochen Pause legt das Schiff am Freitag wieder im Hafen ab.",
+            "Die Fähre zwischen Varnholm und dem Festland fährt ab Freitag wieder, wie die "
+            "Reederei am Donnerstag mitteilte.",
+            "Die Reparatur des Antriebs hatte länger gedauert als geplant, weil ein Ersatzteil "
+            "aus dem Ausland kommen musste.",
+        ],
+        "Fähre nach Varnholm fährt wieder",
+        datetime(2023, 5, 12, 14, 30, tzinfo=UTC),
+    ),
+    "es": (
+        ["Portada", "Nacional", "Internacional", "Economía", "Deportes", "Cultura", "Tiempo"],
+        [
+            "Actualizado: 7 de junio de 2022",
+            "El puerto de Varnholm amplía el muelle norte",
+            "Las obras durarán todo el invierno y costarán doce millones de euros.",
+            "El puerto de Varnholm ampliará el muelle norte a partir de octubre, según anunció "
+            "ayer la autoridad portuaria en una rueda de prensa.",
+            "Los trabajos obligarán a desviar los ferris al muelle sur durante los meses de "
+            "obras, que terminarán antes de la temporada de verano.",
+        ],
+        "El puerto de Varnholm amplía el muelle norte",
+        datetime(2022, 6, 7, tzinfo=UTC),
+    ),
+}
+
+
+def _table(left: list[str], right: list[str]) -> list[str]:
+    """Two columns rendered row by row as a browser copy gives them: every line padded
+    to the table's width, the story column's lines between the menu's items."""
+    column = max(map(len, left)) + 6
+    height = max(len(left), len(right))
+    left, right = left + [""] * (height - len(left)), right + [""] * (height - len(right))
+    rows = [cell.ljust(column) + beside for cell, beside in zip(left, right, strict=True)]
+    width = max(map(len, rows)) + 4
+    return [row.ljust(width) for row in rows]
+
+
+@pytest.mark.parametrize("lang", sorted(PAGES))
+def test_headline_and_story_of_a_layout_table_are_read_column_by_column(lang: str) -> None:
+    menu, story, headline, published = PAGES[lang]
+    # Paragraphs are set apart by blank lines; the headline shares a line with a menu item,
+    # the menu runs on beside the story.
+    column = [story[0], "", "", story[1], "", story[2], "", story[3], "", story[4]]
+    copy = ["Site search", "", *_table(menu + menu[::-1], column), "", "Contact | Imprint"]
+    lines = [block.text for block in classify_blocks("\n".join(copy))[0]]
+    assert lines[lines.index(story[0]) :][: len(story)] == story  # no menu item between
+    article = parse_plain_text("\n".join(copy))
+    assert article.title == headline
+    assert article.published_at == published
+    body = article.body.splitlines()
+    assert body[-2:] == story[-2:]
+    assert not set(menu) & set(body)
+
+
+def test_a_data_table_keeps_its_rows() -> None:
+    """A table with text in both columns on most lines is data: each line stays one row."""
+    harbours = ["Varnholm", "Ostby", "Kesterwick", "Lindqvarn"]
+    sailings = ["12 sailings a day", "4 sailings a day", "no sailings in winter", "2 a day"]
+    blocks, _ = classify_blocks("\n".join(_table(harbours, sailings)))
+    assert [b.text for b in blocks] == [
+        cell for row in zip(harbours, sailings, strict=True) for cell in row
+    ]
