@@ -184,8 +184,8 @@ RELATIVE_UNITS = {
 }
 HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
 # A layout table (see `_table_columns`): this many lines or more, all padded to one width
-# of at least TABLE_MIN_WIDTH, with columns set apart by 3+ blank positions (`_GUTTER`); on
-# at most TABLE_ROW_SHARE of its lines do two columns both hold text (a data table's rows do).
+# of at least TABLE_MIN_WIDTH, with columns set apart by 3+ blank positions (`_GUTTER`);
+# on at most TABLE_ROW_SHARE of its lines does the first column hold text beside another's.
 TABLE_MIN_LINES = 4
 TABLE_MIN_WIDTH = 40
 TABLE_ROW_SHARE = 0.5
@@ -688,7 +688,8 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
 
 def _column_spans(rows: list[str]) -> list[tuple[int, int]]:
     """The column spans of a layout table's lines, or [] when it has one column or is a
-    data table (most lines hold text in two columns: one row per line)."""
+    data table: one row per line, its first column labelling the row beside the others'
+    text on most lines (a layout table's first column is a menu beside the story)."""
     width = len(rows[0])
     ink = bytearray(width)
     for row in rows:
@@ -699,9 +700,13 @@ def _column_spans(rows: list[str]) -> list[tuple[int, int]]:
         return []
     starts = [0, *(end for _, end in cuts)]
     spans = list(zip(starts, [start for start, _ in cuts] + [width], strict=True))
-    inked = [sum(not row[a:b].isspace() for a, b in spans) for row in rows]
-    used = sum(n > 0 for n in inked)
-    return [] if sum(n > 1 for n in inked) > TABLE_ROW_SHARE * used else spans
+    first, rest = spans[0], spans[1:]
+    inked = [
+        (not row[slice(*first)].isspace(), any(not row[a:b].isspace() for a, b in rest))
+        for row in rows
+    ]
+    labelled = sum(label and other for label, other in inked)
+    return [] if labelled > TABLE_ROW_SHARE * sum(map(any, inked)) else spans
 
 
 def _table_columns(lines: list[str]) -> list[str]:

@@ -56,15 +56,17 @@ PAGES = {
 }
 
 
-def _table(left: list[str], right: list[str]) -> list[str]:
-    """Two columns rendered row by row as a browser copy gives them: every line padded
-    to the table's width, the story column's lines between the menu's items."""
-    column = max(map(len, left)) + 6
-    height = max(len(left), len(right))
-    left, right = left + [""] * (height - len(left)), right + [""] * (height - len(right))
-    rows = [cell.ljust(column) + beside for cell, beside in zip(left, right, strict=True)]
-    width = max(map(len, rows)) + 4
-    return [row.ljust(width) for row in rows]
+def _table(*columns: list[str]) -> list[str]:
+    """Columns rendered row by row as a browser copy gives them: every line padded to
+    the table's width, the story column's lines between the menu's items."""
+    height = max(map(len, columns))
+    cells = [column + [""] * (height - len(column)) for column in columns]
+    widths = [max(map(len, column)) + 6 for column in cells]
+    rows = [
+        "".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        for row in zip(*cells, strict=True)
+    ]
+    return [row.rstrip().ljust(sum(widths)) for row in rows]
 
 
 @pytest.mark.parametrize("lang", sorted(PAGES))
@@ -82,6 +84,17 @@ def test_headline_and_story_of_a_layout_table_are_read_column_by_column(lang: st
     body = article.body.splitlines()
     assert body[-2:] == story[-2:]
     assert not set(menu) & set(body)
+
+
+def test_a_sidebar_beside_the_story_is_read_after_it() -> None:
+    """Menu, story and a sidebar of related links: three columns, read one after another."""
+    menu, story, headline, _ = PAGES["en"]
+    related = ["Related stories", "Ferry timetable changes", "Port authority elects chair"]
+    column = [story[0], "", story[1], "", story[2], "", story[3], "", story[4]]
+    copy = "\n".join(["Site search", "", *_table(menu * 2, column, related)])
+    lines = [block.text for block in classify_blocks(copy)[0]]
+    assert lines[lines.index(story[0]) :][: len(story) + 1] == [*story, related[0]]
+    assert parse_plain_text(copy).title == headline
 
 
 def test_a_data_table_keeps_its_rows() -> None:
