@@ -1330,6 +1330,23 @@ def _header_sentence(block: _Block) -> bool:
     return block.final and not block.furniture and not block.text.endswith(("...", "…"))
 
 
+@cache
+def _stamp_words(lang: str | None) -> frozenset[str]:
+    """The words a date or time stamp is made of: month and weekday names (English and
+    `lang`'s), "am"/"pm" and the time zones read."""
+    weekdays = {day[:k] for day in _WEEKDAY_KEYS for k in (2, 3, 4, len(day))}
+    local = _local_names(lang, _WEEKDAY_KEYS)
+    return frozenset({*_month_names(lang), *weekdays, *local, *ZONE_OFFSETS, "am", "pm"})
+
+
+def _stamp_only(text: str, lang: str | None) -> bool:
+    """A date or time stamp, read or not ("Fri Dec 28, 6:09 PM ET" has no year): numbers
+    and stamp words only. Never the headline."""
+    tokens = _TOKEN.findall(text.lower())
+    words = _stamp_words(lang)
+    return any(t.isdigit() for t in tokens) and all(t.isdigit() or t in words for t in tokens)
+
+
 def _interface_label(text: str, rules: TextRules) -> bool:
     """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
     label = _LABEL.match(text)
@@ -1346,6 +1363,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         if not (blocks[i].meta or blocks[i].furniture)
         and not _NAVIGATION.search(blocks[i].text)
         and not _interface_label(blocks[i].text, rules)
+        and not _stamp_only(blocks[i].text, layout.lang)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]

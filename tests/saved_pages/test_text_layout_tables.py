@@ -105,3 +105,20 @@ def test_a_data_table_keeps_its_rows() -> None:
     assert [b.text for b in blocks] == [
         cell for row in zip(harbours, sailings, strict=True) for cell in row
     ]
+
+
+# A stamp without a year right under the headline, per language: (headline, stamp).
+YEARLESS_STAMPS = {
+    "en": ("HARBOUR CRANES FALL SILENT IN VARNHOLM", "Fri Dec 28, 6:09 PM ET"),
+    "de": ("FÄHRE NACH VARNHOLM FÄHRT WIEDER", "Fr., 28. Dezember, 18:09"),
+    "es": ("EL PUERTO DE VARNHOLM AMPLÍA EL MUELLE", "Viernes 28 de diciembre, 18:09"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(YEARLESS_STAMPS))
+def test_a_stamp_without_a_year_is_never_the_headline(lang: str) -> None:
+    headline, stamp = YEARLESS_STAMPS[lang]
+    story = PAGES[lang][1][3:]
+    menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
+    article = parse_plain_text("\n".join([*menu, "Search", headline, stamp, *story]))
+    assert article.title == headline
