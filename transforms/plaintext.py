@@ -1142,8 +1142,14 @@ def _far_byline(blocks: list[_Block], start: int, rules: TextRules) -> str | Non
     return next(filter(None, (parse_byline(line, rules) for line in prefixed)), None)
 
 
+def _by_line(block: _Block, rules: TextRules) -> bool:
+    """A line that opens with a byline prefix ("By", "Von", "Por", ...)."""
+    return _strip_prefix(block.text, rules.byline_prefixes) is not None
+
+
 def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str | None) -> None:
-    """Grow the cluster by the name and credit lines next to it; a bare name is the author.
+    """Grow the cluster by the name and credit lines next to it; a bare name is the author,
+    but a name line right above a "By ..." line of another name is a Title Case headline.
 
     Up to two lines each side are looked at, furniture lines passed over. A
     Title Case line with a stop word of the copy's language after its first
@@ -1165,6 +1171,8 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
             name = None if headline or credit else bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
+            elif name and name not in meta.author and step < 0 and _by_line(blocks[i + 1], rules):
+                break  # "Remembering Dusty Cohl" right over "By Bruce Kirkland": a headline
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
                 break
             meta.lines.append(i)

@@ -122,3 +122,20 @@ def test_a_stamp_without_a_year_is_never_the_headline(lang: str) -> None:
     menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
     article = parse_plain_text("\n".join([*menu, "Search", headline, stamp, *story]))
     assert article.title == headline
+
+
+# A headline of capitalised words only, right above its byline, per language.
+NAME_SHAPED_HEADLINES = {
+    "en": ("Remembering Ada Varn", "By Jon Kessel -- Varnholm Post"),
+    "de": ("Hafenmeisterin Ada Varn", "Von Jon Kessel"),
+    "es": ("Recordando Ada Varn", "Por Jon Kessel"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NAME_SHAPED_HEADLINES))
+def test_a_name_shaped_headline_over_its_byline_stays_the_headline(lang: str) -> None:
+    headline, byline = NAME_SHAPED_HEADLINES[lang]
+    story = PAGES[lang][1][3:]
+    menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
+    article = parse_plain_text("\n".join([*menu, "Sign in", headline, byline, *story]))
+    assert (article.title, article.author) == (headline, "Jon Kessel")
