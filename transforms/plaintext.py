@@ -141,6 +141,8 @@ _FINAL = tuple(".!?…。！？:;\"'”»)")
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\n|\r")
 _CELL_SPLIT = re.compile(r"\t| {3,}")
+_INK = re.compile(r"\S+")
+_GUTTER = re.compile(rb"\x00{3,}")  # 3+ positions blank on every line of a table
 # A plain first word, maybe ending its sentence ("consequat. Duis"), not "www.x.cn".
 _CONTINUATION = re.compile(r"[^\W\d_]+(?:[\s,;]|[.!?](?:\s|$)|$)")
 _NAVIGATION = re.compile(
@@ -185,6 +187,12 @@ RELATIVE_UNITS = {
     "week": timedelta(weeks=1),
 }
 HEADLINE_AFTER_START = 12  # lines past the story's start a headline over its byline is sought
+# A layout table (see `_table_columns`): this many lines or more, all padded to one width
+# of at least TABLE_MIN_WIDTH, with columns set apart by 3+ blank positions (`_GUTTER`);
+# on at most TABLE_ROW_SHARE of its lines does the first column hold text beside another's.
+TABLE_MIN_LINES = 4
+TABLE_MIN_WIDTH = 40
+TABLE_ROW_SHARE = 0.5
 # What the learned block pass sees of a line (bench/train_textcopy.py; weights in textcopy.yaml).
 BLOCK_FEATURES = (
     "justext_good",
@@ -683,10 +691,57 @@ def detect_language(words: list[str], rules: TextRules) -> str | None:
     return code if hits >= 0.05 * len(words) else None
 
 
+def _column_spans(rows: list[str]) -> list[tuple[int, int]]:
+    """The column spans of a layout table's lines, or [] when it has one column or is a
+    data table: one row per line, its first column labelling the row beside the others'
+    text on most lines (a layout table's first column is a menu beside the story)."""
+    width = len(rows[0])
+    ink = bytearray(width)
+    for row in rows:
+        for mark in _INK.finditer(row):
+            ink[mark.start() : mark.end()] = b"\x01" * (mark.end() - mark.start())
+    cuts = [m.span() for m in _GUTTER.finditer(ink, ink.find(1))]
+    if ink.find(1) < 0 or not (cuts := [c for c in cuts if c[1] < width]):
+        return []
+    starts = [0, *(end for _, end in cuts)]
+    spans = list(zip(starts, [start for start, _ in cuts] + [width], strict=True))
+    first, rest = spans[0], spans[1:]
+    inked = [
+        (not row[slice(*first)].isspace(), any(not row[a:b].isspace() for a, b in rest))
+        for row in rows
+    ]
+    labelled = sum(label and other for label, other in inked)
+    return [] if labelled > TABLE_ROW_SHARE * sum(map(any, inked)) else spans
+
+
+def _table_columns(lines: list[str]) -> list[str]:
+    """The copy's lines with each layout table read column by column, as its page reads.
+
+    A page laid out in a table (a menu column beside the story column) renders
+    row by row, every line padded to the table's width: the menu's items and
+    the story's lines alternate ("Europe      Press sceptical on Annapolis").
+    Runs of lines of one width with blank gutters common to all are split at
+    the gutters and each column's lines given in turn; a data table keeps its rows.
+    """
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        end = k + 1
+        while end < len(lines) and len(lines[end]) == len(lines[k]):
+            end += 1
+        rows = lines[k:end]
+        tall = end - k >= TABLE_MIN_LINES and len(lines[k]) >= TABLE_MIN_WIDTH
+        spans = _column_spans(rows) if tall else []
+        out.extend([row[a:b] for a, b in spans for row in rows] if spans else rows)
+        k = end
+    return out
+
+
 def _cells(text: str) -> Iterator[tuple[str, bool]]:
     """The copy's non-empty cells (columns set apart by 3+ spaces or a tab), each with
-    whether it opens its line: a cell next to another is no continuation of a sentence."""
-    for physical in _LINE_SPLIT.split(text.replace("\u00a0", " ")):
+    whether it opens its line: a cell next to another is no continuation of a sentence.
+    Layout tables are read column by column (`_table_columns`)."""
+    for physical in _table_columns(_LINE_SPLIT.split(text.replace("\u00a0", " "))):
         first = True
         for raw in _CELL_SPLIT.split(physical):
             if cell := raw.strip():
@@ -1130,8 +1185,14 @@ def _far_byline(blocks: list[_Block], start: int, rules: TextRules) -> str | Non
     return next(filter(None, (parse_byline(line, rules) for line in prefixed)), None)
 
 
+def _by_line(block: _Block, rules: TextRules) -> bool:
+    """A line that opens with a byline prefix ("By", "Von", "Por", ...)."""
+    return _strip_prefix(block.text, rules.byline_prefixes) is not None
+
+
 def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str | None) -> None:
-    """Grow the cluster by the name and credit lines next to it; a bare name is the author.
+    """Grow the cluster by the name and credit lines next to it; a bare name is the author,
+    but a name line right above a "By ..." line of another name is a Title Case headline.
 
     Up to two lines each side are looked at, furniture lines passed over. A
     Title Case line with a stop word of the copy's language after its first
@@ -1153,6 +1214,8 @@ def _add_credits(blocks: list[_Block], meta: _Meta, rules: TextRules, lang: str 
             name = None if headline or credit else bare_name(block.text)
             if name and meta.author is None:
                 meta.author = name
+            elif name and name not in meta.author and step < 0 and _by_line(blocks[i + 1], rules):
+                break  # "Remembering Dusty Cohl" right over "By Bruce Kirkland": a headline
             elif not (name or (len(block.words) <= 6 and rules.credit.search(block.text))):
                 break
             meta.lines.append(i)
@@ -1318,6 +1381,23 @@ def _header_sentence(block: _Block) -> bool:
     return block.final and not block.furniture and not block.text.endswith(("...", "…"))
 
 
+@cache
+def _stamp_words(lang: str | None) -> frozenset[str]:
+    """The words a date or time stamp is made of: month and weekday names (English and
+    `lang`'s), "am"/"pm" and the time zones read."""
+    weekdays = {day[:k] for day in _WEEKDAY_KEYS for k in (2, 3, 4, len(day))}
+    local = _local_names(lang, _WEEKDAY_KEYS)
+    return frozenset({*_month_names(lang), *weekdays, *local, *ZONE_OFFSETS, "am", "pm"})
+
+
+def _stamp_only(text: str, lang: str | None) -> bool:
+    """A date or time stamp, read or not ("Fri Dec 28, 6:09 PM ET" has no year): numbers
+    and stamp words only. Never the headline."""
+    tokens = _TOKEN.findall(text.lower())
+    words = _stamp_words(lang)
+    return any(t.isdigit() for t in tokens) and all(t.isdigit() or t in words for t in tokens)
+
+
 def _interface_label(text: str, rules: TextRules) -> bool:
     """A line led by a page control's label ("Topics: ...", "Search: ..."), never a headline."""
     label = _LABEL.match(text)
@@ -1334,6 +1414,7 @@ def _candidates(layout: _Layout, rules: TextRules) -> list[tuple[int, list[float
         if not (blocks[i].meta or blocks[i].furniture)
         and not _NAVIGATION.search(blocks[i].text)
         and not _interface_label(blocks[i].text, rules)
+        and not _stamp_only(blocks[i].text, layout.lang)
         and 1 <= len(blocks[i].words) <= 40
         and len(blocks[i].text) <= 250
     ]
