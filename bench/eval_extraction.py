@@ -416,8 +416,10 @@ def load_cases(data: Path, split: str = "heldout", sets: Iterable[str] = ()) -> 
             continue
         for truth_path in sorted(folder.glob("*.json")):
             html_path = truth_path.with_suffix(".html")
+            if not html_path.exists():
+                continue  # not a page's ground truth: a labelled set's own file, say
             truth = json.loads(truth_path.read_text(encoding="utf-8"))
-            if html_path.exists() and split in ("all", truth.get("split")):
+            if split in ("all", truth.get("split")):
                 cases.append(Case(folder.name, truth_path.stem, html_path, truth))
     return cases
 
