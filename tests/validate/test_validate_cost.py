@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from great_expectations.expectations.expectation import Expectation
@@ -13,36 +14,22 @@ from schemas.records import Article, TopicLabel
 from transforms import validate
 from transforms.validate import validate_articles
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-
-
-def _article(n: int, body: str = "w" * 80) -> Article:
-    return Article(
-        article_id=f"{n:016x}",
-        url=f"https://news.example.com/story/{n}",
-        canonical_url=f"https://news.example.com/story/{n}",
-        source="example",
-        title=f"Story {n}",
-        body=body,
-        content_hash=f"{n:064x}",
-        word_count=1,
-        fetched_at=NOW,
-        published_at=NOW - timedelta(hours=3),
-        language="en",
-        topics=[TopicLabel("politics", 0.9)],
-    )
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # a day after `make_article` fetched
 
 
 @pytest.mark.parametrize("failing", [False, True], ids=["clean", "one-failing-row"])
 def test_each_expectation_builds_its_configuration_a_few_times_per_call(
-    monkeypatch: pytest.MonkeyPatch, failing: bool
+    monkeypatch: pytest.MonkeyPatch, make_article: Callable[..., Article], failing: bool
 ) -> None:
     """GX rebuilds an expectation's configuration on every read; the gate keeps the first
     build per expectation object, so a batch validates with a few builds per expectation
     instead of a hundred, and GX's own property is back after the call."""
-    articles = [_article(n) for n in range(20)]
+    articles = [
+        make_article(article_id=f"{n:016x}", topics=[TopicLabel("politics", 0.9)])
+        for n in range(20)
+    ]
     if failing:
-        articles[3] = _article(3, body="short")
+        articles[3].body = "short"
     kwargs = {"known_labels": frozenset({"politics"}), "now": NOW, "min_body_chars": 50}
     validate_articles(articles, **kwargs)  # GX's context and imports, once
     original = Expectation.configuration
