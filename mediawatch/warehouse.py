@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from functools import cache, partial
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -472,13 +473,26 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
+def _span_json(span: Evidence) -> str:
+    """One span exactly as `_json` writes it: its keys sorted, its text escaped by json's own."""
+    types = (type(span.start), type(span.end), type(span.field), type(span.snippet))
+    if types != (int, int, str, str) or type(span.term) is not str:
+        return _json({name: getattr(span, name) for name in _EVIDENCE_FIELDS})
+    return (
+        f'{{"end": {span.end}, "field": {encode_basestring(span.field)}, '
+        f'"snippet": {encode_basestring(span.snippet)}, "start": {span.start}, '
+        f'"term": {encode_basestring(span.term)}}}'
+    )
+
+
 def evidence_json(label: TopicLabel) -> str:
     """The stored JSON form of a label's evidence (article_topics.evidence).
 
-    Each span's fields are read directly: `dataclasses.asdict` deep-copies
-    every value and cost about 1 ms per label (a third of a batch's load).
+    The text `_json` makes of the spans' fields, written span by span
+    (`_span_json`): `json.dumps` over a dict per span took a third of a
+    batch's load (9,000 labels per 1,000 pages), this about half as much.
     """
-    return _json([{name: getattr(e, name) for name in _EVIDENCE_FIELDS} for e in label.evidence])
+    return "[" + ", ".join(_span_json(span) for span in label.evidence) + "]"
 
 
 def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Sequence[StorySignature]) -> None:
