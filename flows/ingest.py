@@ -34,10 +34,10 @@ from mediawatch.errors import ConfigError
 from mediawatch.feed_poller import FeedPoll, state_after
 from mediawatch.feed_store import (
     configured_states,
-    deferred_items,
-    load_states,
     logged,
+    polling_state,
     record_fetches,
+    record_polls,
     save_states,
     update_deferred,
 )
@@ -174,15 +174,15 @@ def _new_items(
 
 
 def _due_feeds(
-    ctx: RunContext, now: datetime, poll_all: bool
+    ctx: RunContext, stored: dict[str, FeedState], now: datetime, poll_all: bool
 ) -> tuple[list[tuple[Source, FeedState]], list[str]]:
     """The configured feeds to poll now, with their state (due and enabled, or all).
 
-    Also returns the others, each with why it waits, for the run summary. A
-    waiting feed whose state the configuration changed (a first fingerprint)
-    is stored now, so that a later change of its entry is seen.
+    `stored` is the feed_state table's content. Also returns the others, each
+    with why it waits, for the run summary. A waiting feed whose state the
+    configuration changed (a first fingerprint) is stored now, so that a later
+    change of its entry is seen.
     """
-    stored = load_states(ctx.warehouse)
     states = configured_states(ctx.settings, stored)
     feeds = [(s, states[s.name]) for s in ctx.settings.sources]
     due = [(source, state) for source, state in feeds if is_due(state, now, force=poll_all)]
@@ -211,8 +211,7 @@ def _record_polls(
         )
         for (_, state), poll in zip(feeds, polls, strict=True)
     ]
-    save_states(ctx.warehouse, states)
-    record_fetches(ctx.warehouse, ctx.run_id, [f for poll in polls for f in poll.fetches])
+    record_polls(ctx.warehouse, ctx.run_id, states, [f for poll in polls for f in poll.fetches])
 
 
 def sharded(settings: Settings, shard: str | None) -> Settings:
@@ -249,9 +248,10 @@ def ingest(
         counts = {s.name: SourceCounts(source=s.name) for s in ctx.settings.sources}
         summary.sources = list(counts.values())
         now = datetime.now(UTC)
-        feeds, summary.not_polled = _due_feeds(ctx, now, poll_all)
+        stored, deferred = polling_state(ctx.warehouse)
+        feeds, summary.not_polled = _due_feeds(ctx, stored, now, poll_all)
         with ctx.warehouse.writing_soon():  # taken while polling, for recording the polls
-            polls, pending = _poll(ctx, counts, feeds, now)
+            polls, pending = _poll(ctx, counts, feeds, now, deferred)
         _process(ctx, summary, counts, pending, [f for poll in polls for f in _feed_failures(poll)])
     return summary
 
@@ -261,8 +261,12 @@ def _poll(
     counts: dict[str, SourceCounts],
     feeds: list[tuple[Source, FeedState]],
     now: datetime,
+    deferred: Sequence[FeedItem],
 ) -> tuple[list[FeedPoll], list[FeedItem]]:
-    """Poll the feeds, record their new state and exchanges; return the polls and new items."""
+    """Poll the feeds, record their new state and exchanges; return the polls and new items.
+
+    `deferred` are the items earlier runs deferred, read with the feed states.
+    """
     with ctx.timed("poll"):
         polls = (
             poll_feeds(
@@ -277,7 +281,7 @@ def _poll(
     for poll in polls:
         counts[poll.source].feeds_polled = 1
         counts[poll.source].items_seen = len(poll.items)
-    waiting = [item for item in deferred_items(ctx.warehouse) if item.source in counts]
+    waiting = [item for item in deferred if item.source in counts]
     items = [item for poll in polls for item in poll.items] + waiting
     settled = ctx.warehouse.settled(
         [(i.article_id, i.url) for i in items],

@@ -262,8 +262,9 @@ def warm_up(config: str | None) -> None:
     1.1 CPU-s per run). It also includes the project's taxonomy, compiled once
     per text (`parse_taxonomy` is cached by content, so an edited file still
     counts), GX's Data Docs page templates, compiled (about 0.15 CPU-s a run),
-    and the tables' primary keys (read by migrating a scratch database, about
-    0.1 s that every run recording its feeds' state would pay again).
+    the tables' primary keys (read by migrating a scratch database, about
+    0.1 s that every run recording its feeds' state would pay again) and the
+    fetches' TLS context (certifi's CA bundle parsed, about 35 ms of CPU).
     """
     import flows.digest
     import flows.ingest
@@ -271,6 +272,7 @@ def warm_up(config: str | None) -> None:
     import flows.reclassify
     import flows.reprocess  # noqa: F401
     import mediawatch.cli
+    import mediawatch.http
     import mediawatch.preflight
     import mediawatch.progress
     import mediawatch.saved_folder
@@ -287,6 +289,7 @@ def warm_up(config: str | None) -> None:
     data_docs.prepare()
     stories.prepare()
     mediawatch.warehouse.primary_keys()
+    mediawatch.http.tls_context()
     mediawatch.preflight.checked_taxonomy(load_settings(Path(config) if config else None))
 
 

@@ -54,55 +54,76 @@ def load_states(warehouse: Warehouse) -> dict[str, FeedState]:
         return read_states(con)
 
 
+def polling_state(warehouse: Warehouse) -> tuple[dict[str, FeedState], list[FeedItem]]:
+    """The stored feed states and the deferred items, read through one connection.
+
+    What an ingest run reads before it polls: one opening of the warehouse
+    file instead of two (each a tenth of a second of a run with nothing new).
+    """
+    with warehouse.reader() as con:
+        return read_states(con), _read_deferred(con)
+
+
 def save_states(warehouse: Warehouse, states: Sequence[FeedState]) -> None:
     """Insert or replace the state rows of these feeds, all or nothing."""
-    if not states:
-        return
-    with warehouse.transaction() as con:
-        insert_rows(
-            con,
-            "feed_state",
-            [astuple(state) for state in states],
-            replace=True,
-            columns=_STATE_COLUMNS,
-        )
+    record_polls(warehouse, "", states, [])
 
 
 def record_fetches(warehouse: Warehouse, run_id: str, fetches: Sequence[LoggedFetch]) -> None:
     """Append exchanges to fetch_log (duration stored in milliseconds)."""
-    if not fetches:
+    record_polls(warehouse, run_id, [], fetches)
+
+
+def record_polls(
+    warehouse: Warehouse,
+    run_id: str,
+    states: Sequence[FeedState],
+    fetches: Sequence[LoggedFetch],
+) -> None:
+    """Store feed states and append exchanges to fetch_log in one transaction (none if empty).
+
+    A run's polls write both: one transaction opens the warehouse once.
+    """
+    if not states and not fetches:
         return
     with warehouse.transaction() as con:
-        insert_rows(
-            con,
-            "fetch_log",
-            [
-                (
-                    run_id,
-                    f.source,
-                    f.attempt.url,
-                    f.attempt.kind,
-                    f.attempt.status,
-                    f.attempt.bytes,
-                    f.attempt.duration * 1000,
-                    f.attempt.error_class,
-                    f.attempt.error_message,
-                    f.attempt.started_at,
-                )
-                for f in fetches
-            ],
-        )
+        if states:
+            insert_rows(
+                con,
+                "feed_state",
+                [astuple(state) for state in states],
+                replace=True,
+                columns=_STATE_COLUMNS,
+            )
+        if fetches:
+            insert_rows(con, "fetch_log", [_fetch_row(run_id, f) for f in fetches])
+
+
+def _fetch_row(run_id: str, fetch: LoggedFetch) -> tuple:
+    """A fetch_log row (duration stored in milliseconds)."""
+    attempt = fetch.attempt
+    return (
+        run_id,
+        fetch.source,
+        attempt.url,
+        attempt.kind,
+        attempt.status,
+        attempt.bytes,
+        attempt.duration * 1000,
+        attempt.error_class,
+        attempt.error_message,
+        attempt.started_at,
+    )
 
 
 _ITEM_COLUMNS = [f.name for f in fields(FeedItem)]
 
 
-def deferred_items(warehouse: Warehouse) -> list[FeedItem]:
+def _read_deferred(con: duckdb.DuckDBPyConnection) -> list[FeedItem]:
     """The feed items earlier runs deferred (time budget spent), oldest first."""
-    with warehouse.reader() as con:
-        rows = con.execute(
-            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM deferred_items ORDER BY deferred_at, url"
-        ).fetchall()
+    rows = con.execute(
+        f"SELECT {', '.join(_ITEM_COLUMNS)} FROM deferred_items ORDER BY deferred_at, url"
+    ).fetchall()
     return [FeedItem(*row) for row in rows]
 
 

@@ -149,3 +149,26 @@ def test_fetch_errors_survive_pickling():
     copy = pickle.loads(pickle.dumps(error))
 
     assert (copy.reason, copy.retryable, copy.message) == ("http_status", True, error.message)
+
+
+def test_fetches_reuse_one_tls_context(loopback, reply, make_settings, monkeypatch):
+    # Each TLS context parses the whole CA bundle (~35 ms of CPU): a run's fetch_all
+    # calls, a run with nothing new's poll among them, must not each build two.
+    import ssl
+
+    url = loopback.add("/feed.xml", reply(200, BODY))
+    fetch_all([FetchRequest(url, kind="feed")], make_settings())  # the process's first
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counted(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+
+    for _ in range(2):
+        [result] = fetch_all([FetchRequest(url, kind="feed")], make_settings())
+        assert result.ok
+
+    assert made == []
