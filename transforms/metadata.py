@@ -427,12 +427,24 @@ def _read_texts(body: HtmlElement) -> _Texts:
         # Captions and list items sit near a story as title-like lines; never its headline.
         caption = owner.tag in ("figcaption", "li") or _is_caption(owner)
         # (children looked at once per element: a tail's owner may have thousands)
-        alone = not text.is_tail and not any(child.tag in INLINE for child in owner)
+        alone = not text.is_tail and (
+            _breaks_after(owner) or not any(child.tag in INLINE for child in owner)
+        )
         # A bold or linked phrase the sentence goes on after ("<b>Super Stardust HD</b>
         # upgrade has been made available") is inside a line, not one of its own.
         alone = alone and not (owner.tag in INLINE and (owner.tail or "").strip())
         meta.texts.append((line, alone and not caption))
     return meta
+
+
+def _breaks_after(owner: HtmlElement) -> bool:
+    """Whether a line break follows an element's own first text: its first child is a `<br>`,
+    or an inline element that opens with one ("Headline<span class='date'><br>Thursday,
+    10 January 2008</span>": the headline is a line of its own, the date the next)."""
+    first = owner[0] if len(owner) else None
+    if first is not None and first.tag in INLINE and not (first.text or "").strip() and len(first):
+        first = first[0]
+    return first is not None and first.tag == "br"
 
 
 def _trackback_stamps(html: str, url: str | None) -> Iterator[Stamp]:

@@ -347,6 +347,23 @@ def test_a_bold_phrase_the_first_sentence_goes_on_after_is_not_the_headline() ->
     assert run(content).title == "Harbour ferries updated"
 
 
+def test_the_headline_in_a_cell_whose_dateline_opens_with_a_line_break() -> None:
+    """An old layout: the cell holds the headline and then a dateline wrapped in a span
+    that opens with a <br>; the page's only headings are section labels of its sidebar
+    and its <title> is the site's name, so the cell's first text is the headline."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        "<h2>Latest Features</h2><ul><li><a href='/f/1'>Pier walks</a></li></ul></td><td>"
+        "<table><tr><td><h2>News</h2></td></tr><tr><td class='story-title'>"
+        "Ferry crews agree new winter rota<span class='date'><br>Thursday, 10 January 2008,"
+        " 09:14</span></td></tr><tr><td><span><b>Ferry crews have agreed a new winter rota"
+        " with the harbour authority, the union said on Thursday after a long night of"
+        f" talks.</b> {STORY}</span></td></tr></table></td></tr></table></body></html>"
+    ).encode()
+    article = run(content, url="https://www.harbourtv.example/News_Article.aspx?id=41573")
+    assert article.title == "Ferry crews agree new winter rota"
+
+
 def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
     """An old page: headline, date, then a photo whose caption only its id names
     ("lblCap"), right above the story's first paragraph."""
