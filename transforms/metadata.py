@@ -144,6 +144,10 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_CONTEXT = 4  # words besides a year that make a line a headline mentioning it
+# A headline's part number at its end: "(2)", "(2º)", "(Part 2)"; no credit or caption end.
+_PART_NUMBER = re.compile(r"\s*\((?:part\s+)?\d{1,2}[^\s\d)]{0,2}\)\s*$", re.I)
 # Where a date starts in a byline: as above, or a day, month and year in any language.
 _DATE_START = re.compile(
     _DATE_LINE.pattern + r"|\b\d{1,2}\.?\s+(?:de\s+)?\w+\.?,?\s+(?:de\s+)?(?:19|20)\d\d\b", re.I
@@ -647,11 +651,20 @@ def _title_like(text: str, meta: PageMeta) -> bool:
     credit = default_text_rules().credit
     return (
         3 <= words <= 25
-        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
+        and not _PART_NUMBER.sub("", text).rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
-        and not _DATE_LINE.search(text)
+        and not _is_dated(text)
         and not _is_label(text, meta)
         and not (words <= 8 and credit.search(text))
+    )
+
+
+def _is_dated(text: str) -> bool:
+    """A line that states a date or time; a year a headline mentions among four or more
+    other words ("Satnav makers out in force at CES 2008") dates nothing."""
+    found = [m.group(0) for m in _DATE_LINE.finditer(text)]
+    return bool(found) and not (
+        all(f.isdigit() for f in found) and _words(_YEAR.sub("", text)) >= _YEAR_CONTEXT
     )
 
 

@@ -364,6 +364,27 @@ def test_the_headline_in_a_cell_whose_dateline_opens_with_a_line_break() -> None
     assert article.title == "Ferry crews agree new winter rota"
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Ferry makers out in force at Harbour Expo 2008",
+        "Winter rota for the ferry crews agreed (2)",
+        "Ferry makers out in force at Harbour Expo 2008 (2º)",
+    ],
+)
+def test_a_headline_mentioning_a_year_or_ending_with_its_part_number_is_a_headline(
+    headline: str,
+) -> None:
+    """An old layout with a <title> of the site's name: the headline in a cell above the
+    story mentions a year, or numbers its part; neither is a date line or a credit."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        f"<span>Agency wire</span></td></tr><tr><td>{headline}</td></tr><tr><td>"
+        f"<div>07/01/2008 20:12</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == headline
+
+
 def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
     """An old page: headline, date, then a photo whose caption only its id names
     ("lblCap"), right above the story's first paragraph."""
