@@ -21,6 +21,7 @@ import html as markup
 import json
 import re
 import unicodedata
+from calendar import month_abbr, month_name
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -144,8 +145,9 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _YEAR_CONTEXT = 4  # words besides a year that make a line a headline mentioning it
+# English month names and abbreviations (the C locale's), as `_DATE_LINE` knows them.
+_MONTHS = frozenset(m.casefold() for m in (*month_name, *month_abbr, "Sept") if m)
 # A headline's part number at its end: "(2)", "(2º)", "(Part 2)"; no credit or caption end.
 _PART_NUMBER = re.compile(r"\s*\((?:part\s+)?\d{1,2}[^\s\d)]{0,2}\)\s*$", re.I)
 # Where a date starts in a byline: as above, or a day, month and year in any language.
@@ -660,11 +662,28 @@ def _title_like(text: str, meta: PageMeta) -> bool:
 
 
 def _is_dated(text: str) -> bool:
-    """A line that states a date or time; a year a headline mentions among four or more
-    other words ("Satnav makers out in force at CES 2008") dates nothing."""
-    found = [m.group(0) for m in _DATE_LINE.finditer(text)]
-    return bool(found) and not (
-        all(f.isdigit() for f in found) and _words(_YEAR.sub("", text)) >= _YEAR_CONTEXT
+    """A line that states a date or time. A year that names an event ("... out in force at
+    CES 2008": after a capitalised word that is no month and follows no day number) in a
+    line of four or more other words dates nothing."""
+    found = list(_DATE_LINE.finditer(text))
+    if not found:
+        return False
+    return _words(text) - len(found) < _YEAR_CONTEXT or not all(
+        _names_event(text[: m.start()].split(), m.group(0)) for m in found
+    )
+
+
+def _names_event(before: list[str], found: str) -> bool:
+    """Whether a year (`found`) follows an event's name ("Expo 2008"), not a date's month
+    or day ("January, 2008", "2. Januar 2008", "enero de 2008")."""
+    if not found.isdigit() or not before:
+        return False
+    word, prior = before[-1], before[-2] if len(before) > 1 else ""
+    return (
+        word[:1].isupper()
+        and word[-1:].isalnum()
+        and word.casefold() not in _MONTHS
+        and not prior[:1].isdigit()
     )
 
 
