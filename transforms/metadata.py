@@ -444,13 +444,18 @@ def _read_texts(body: HtmlElement) -> _Texts:
 
 
 def _breaks_after(owner: HtmlElement) -> bool:
-    """Whether a line break follows an element's own first text: its first child is a `<br>`,
-    or an inline element that opens with one ("Headline<span class='date'><br>Thursday,
-    10 January 2008</span>": the headline is a line of its own, the date the next)."""
+    """Whether an element's own first text is followed by an inline element that opens with
+    a line break ("Headline<span class='date'><br>Thursday, 10 January 2008</span>": the
+    headline is a line of its own, the date the next). A bare `<br>` after the text is no
+    sign: sentences and footers are broken that way too ("We now offer<br>to ...")."""
     first = owner[0] if len(owner) else None
-    if first is not None and first.tag in INLINE and not (first.text or "").strip() and len(first):
-        first = first[0]
-    return first is not None and first.tag == "br"
+    return (
+        first is not None
+        and first.tag in INLINE
+        and not (first.text or "").strip()
+        and len(first) > 0
+        and first[0].tag == "br"
+    )
 
 
 def _trackback_stamps(html: str, url: str | None) -> Iterator[Stamp]:
