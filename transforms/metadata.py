@@ -779,6 +779,13 @@ class _Topic:
         above = self.above if self.story else None
         return self.heading or (above if self._names_story(above) else None)
 
+    def leads_over(self, heading: str) -> bool:
+        """Whether the line above the story's first paragraph names that paragraph and the
+        heading names none of it: a page read whole as a layout's row, where another
+        story's heading in a sidebar names the extracted text only through that sidebar."""
+        lead = frozenset(_normal(self.lead or "").split())
+        return (_shared(self.above or "", lead) or 0) >= 2 and _shared(heading, lead) == 0
+
     def about(self, text: str, *titles: str) -> bool:
         """False for a `<title>`-derived text that names nothing the story says, when a
         better candidate exists; `titles` are the titles the text comes from."""
@@ -840,7 +847,13 @@ def choose_title(
     if informative and meta.shows(informative[:1]):
         return informative[0]
     # A visible heading naming the story beats a guessed line and a title that does not.
-    if (heading := topic.heading) and not (informative and topic.names(informative[0])):
+    # (unless it names none of the story's first paragraph and the line above that does)
+    heading = topic.heading
+    if (
+        heading
+        and not (informative and topic.names(informative[0]))
+        and not topic.leads_over(heading)
+    ):
         return heading
     # The line above the story, unless only the metadata title names the story.
     above = topic.above

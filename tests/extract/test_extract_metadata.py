@@ -385,6 +385,22 @@ def test_a_headline_mentioning_a_year_or_ending_with_its_part_number_is_a_headli
     assert run(content).title == headline
 
 
+def test_the_line_above_the_first_paragraph_beats_a_sidebar_heading_naming_only_later_text() -> (
+    None
+):
+    """An old page laid out in one table, with no <title>: a sidebar's teaser heading names
+    words of the text trafilatura extracts further down, none of the story's first
+    paragraph; the unmarked line right above that paragraph is the headline."""
+    content = (
+        "<!doctype html><html><body><table><tr><td><h2>Harbour authority fines ferry"
+        " operator</h2><p>More in Coast news.</p></td><td><div>Carriage horses on the quay"
+        " may disappear</div><div>by Jane Roe</div><div>A Northern Coast tourist attraction,"
+        " the carriage horses lined up at the quay may soon become a thing of the past if"
+        f" council members vote for the ban.</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == "Carriage horses on the quay may disappear"
+
+
 def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
     """An old page: headline, date, then a photo whose caption only its id names
     ("lblCap"), right above the story's first paragraph."""
