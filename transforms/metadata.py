@@ -783,8 +783,8 @@ class _Topic:
         """Whether the line above the story's first paragraph names that paragraph and the
         heading names none of it: a page read whole as a layout's row, where another
         story's heading in a sidebar names the extracted text only through that sidebar."""
-        lead = frozenset(_normal(self.lead or "").split())
-        return (_shared(self.above or "", lead) or 0) >= 2 and _shared(heading, lead) == 0
+        lead = frozenset(_normal(self.lead or "").split())  # (the heading first: no walk)
+        return _shared(heading, lead) == 0 and (_shared(self.above or "", lead) or 0) >= 2
 
     def about(self, text: str, *titles: str) -> bool:
         """False for a `<title>`-derived text that names nothing the story says, when a
