@@ -21,6 +21,7 @@ import html as markup
 import json
 import re
 import unicodedata
+from calendar import month_abbr, month_name
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,11 @@ _DATE_LINE = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     re.I,
 )
+_YEAR_CONTEXT = 4  # words besides a year that make a line a headline mentioning it
+# English month names and abbreviations (the C locale's), as `_DATE_LINE` knows them.
+_MONTHS = frozenset(m.casefold() for m in (*month_name, *month_abbr, "Sept") if m)
+# A headline's part number at its end: "(2)", "(2º)", "(Part 2)"; no credit or caption end.
+_PART_NUMBER = re.compile(r"\s*\((?:part\s+)?\d{1,2}[^\s\d)]{0,2}\)\s*$", re.I)
 # Where a date starts in a byline: as above, or a day, month and year in any language.
 _DATE_START = re.compile(
     _DATE_LINE.pattern + r"|\b\d{1,2}\.?\s+(?:de\s+)?\w+\.?,?\s+(?:de\s+)?(?:19|20)\d\d\b", re.I
@@ -427,12 +433,29 @@ def _read_texts(body: HtmlElement) -> _Texts:
         # Captions and list items sit near a story as title-like lines; never its headline.
         caption = owner.tag in ("figcaption", "li") or _is_caption(owner)
         # (children looked at once per element: a tail's owner may have thousands)
-        alone = not text.is_tail and not any(child.tag in INLINE for child in owner)
+        alone = not text.is_tail and (
+            _breaks_after(owner) or not any(child.tag in INLINE for child in owner)
+        )
         # A bold or linked phrase the sentence goes on after ("<b>Super Stardust HD</b>
         # upgrade has been made available") is inside a line, not one of its own.
         alone = alone and not (owner.tag in INLINE and (owner.tail or "").strip())
         meta.texts.append((line, alone and not caption))
     return meta
+
+
+def _breaks_after(owner: HtmlElement) -> bool:
+    """Whether an element's own first text is followed by an inline element that opens with
+    a line break ("Headline<span class='date'><br>Thursday, 10 January 2008</span>": the
+    headline is a line of its own, the date the next). A bare `<br>` after the text is no
+    sign: sentences and footers are broken that way too ("We now offer<br>to ...")."""
+    first = owner[0] if len(owner) else None
+    return (
+        first is not None
+        and first.tag in INLINE
+        and not (first.text or "").strip()
+        and len(first) > 0
+        and first[0].tag == "br"
+    )
 
 
 def _trackback_stamps(html: str, url: str | None) -> Iterator[Stamp]:
@@ -635,11 +658,37 @@ def _title_like(text: str, meta: PageMeta) -> bool:
     credit = default_text_rules().credit
     return (
         3 <= words <= 25
-        and not text.rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
+        and not _PART_NUMBER.sub("", text).rstrip().endswith((".", ",", ":", ";", "|", ")", "]"))
         and not _BY.match(text)
-        and not _DATE_LINE.search(text)
+        and not _is_dated(text)
         and not _is_label(text, meta)
         and not (words <= 8 and credit.search(text))
+    )
+
+
+def _is_dated(text: str) -> bool:
+    """A line that states a date or time. A year that names an event ("... out in force at
+    CES 2008": after a capitalised word that is no month and follows no day number) in a
+    line of four or more other words dates nothing."""
+    found = list(_DATE_LINE.finditer(text))
+    if not found:
+        return False
+    return _words(text) - len(found) < _YEAR_CONTEXT or not all(
+        _names_event(text[: m.start()].split(), m.group(0)) for m in found
+    )
+
+
+def _names_event(before: list[str], found: str) -> bool:
+    """Whether a year (`found`) follows an event's name ("Expo 2008"), not a date's month
+    or day ("January, 2008", "2. Januar 2008", "enero de 2008")."""
+    if not found.isdigit() or not before:
+        return False
+    word, prior = before[-1], before[-2] if len(before) > 1 else ""
+    return (
+        word[:1].isupper()
+        and word[-1:].isalnum()
+        and word.casefold() not in _MONTHS
+        and not prior[:1].isdigit()
     )
 
 
@@ -730,6 +779,13 @@ class _Topic:
         above = self.above if self.story else None
         return self.heading or (above if self._names_story(above) else None)
 
+    def leads_over(self, heading: str) -> bool:
+        """Whether the line above the story's first paragraph names that paragraph and the
+        heading names none of it: a page read whole as a layout's row, where another
+        story's heading in a sidebar names the extracted text only through that sidebar."""
+        lead = frozenset(_normal(self.lead or "").split())  # (the heading first: no walk)
+        return _shared(heading, lead) == 0 and (_shared(self.above or "", lead) or 0) >= 2
+
     def about(self, text: str, *titles: str) -> bool:
         """False for a `<title>`-derived text that names nothing the story says, when a
         better candidate exists; `titles` are the titles the text comes from."""
@@ -791,7 +847,13 @@ def choose_title(
     if informative and meta.shows(informative[:1]):
         return informative[0]
     # A visible heading naming the story beats a guessed line and a title that does not.
-    if (heading := topic.heading) and not (informative and topic.names(informative[0])):
+    # (unless it names none of the story's first paragraph and the line above that does)
+    heading = topic.heading
+    if (
+        heading
+        and not (informative and topic.names(informative[0]))
+        and not topic.leads_over(heading)
+    ):
         return heading
     # The line above the story, unless only the metadata title names the story.
     above = topic.above

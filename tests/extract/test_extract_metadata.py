@@ -347,6 +347,60 @@ def test_a_bold_phrase_the_first_sentence_goes_on_after_is_not_the_headline() ->
     assert run(content).title == "Harbour ferries updated"
 
 
+def test_the_headline_in_a_cell_whose_dateline_opens_with_a_line_break() -> None:
+    """An old layout: the cell holds the headline and then a dateline wrapped in a span
+    that opens with a <br>; the page's only headings are section labels of its sidebar
+    and its <title> is the site's name, so the cell's first text is the headline."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        "<h2>Latest Features</h2><ul><li><a href='/f/1'>Pier walks</a></li></ul></td><td>"
+        "<table><tr><td><h2>News</h2></td></tr><tr><td class='story-title'>"
+        "Ferry crews agree new winter rota<span class='date'><br>Thursday, 10 January 2008,"
+        " 09:14</span></td></tr><tr><td><span><b>Ferry crews have agreed a new winter rota"
+        " with the harbour authority, the union said on Thursday after a long night of"
+        f" talks.</b> {STORY}</span></td></tr></table></td></tr></table></body></html>"
+    ).encode()
+    article = run(content, url="https://www.harbourtv.example/News_Article.aspx?id=41573")
+    assert article.title == "Ferry crews agree new winter rota"
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Ferry makers out in force at Harbour Expo 2008",
+        "Winter rota for the ferry crews agreed (2)",
+        "Ferry makers out in force at Harbour Expo 2008 (2º)",
+    ],
+)
+def test_a_headline_mentioning_a_year_or_ending_with_its_part_number_is_a_headline(
+    headline: str,
+) -> None:
+    """An old layout with a <title> of the site's name: the headline in a cell above the
+    story mentions a year, or numbers its part; neither is a date line or a credit."""
+    content = (
+        "<!doctype html><html><head><title>Harbour TV</title></head><body><table><tr><td>"
+        f"<span>Agency wire</span></td></tr><tr><td>{headline}</td></tr><tr><td>"
+        f"<div>07/01/2008 20:12</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == headline
+
+
+def test_the_line_above_the_first_paragraph_beats_a_sidebar_heading_naming_only_later_text() -> (
+    None
+):
+    """An old page laid out in one table, with no <title>: a sidebar's teaser heading names
+    words of the text trafilatura extracts further down, none of the story's first
+    paragraph; the unmarked line right above that paragraph is the headline."""
+    content = (
+        "<!doctype html><html><body><table><tr><td><h2>Harbour authority fines ferry"
+        " operator</h2><p>More in Coast news.</p></td><td><div>Carriage horses on the quay"
+        " may disappear</div><div>by Jane Roe</div><div>A Northern Coast tourist attraction,"
+        " the carriage horses lined up at the quay may soon become a thing of the past if"
+        f" council members vote for the ban.</div>{STORY}</td></tr></table></body></html>"
+    ).encode()
+    assert run(content).title == "Carriage horses on the quay may disappear"
+
+
 def test_a_photo_caption_marked_by_its_id_is_not_the_headline() -> None:
     """An old page: headline, date, then a photo whose caption only its id names
     ("lblCap"), right above the story's first paragraph."""
