@@ -107,6 +107,12 @@ def test_a_data_table_keeps_its_rows() -> None:
     ]
 
 
+def _under_a_menu(lang: str, *header: str) -> str:
+    """A copy of a site menu, the header lines given, then the language's story lines."""
+    menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
+    return "\n".join([*menu, *header, *PAGES[lang][1][3:]])
+
+
 # A stamp without a year right under the headline, per language: (headline, stamp).
 YEARLESS_STAMPS = {
     "en": ("HARBOUR CRANES FALL SILENT IN VARNHOLM", "Fri Dec 28, 6:09 PM ET"),
@@ -118,9 +124,7 @@ YEARLESS_STAMPS = {
 @pytest.mark.parametrize("lang", sorted(YEARLESS_STAMPS))
 def test_a_stamp_without_a_year_is_never_the_headline(lang: str) -> None:
     headline, stamp = YEARLESS_STAMPS[lang]
-    story = PAGES[lang][1][3:]
-    menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
-    article = parse_plain_text("\n".join([*menu, "Search", headline, stamp, *story]))
+    article = parse_plain_text(_under_a_menu(lang, "Search", headline, stamp))
     assert article.title == headline
 
 
@@ -135,7 +139,5 @@ NAME_SHAPED_HEADLINES = {
 @pytest.mark.parametrize("lang", sorted(NAME_SHAPED_HEADLINES))
 def test_a_name_shaped_headline_over_its_byline_stays_the_headline(lang: str) -> None:
     headline, byline = NAME_SHAPED_HEADLINES[lang]
-    story = PAGES[lang][1][3:]
-    menu = ["Home", "News", "Sport", "Weather", "Opinion", "Video"]
-    article = parse_plain_text("\n".join([*menu, "Sign in", headline, byline, *story]))
+    article = parse_plain_text(_under_a_menu(lang, "Sign in", headline, byline))
     assert (article.title, article.author) == (headline, "Jon Kessel")
