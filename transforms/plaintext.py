@@ -672,7 +672,7 @@ class _Block:
     final: bool
     furniture: bool
     comments: bool  # opens readers' comments (see `_opens_comments`)
-    stamp: bool  # a comment's date-and-time line (see `_stamp`)
+    stamp: bool  # a comment's date-and-time line (see `_comment_stamp`)
     cls: str = SHORT
     meta: bool = False  # a byline, date or credit line of the header window
     in_run: bool = False  # one of a run of short unpunctuated lines (a menu, a picker)
@@ -796,7 +796,7 @@ def _blocks(text: str, rules: TextRules) -> list[_Block]:
                 content.endswith(_FINAL),
                 furniture,
                 _opens_comments(content or line, furniture, rules),
-                _stamp(content or line),
+                _comment_stamp(content or line),
             )
         blocks.append(_Block(*fields))
     return blocks
@@ -1614,7 +1614,7 @@ def title_candidates(text: str, rules: TextRules | None = None) -> list[tuple[st
     return [(layout.blocks[i].text, features) for i, features in _candidates(layout, rules)]
 
 
-def _stamp(text: str) -> bool:
+def _comment_stamp(text: str) -> bool:
     """A short line holding a date and a clock time: what heads each comment of a thread
     ("Jane — July 17th, 2012, 6:18 pm", "Posted by: Jan at 13.11.2012 09:31")."""
     return (
@@ -1625,7 +1625,7 @@ def _stamp(text: str) -> bool:
     )
 
 
-def _stamps(blocks: list[_Block], lang: str | None) -> dict[int, datetime]:
+def _comment_stamps(blocks: list[_Block], lang: str | None) -> dict[int, datetime]:
     """The stamp lines right over a sentence (a comment's head and text), with their dates."""
     found = {}
     for k in [k for k, block in enumerate(blocks[:-1]) if block.stamp]:
@@ -1661,7 +1661,7 @@ def _comments_at(blocks: list[_Block], start: int, lang: str | None) -> int:
     cut the story.
     """
     seen = 0
-    stamps = _stamps(blocks, lang)
+    stamps = _comment_stamps(blocks, lang)
     # A thread whose first stamp comes before the story is the page itself (a forum).
     thread = next((k for k in sorted(stamps) if k > start and _thread_at(stamps, k)), None)
     for i in range(start, len(blocks)):
