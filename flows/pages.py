@@ -9,11 +9,10 @@ it).
 Each file is processed once: the saved_files registry knows its bytes (and
 its sidecar's), so a file seen before is skipped and a changed one is read
 again. Files are listed and fingerprinted first, in a thread while the run
-sets itself up, and read at most `batch_size` at a time (a short first
-batch: `flows.stages.batch_sizes`), so memory holds one batch of raw bytes
-however large the folder (`mediawatch/saved_folder.py`). A file that cannot
-be read is recorded as a failed file and a failure with its reason, and the
-rest of the folder goes on.
+sets itself up, and read `batch_size` at a time, so memory holds one batch
+of raw bytes however large the folder (`mediawatch/saved_folder.py`). A
+file that cannot be read is recorded as a failed file and a failure with
+its reason, and the rest of the folder goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import opaque
 
 from flows.run import pipeline_run, run_name
-from flows.stages import Batch, RunContext, in_batches, log_failures, process_batches
+from flows.stages import Batch, RunContext, log_failures, process_batches
 from mediawatch.errors import WarehouseLocked
 from mediawatch.inbox_claims import InboxClaims
 from mediawatch.registry import known_files, move_raw_files, record_files
@@ -160,8 +159,9 @@ def _read_and_process(
     file is new. Returns each read file's entry (status, reason, documents)
     by path.
     """
+    size = ctx.settings.limits.batch_size
     new = listing.to_read
-    batches = in_batches(new, ctx.settings.limits.batch_size)
+    batches = [new[i : i + size] for i in range(0, len(new), size)]
     if not batches:
         if not listing.failures:
             get_run_logger().info("%s: no new file", name)

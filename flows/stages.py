@@ -19,9 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import accumulate, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -54,8 +53,6 @@ from transforms.validate import ValidationReport, validate_articles
 
 if TYPE_CHECKING:  # scikit-learn loads only when a model is saved beside the taxonomy
     from transforms.topic_model import TopicModel
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -105,35 +102,6 @@ def log_failures(failures: Sequence[Failure]) -> None:
         logger.warning(
             "%s: %s failed (%s): %s", failure.source, failure.stage, failure.reason, failure.message
         )
-
-
-# A first batch smaller than this would leave a worker idle (ExtractorPool.CHUNK_PAGES x 2).
-RAMP_MIN = 16
-
-
-def batch_sizes(total: int, size: int) -> list[int]:
-    """How many of `total` items each batch takes: at most `size`, the first a quarter of it.
-
-    The first batch is read while the pool's workers wait for it: a short one
-    gets them going sooner. The batches after it share the rest evenly. A
-    quarter batch under `RAMP_MIN` items (a small `batch_size`), or a total
-    of two quarters or less, gives plain batches of `size`, the last one what
-    is left. (A short last batch does not shorten the run's serial tail:
-    validating and loading it costs mostly what any batch costs.)
-    """
-    ramp = size // 4
-    if ramp < RAMP_MIN or total <= 2 * ramp:
-        return [min(size, total - start) for start in range(0, total, size)]
-    rest = total - ramp
-    count = -(-rest // size)
-    even, extra = divmod(rest, count)
-    return [ramp, *[even + 1] * extra, *[even] * (count - extra)]
-
-
-def in_batches(items: list[T], size: int) -> list[list[T]]:
-    """`items` cut into consecutive batches as `batch_sizes` says."""
-    bounds = [0, *accumulate(batch_sizes(len(items), size))]
-    return [items[start:end] for start, end in pairwise(bounds)]
 
 
 @dataclass(frozen=True, slots=True)

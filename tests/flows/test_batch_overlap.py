@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.stages import RAMP_MIN, Batch, RunContext, batch_sizes, in_batches, process_batches
+from flows.stages import Batch, RunContext, process_batches
 from mediawatch.settings import load_settings
 from mediawatch.warehouse import Warehouse
 from schemas.records import Failure, Page
@@ -126,25 +126,3 @@ def test_the_pool_has_the_next_batch_before_the_current_one_is_collected(
         ("collected", "https://news.example/2/1"),
         ("collected", "https://news.example/2/2"),
     ]
-
-
-def test_the_first_batch_is_short_and_the_others_share_the_rest() -> None:
-    """A quarter batch first (it is read with the workers idle), the rest evenly."""
-    assert batch_sizes(1000, 250) == [62, 235, 235, 234, 234]
-    assert batch_sizes(300, 250) == [62, 238]
-    assert batch_sizes(100, 250) == [100]  # no room for two quarter batches
-    assert batch_sizes(0, 250) == []
-    # A quarter of a small batch_size would starve the pool: plain batches, the rest last.
-    assert batch_sizes(12, 5) == [5, 5, 2]
-    assert batch_sizes(130, 4 * RAMP_MIN - 1) == [63, 63, 4]
-    for total in range(1, 1200, 7):
-        sizes = batch_sizes(total, 250)
-        assert sum(sizes) == total and max(sizes) <= 250 and min(sizes) > 0
-
-
-def test_items_are_cut_into_batches_in_order() -> None:
-    items = list(range(1000))
-    batches = in_batches(items, 250)
-    assert [len(batch) for batch in batches] == batch_sizes(1000, 250)
-    assert [item for batch in batches for item in batch] == items
-    assert in_batches([], 250) == []
