@@ -700,8 +700,11 @@ def _column_spans(rows: list[str]) -> list[tuple[int, int]]:
     for row in rows:
         for mark in _INK.finditer(row):
             ink[mark.start() : mark.end()] = b"\x01" * (mark.end() - mark.start())
-    cuts = [m.span() for m in _GUTTER.finditer(ink, ink.find(1))]
-    if ink.find(1) < 0 or not (cuts := [c for c in cuts if c[1] < width]):
+    left = ink.find(1)  # gutters start right of the table's first ink
+    if left < 0:
+        return []
+    cuts = [m.span() for m in _GUTTER.finditer(ink, left) if m.end() < width]
+    if not cuts:
         return []
     starts = [0, *(end for _, end in cuts)]
     spans = list(zip(starts, [start for start, _ in cuts] + [width], strict=True))
